@@ -1,0 +1,101 @@
+"""Transforms compiled once into plain functions `value -> value`.
+
+Each compiler reads its transform's settings when the mapping is compiled and returns a
+closure that does only the per-value work. A transform that rejects a value raises
+`TransformError`; the compiled mapping turns it into a failed record naming the field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from shared.models import DefaultTransform, Transform, ValueMapTransform
+
+ValueFn = Callable[[Any], Any]
+
+_CACHE_LIMIT = 10_000
+_MISSING = object()
+
+
+class TransformError(ValueError):
+    """A value the transform cannot accept; the record fails on this field."""
+
+
+def is_blank(value: Any) -> bool:
+    """Missing, null, or a string of nothing but whitespace."""
+    return value is None or (value.__class__ is str and not value.strip())
+
+
+def _compile_default(transform: DefaultTransform) -> ValueFn:
+    default = transform.defaultValue
+
+    def fill_default(value: Any) -> Any:
+        if value is None or (value.__class__ is str and not value.strip()):
+            return default
+        return value
+
+    return fill_default
+
+
+def _fold(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value).strip().casefold()
+
+
+def _compile_value_map(transform: ValueMapTransform) -> ValueFn:
+    table = {key.strip().casefold(): mapped for key, mapped in transform.valueMap.items()}
+    on_unmapped = transform.onUnmapped
+    default = transform.defaultValue
+    cache: dict[str, Any] = {}
+
+    def unmapped(value: Any) -> Any:
+        if on_unmapped == "default":
+            return default
+        if on_unmapped == "error":
+            shown = value if value is None or len(str(value)) <= 100 else str(value)[:100] + "..."
+            raise TransformError(f"value {shown!r} has no entry in the value map")
+        return value
+
+    def map_value(value: Any) -> Any:
+        if value.__class__ is str:
+            hit = cache.get(value, _MISSING)
+            if hit is not _MISSING:
+                return hit
+            folded = value.strip().casefold()
+            result = table[folded] if folded in table else unmapped(value)
+            if len(cache) < _CACHE_LIMIT:
+                cache[value] = result
+            return result
+        folded = _fold(value)
+        return table[folded] if folded in table else unmapped(value)
+
+    return map_value
+
+
+_COMPILERS: dict[type, Callable[[Any], ValueFn]] = {
+    DefaultTransform: _compile_default,
+    ValueMapTransform: _compile_value_map,
+}
+
+
+def compile_transforms(transforms: Sequence[Transform]) -> ValueFn | None:
+    """One function applying `transforms` in order, or None when there are none."""
+    fns = [_COMPILERS[type(t)](t) for t in transforms]
+    if not fns:
+        return None
+    if len(fns) == 1:
+        return fns[0]
+    if len(fns) == 2:
+        first, second = fns
+        return lambda value: second(first(value))
+
+    def chain(value: Any) -> Any:
+        for fn in fns:
+            value = fn(value)
+        return value
+
+    return chain

@@ -1,0 +1,358 @@
+"""The domain model: what the HTTP API accepts, what the store keeps, what a run reports.
+
+Every model forbids unknown fields, so a typo in a definition is an error that names the
+field instead of a silently ignored setting. Field names follow the JSON of API.md
+(camelCase), because that is the format users paste and templates carry.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
+
+Name = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._-]{1,64}$")]
+"""A name used in a path: a connection, a project or a run id."""
+
+FieldName = Annotated[str, StringConstraints(min_length=1, max_length=256, strip_whitespace=True)]
+TaskName = Annotated[str, StringConstraints(min_length=1, max_length=128)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+# --- transforms -----------------------------------------------------------------------
+
+
+class DefaultTransform(Strict):
+    """Fill a missing, null or blank value with `defaultValue`."""
+
+    transformType: Literal["Default"]
+    defaultValue: Any
+
+
+class ValueMapTransform(Strict):
+    """Translate a value through `valueMap`; keys match case-insensitively after trimming.
+
+    A value with no entry passes through unchanged (`onUnmapped: "passthrough"`), becomes
+    `defaultValue` (`"default"`) or fails the record on this field (`"error"`).
+    """
+
+    transformType: Literal["ValueMap"]
+    valueMap: dict[str, Any]
+    onUnmapped: Literal["passthrough", "default", "error"] = "passthrough"
+    defaultValue: Any = None
+
+    @model_validator(mode="after")
+    def _default_needs_value(self) -> ValueMapTransform:
+        if self.onUnmapped == "default" and "defaultValue" not in self.model_fields_set:
+            raise ValueError('onUnmapped "default" needs a defaultValue')
+        folded: dict[str, str] = {}
+        for key in self.valueMap:
+            norm = key.strip().casefold()
+            if norm in folded:
+                raise ValueError(f"valueMap keys {folded[norm]!r} and {key!r} are the same key")
+            folded[norm] = key
+        return self
+
+
+Transform = Annotated[DefaultTransform | ValueMapTransform, Field(discriminator="transformType")]
+
+
+class FieldMapping(Strict):
+    """One target field: read `source` (a dotted path, or nothing for a constant), then transform."""
+
+    source: FieldName | None = None
+    target: FieldName
+    transforms: list[Transform] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _constant_needs_value(self) -> FieldMapping:
+        if self.source is None and not self.transforms:
+            raise ValueError(f"mapping for {self.target!r} has no source and no transform to give it a value")
+        return self
+
+
+# --- projects and tasks -------------------------------------------------------------------
+
+ConnectionRole = Literal["source", "cds", "destination"]
+
+
+class Endpoint(Strict):
+    """One side of a task: which of the project's connections, which entity, which business key."""
+
+    connection: ConnectionRole | None = None
+    entity: FieldName
+    key: list[FieldName] = Field(min_length=1, max_length=16)
+    filter: Annotated[str, StringConstraints(min_length=1, max_length=4000)] | None = None
+
+
+class Task(Strict):
+    name: TaskName
+    source: Endpoint
+    cds: Endpoint
+    destination: Endpoint | None = None
+    sourceToCds: list[FieldMapping] = Field(min_length=1)
+    cdsToDestination: list[FieldMapping] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _legs_are_consistent(self) -> Task:
+        _no_duplicate_targets(self.sourceToCds, "sourceToCds")
+        _no_duplicate_targets(self.cdsToDestination, "cdsToDestination")
+        if self.destination is None and self.cdsToDestination:
+            raise ValueError("cdsToDestination is given but the task has no destination")
+        if self.destination is not None and not self.cdsToDestination:
+            raise ValueError("destination is given but cdsToDestination is empty")
+        for side in ("cds", "destination"):
+            endpoint: Endpoint | None = getattr(self, side)
+            if endpoint is not None and endpoint.filter is not None:
+                raise ValueError(f"{side}.filter: only the source of a task can be filtered")
+        return self
+
+    def legs(self) -> list[Leg]:
+        """The legs of this task in the order they run."""
+        legs = [Leg(name="sourceToCds", source=self.source, target=self.cds, mappings=self.sourceToCds)]
+        if self.destination is not None:
+            legs.append(
+                Leg(name="cdsToDestination", source=self.cds, target=self.destination, mappings=self.cdsToDestination)
+            )
+        return legs
+
+
+class Leg(Strict):
+    """A task's hop from one system to the next: source -> CDS or CDS -> destination."""
+
+    name: Literal["sourceToCds", "cdsToDestination"]
+    source: Endpoint
+    target: Endpoint
+    mappings: list[FieldMapping]
+
+
+def _no_duplicate_targets(mappings: list[FieldMapping], where: str) -> None:
+    seen: set[str] = set()
+    for mapping in mappings:
+        if mapping.target in seen:
+            raise ValueError(f"{where}: target {mapping.target!r} is mapped more than once")
+        seen.add(mapping.target)
+
+
+class ProjectConnections(Strict):
+    source: Name
+    cds: Name
+    destination: Name | None = None
+
+
+class ProjectDefinition(Strict):
+    """What a project is: its connections and its ordered tasks. Templates carry the same shape."""
+
+    name: Name
+    description: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    connections: ProjectConnections
+    companyCode: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9]{1,8}$")] | None = None
+    schedule: Annotated[str, StringConstraints(pattern=r"^\S+( \S+){5}$")] | None = None
+    tasks: list[Task] = Field(min_length=1, max_length=100)
+
+    @model_validator(mode="after")
+    def _tasks_fit_connections(self) -> ProjectDefinition:
+        names: set[str] = set()
+        for task in self.tasks:
+            if task.name in names:
+                raise ValueError(f"task name {task.name!r} is used twice")
+            names.add(task.name)
+            if task.destination is not None and self.connections.destination is None:
+                raise ValueError(f"task {task.name!r} has a destination but connections.destination is not set")
+        return self
+
+    def systems(self) -> list[str]:
+        """The connection names this project moves data between, in flow order."""
+        return [c for c in (self.connections.source, self.connections.cds, self.connections.destination) if c]
+
+
+# --- consent ------------------------------------------------------------------------------------
+
+
+class DataResidency(Strict):
+    from_: Annotated[str, StringConstraints(min_length=1, max_length=128)] = Field(alias="from")
+    to: Annotated[str, StringConstraints(min_length=1, max_length=128)]
+
+
+class Consent(Strict):
+    """What an admin gives before a project exists."""
+
+    accepted: bool
+    acceptedBy: Annotated[str, StringConstraints(min_length=1, max_length=256, strip_whitespace=True)]
+    noticeVersion: Annotated[str, StringConstraints(min_length=1, max_length=64, strip_whitespace=True)]
+    dataResidency: DataResidency | None = None
+
+
+class ConsentRecord(Strict):
+    """What is kept of a consent, append-only, also after its project is deleted."""
+
+    project: Name
+    acceptedBy: str
+    acceptedAt: datetime
+    noticeVersion: str
+    systems: list[str]
+    dataResidency: DataResidency | None = None
+    definitionHash: str
+
+
+# --- connections -------------------------------------------------------------------------------
+
+
+KEY_VAULT_SECRET_URI = r"^https://[A-Za-z0-9.-]+/secrets/[A-Za-z0-9-]+(/[A-Za-z0-9]+)?$"
+
+
+class ClientSecretAuth(Strict):
+    """A client secret referenced by an app setting name or a Key Vault secret URI, never the secret."""
+
+    type: Literal["clientSecret"]
+    tenantId: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    clientId: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    secretSetting: Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")] | None = None
+    secretUri: Annotated[str, StringConstraints(pattern=KEY_VAULT_SECRET_URI)] | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one_reference(self) -> ClientSecretAuth:
+        if (self.secretSetting is None) == (self.secretUri is None):
+            raise ValueError("give exactly one of secretSetting or secretUri")
+        return self
+
+
+class ManagedIdentityAuth(Strict):
+    type: Literal["managedIdentity"]
+    clientId: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
+
+
+class NoAuth(Strict):
+    """No credentials: only for the local sandbox systems."""
+
+    type: Literal["none"]
+
+
+Auth = Annotated[ClientSecretAuth | ManagedIdentityAuth | NoAuth, Field(discriminator="type")]
+
+
+class Connection(Strict):
+    kind: Literal["dataverse", "finops", "blob"]
+    url: Annotated[str, StringConstraints(pattern=r"^https?://[^\s]{1,2000}$")]
+    auth: Auth
+
+
+SECRET_FIELD_NAMES = frozenset(
+    {
+        "secret", "clientsecret", "password", "pwd", "secretvalue", "accountkey", "apikey",
+        "token", "accesstoken", "connectionstring", "sas", "sastoken",
+    }
+)
+
+
+def find_raw_secrets(data: Any, path: str = "") -> list[str]:
+    """Paths of every property in `data` whose name says it holds a secret value."""
+    found: list[str] = []
+    if isinstance(data, dict):
+        for key, value in data.items():
+            here = f"{path}.{key}" if path else str(key)
+            if str(key).replace("_", "").replace("-", "").casefold() in SECRET_FIELD_NAMES:
+                found.append(here)
+            found.extend(find_raw_secrets(value, here))
+    elif isinstance(data, list):
+        for i, value in enumerate(data):
+            found.extend(find_raw_secrets(value, f"{path}.{i}" if path else str(i)))
+    return found
+
+
+# --- runs and their outcome ---------------------------------------------------------------------
+
+
+class RunStatus(StrEnum):
+    PENDING = "Pending"
+    RUNNING = "Running"
+    SUCCEEDED = "Succeeded"
+    WARNING = "Warning"
+    FAILED = "Failed"
+    TERMINATED = "Terminated"
+
+    @property
+    def active(self) -> bool:
+        return self in (RunStatus.PENDING, RunStatus.RUNNING)
+
+
+class RunMode(StrEnum):
+    FULL = "full"
+    INCREMENTAL = "incremental"
+    FAILED_ONLY = "failedOnly"
+
+
+class Counts(Strict):
+    read: int = 0
+    written: int = 0
+    skipped: int = 0
+    failed: int = 0
+
+    def balanced(self) -> bool:
+        """Nothing lost silently: every record read ended as written, skipped or failed."""
+        return self.read == self.written + self.skipped + self.failed
+
+
+class TaskOutcome(Counts):
+    name: str
+    status: RunStatus = RunStatus.PENDING
+
+
+class Run(Strict):
+    runId: Name
+    projectId: Name
+    status: RunStatus = RunStatus.PENDING
+    mode: RunMode = RunMode.FULL
+    dryRun: bool = False
+    createdTime: datetime
+    lastUpdatedTime: datetime
+    tasks: list[TaskOutcome] = Field(default_factory=list)
+    message: str | None = None
+
+
+class ErrorRecord(Strict):
+    """One record that failed to reach its target, with enough to find and fix it."""
+
+    runId: Name
+    task: str
+    leg: Literal["sourceToCds", "cdsToDestination"]
+    businessKey: dict[str, Any]
+    field: str | None = None
+    code: str
+    message: str
+    record: dict[str, Any]
+
+
+# --- turning validation errors into field-named problems ----------------------------------------
+
+_UNION_TAGS = frozenset({"Default", "ValueMap", "clientSecret", "managedIdentity", "none"})
+
+
+def field_path(loc: tuple[int | str, ...]) -> str:
+    """`tasks.0.sourceToCds.1.transforms.0.defaultValue`: the JSON path of an error, without union tags."""
+    parts: list[str] = []
+    for i, part in enumerate(loc):
+        after_union_member = i > 0 and (isinstance(loc[i - 1], int) or loc[i - 1] == "auth")
+        if isinstance(part, str) and part in _UNION_TAGS and after_union_member:
+            continue
+        parts.append("from" if part == "from_" else str(part))
+    return ".".join(parts)
+
+
+def problems(exc: ValidationError) -> list[dict[str, str]]:
+    """`[{"field", "message"}]` for every error pydantic found, in the API's problem format."""
+    found = []
+    for error in exc.errors(include_url=False):
+        message = error["msg"].removeprefix("Value error, ")
+        loc = tuple(error["loc"])
+        if error["type"] == "extra_forbidden":
+            message = "unknown field"
+        elif error["type"] in ("union_tag_invalid", "union_tag_not_found"):
+            loc = (*loc, str(error.get("ctx", {}).get("discriminator", "")).strip("'"))
+        found.append({"field": field_path(loc), "message": message})
+    return found

@@ -1,0 +1,77 @@
+"""Table Storage repositories and blob staging: the only code that talks to the storage account.
+
+    store = Store(storage_settings())
+    store.projects.get("accounts-sales-to-operations")
+
+A Store builds its clients on first use and creates each table and container the first
+time it is needed; its repositories are safe to share between threads.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from types import TracebackType
+
+from shared.settings import StorageSettings
+from shared.store.clients import StorageClients
+from shared.store.connections import ConnectionRepository
+from shared.store.consents import ConsentRepository
+from shared.store.projects import ProjectRepository
+from shared.store.run_lock import RunLockRepository
+from shared.store.runs import RunRepository
+from shared.store.staging import Staging
+
+__all__ = ["Store"]
+
+
+class Store:
+    """Everything the service keeps, by kind. The one storage object the rest of the code builds."""
+
+    def __init__(self, settings: StorageSettings) -> None:
+        self._clients = StorageClients(settings)
+
+    @cached_property
+    def connections(self) -> ConnectionRepository:
+        """Connections by name."""
+        return ConnectionRepository(self._clients.table("connections"))
+
+    @cached_property
+    def projects(self) -> ProjectRepository:
+        """Project definitions by name, with ETags."""
+        return ProjectRepository(self._clients.table("projects"))
+
+    @cached_property
+    def consents(self) -> ConsentRepository:
+        """Consent records per project, append-only."""
+        return ConsentRepository(self._clients.table("consents"))
+
+    @cached_property
+    def runs(self) -> RunRepository:
+        """Run records by id and per project."""
+        return RunRepository(self._clients.table("runs"), self._clients.table("runindex"))
+
+    @cached_property
+    def run_lock(self) -> RunLockRepository:
+        """The per-project lock that lets one run at a time."""
+        return RunLockRepository(self._clients.table("runlocks"))
+
+    @cached_property
+    def staging(self) -> Staging:
+        """Staged pages of records, as blobs."""
+        return Staging(self._clients.container("staging"))
+
+    def ping(self) -> bool:
+        """Whether table storage answers, within a few seconds (for health checks)."""
+        return self._clients.ping()
+
+    def close(self) -> None:
+        """Close the storage connections; the Store is not used afterwards."""
+        self._clients.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        self.close()

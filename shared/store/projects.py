@@ -1,0 +1,98 @@
+"""Project definitions by name, with ETags for optimistic concurrency.
+
+A definition can outgrow one string property (a large valueMap), so it is kept as a
+document spread over numbered properties; one that would not fit in an entity is refused.
+"""
+
+from __future__ import annotations
+
+from azure.core import MatchConditions
+from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
+from azure.data.tables import TableClient, TableEntity, UpdateMode
+
+from shared.errors import AlreadyExists, NotFound, StaleETag
+from shared.models import ProjectDefinition
+from shared.store.documents import document_properties, load_document
+from shared.store.keys import encode_key
+
+_PARTITION = "project"
+
+
+class ProjectRepository:
+    """The project definitions. Every write returns the new ETag; replace and delete can demand one."""
+
+    def __init__(self, table: TableClient) -> None:
+        self._table = table
+
+    def create(self, definition: ProjectDefinition) -> str:
+        """Save a new project and return its ETag; AlreadyExists when its name is taken."""
+        try:
+            return self._table.create_entity(_as_entity(definition))["etag"]
+        except ResourceExistsError:
+            raise AlreadyExists(f"project {definition.name!r} already exists", field="name") from None
+
+    def get(self, name: str) -> tuple[ProjectDefinition, str]:
+        """The project called `name` and its ETag; NotFound if there is none."""
+        entity = self._entity(name)
+        return load_document(entity, ProjectDefinition), entity.metadata["etag"]
+
+    def list(self) -> list[tuple[ProjectDefinition, str]]:
+        """Every project with its ETag, sorted by name."""
+        entities = self._table.query_entities("PartitionKey eq @pk", parameters={"pk": _PARTITION})
+        found = [(load_document(entity, ProjectDefinition), entity.metadata["etag"]) for entity in entities]
+        return sorted(found, key=lambda item: item[0].name)
+
+    def replace(self, definition: ProjectDefinition, if_match: str) -> str:
+        """Overwrite the project of the same name if its ETag is still `if_match`; return the new ETag.
+
+        StaleETag when it changed since, NotFound when there is no such project.
+        """
+        try:
+            return self._table.update_entity(
+                _as_entity(definition),
+                mode=UpdateMode.REPLACE,
+                etag=if_match,
+                match_condition=MatchConditions.IfNotModified,
+            )["etag"]
+        except ResourceModifiedError:
+            raise _stale(definition.name) from None
+        except ResourceNotFoundError:
+            raise _not_found(definition.name) from None
+
+    def delete(self, name: str, if_match: str | None = None) -> None:
+        """Delete the project called `name`, only if its ETag is still `if_match` when one is given.
+
+        NotFound when there is no such project, StaleETag when it changed since `if_match`.
+        """
+        self._entity(name)  # delete_entity succeeds silently on a missing entity
+        condition = MatchConditions.Unconditionally if if_match is None else MatchConditions.IfNotModified
+        try:
+            self._table.delete_entity(_PARTITION, _row_key(name), etag=if_match, match_condition=condition)
+        except ResourceModifiedError:
+            raise _stale(name) from None
+
+    def _entity(self, name: str) -> TableEntity:
+        try:
+            return self._table.get_entity(_PARTITION, _row_key(name))
+        except ResourceNotFoundError:
+            raise _not_found(name) from None
+
+
+def _as_entity(definition: ProjectDefinition) -> dict[str, str]:
+    return {
+        "PartitionKey": _PARTITION,
+        "RowKey": _row_key(definition.name),
+        **document_properties(definition, field="tasks"),
+    }
+
+
+def _row_key(name: str) -> str:
+    return encode_key(name, field="name")
+
+
+def _not_found(name: str) -> NotFound:
+    return NotFound(f"project {name!r} does not exist", field="name")
+
+
+def _stale(name: str) -> StaleETag:
+    return StaleETag(f"project {name!r} has changed since it was read: read it again", field="If-Match")

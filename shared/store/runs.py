@@ -1,0 +1,99 @@
+"""Run records: one partition per project, newest first, plus an index from run id to row.
+
+A run's row key starts with the complement of its creation time, so a partition query
+returns the newest runs first and `list` reads only the pages it needs. The index table
+holds, under each run id, where that run's row is, so `get` needs two point reads, no scan.
+"""
+
+from __future__ import annotations
+
+from itertools import islice
+
+from azure.core.exceptions import AzureError, ResourceExistsError, ResourceNotFoundError
+from azure.data.tables import TableClient, UpdateMode
+
+from shared.errors import AlreadyExists, InvalidInput, NotFound
+from shared.models import Run
+from shared.store.documents import document_properties, load_document
+from shared.store.keys import encode_composite, encode_key
+from shared.store.time_keys import descending_time_key
+
+MAX_PAGE = 1000
+"""The most entities Table Storage returns in one page."""
+
+_INDEX_ROW = ""
+
+
+class RunRepository:
+    """The record of every run. runId, projectId and createdTime of a run never change."""
+
+    def __init__(self, runs: TableClient, index: TableClient) -> None:
+        self._runs = runs
+        self._index = index
+
+    def create(self, run: Run) -> None:
+        """Record a new run; AlreadyExists when its runId is taken."""
+        row = _as_entity(run)
+        pointer = {
+            "PartitionKey": _index_key(run.runId),
+            "RowKey": _INDEX_ROW,
+            "RunPartition": row["PartitionKey"],
+            "RunRow": row["RowKey"],
+        }
+        try:
+            self._index.create_entity(pointer)
+        except ResourceExistsError:
+            raise AlreadyExists(f"run {run.runId!r} already exists", field="runId") from None
+        try:
+            self._runs.create_entity(row)
+        except AzureError:
+            # without its row the run does not exist: free its id for a retry
+            self._index.delete_entity(pointer["PartitionKey"], _INDEX_ROW)
+            raise
+
+    def get(self, run_id: str) -> Run:
+        """The run with this id; NotFound if there is none."""
+        try:
+            pointer = self._index.get_entity(_index_key(run_id), _INDEX_ROW)
+            entity = self._runs.get_entity(pointer["RunPartition"], pointer["RunRow"])
+        except ResourceNotFoundError:
+            raise _not_found(run_id) from None
+        return load_document(entity, Run)
+
+    def update(self, run: Run) -> None:
+        """Overwrite the record of `run`; NotFound if it was never created."""
+        try:
+            self._runs.update_entity(_as_entity(run), mode=UpdateMode.REPLACE)
+        except ResourceNotFoundError:
+            raise _not_found(run.runId) from None
+
+    def list(self, project: str, top: int = 50) -> list[Run]:
+        """The latest `top` runs of `project`, newest first."""
+        if top < 1:
+            raise InvalidInput(f"top must be at least 1, not {top}", field="top")
+        entities = self._runs.query_entities(
+            "PartitionKey eq @pk",
+            parameters={"pk": _partition_key(project)},
+            results_per_page=min(top, MAX_PAGE),
+        )
+        return [load_document(entity, Run) for entity in islice(entities, top)]
+
+
+def _as_entity(run: Run) -> dict[str, str]:
+    return {
+        "PartitionKey": _partition_key(run.projectId),
+        "RowKey": encode_composite([descending_time_key(run.createdTime), run.runId], field="runId"),
+        **document_properties(run, field="message"),
+    }
+
+
+def _partition_key(project: str) -> str:
+    return encode_key(project, field="projectId")
+
+
+def _index_key(run_id: str) -> str:
+    return encode_key(run_id, field="runId")
+
+
+def _not_found(run_id: str) -> NotFound:
+    return NotFound(f"run {run_id!r} does not exist", field="runId")

@@ -1,0 +1,83 @@
+"""Staged pages of records: gzip JSON Lines blobs under `{runId}/{task}/{leg}/page-NNNNNN.jsonl.gz`.
+
+Blob names are derived from their coordinates only, and writing a page overwrites it, so an
+extract activity that runs twice leaves the same blobs.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from azure.core.exceptions import ResourceNotFoundError
+from azure.storage.blob import ContainerClient, ContentSettings
+
+from shared.errors import NotFound
+from shared.store.keys import encode_key
+
+DELETE_BATCH = 256
+"""The most blobs one batch request may delete."""
+
+
+def page_blob_name(run_id: str, task: str, leg: str, page_no: int) -> str:
+    """The blob name of one staged page (a task name may hold spaces, slashes, any character)."""
+    return f"{_prefix(run_id, task, leg)}page-{page_no:06d}.jsonl.gz"
+
+
+class Staging:
+    """The staging container: pages of source records on their way to a target."""
+
+    def __init__(self, container: ContainerClient) -> None:
+        self._container = container
+
+    def write_page(self, run_id: str, task: str, leg: str, page_no: int, records: list[dict[str, Any]]) -> str:
+        """Stage `records` as one page, replacing any page already staged there; return its blob name."""
+        name = page_blob_name(run_id, task, leg, page_no)
+        lines = "".join(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n" for record in records)
+        self._container.upload_blob(
+            name,
+            gzip.compress(lines.encode("utf-8"), mtime=0),
+            overwrite=True,
+            content_settings=ContentSettings(content_type="application/gzip"),
+        )
+        return name
+
+    def read_page(self, blob_name: str) -> list[dict[str, Any]]:
+        """The records of a staged page; NotFound if there is no such page."""
+        try:
+            data = self._container.download_blob(blob_name).readall()
+        except ResourceNotFoundError:
+            raise NotFound(f"no staged page {blob_name!r}", field="blobName") from None
+        # split on "\n" only: str.splitlines would also cut at U+2028 or U+0085 inside a JSON string
+        return [json.loads(line) for line in gzip.decompress(data).decode("utf-8").split("\n") if line]
+
+    def list_pages(self, run_id: str, task: str | None = None, leg: str | None = None) -> list[str]:
+        """The blob names of the pages staged for a run, or one task of it, or one leg of that task; sorted."""
+        if leg is not None and task is None:
+            raise ValueError("a leg is only given together with its task")
+        return sorted(self._names(_prefix(run_id, task, leg)))
+
+    def delete_run(self, run_id: str) -> int:
+        """Delete every page staged for a run; return how many were deleted."""
+        names = list(self._names(_prefix(run_id)))
+        deleted = 0
+        for start in range(0, len(names), DELETE_BATCH):
+            responses = self._container.delete_blobs(*names[start : start + DELETE_BATCH], raise_on_any_failure=False)
+            deleted += sum(1 for response in responses if response.status_code == 202)
+        return deleted
+
+    def _names(self, prefix: str) -> Iterable[str]:
+        return self._container.list_blob_names(name_starts_with=prefix)
+
+
+def _prefix(run_id: str, task: str | None = None, leg: str | None = None) -> str:
+    named = (("runId", run_id), ("task", task), ("leg", leg))
+    return "".join(f"{_segment(value, field)}/" for field, value in named if value is not None)
+
+
+def _segment(value: str, field: str) -> str:
+    encoded = encode_key(value, field=field)
+    # HTTP clients resolve a path segment "." or ".." away, which would move or break the name
+    return encoded if encoded.strip(".") else encoded.replace(".", "~2E")
