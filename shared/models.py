@@ -16,8 +16,21 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 Name = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._-]{1,64}$")]
 """A name used in a path: a connection, a project or a run id."""
 
+CompanyCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9]{1,8}$")]
+Schedule = Annotated[str, StringConstraints(pattern=r"^\S+( \S+){5}$")]
+"""Six-field NCRONTAB, as Functions timer triggers take it: second minute hour day month day-of-week."""
+Description = Annotated[str, StringConstraints(max_length=2000)]
 FieldName = Annotated[str, StringConstraints(min_length=1, max_length=256, strip_whitespace=True)]
 TaskName = Annotated[str, StringConstraints(min_length=1, max_length=128)]
+
+
+class FieldProblem(ValueError):
+    """A validator's complaint about one field, by its path relative to the model being validated."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
 
 
 class Strict(BaseModel):
@@ -49,12 +62,12 @@ class ValueMapTransform(Strict):
     @model_validator(mode="after")
     def _default_needs_value(self) -> ValueMapTransform:
         if self.onUnmapped == "default" and "defaultValue" not in self.model_fields_set:
-            raise ValueError('onUnmapped "default" needs a defaultValue')
+            raise FieldProblem("defaultValue", 'onUnmapped "default" needs a defaultValue')
         folded: dict[str, str] = {}
         for key in self.valueMap:
             norm = key.strip().casefold()
             if norm in folded:
-                raise ValueError(f"valueMap keys {folded[norm]!r} and {key!r} are the same key")
+                raise FieldProblem("valueMap", f"keys {folded[norm]!r} and {key!r} are the same key")
             folded[norm] = key
         return self
 
@@ -72,7 +85,7 @@ class FieldMapping(Strict):
     @model_validator(mode="after")
     def _constant_needs_value(self) -> FieldMapping:
         if self.source is None and not self.transforms:
-            raise ValueError(f"mapping for {self.target!r} has no source and no transform to give it a value")
+            raise FieldProblem("source", f"{self.target!r} has no source and no transform to give it a value")
         return self
 
 
@@ -103,13 +116,13 @@ class Task(Strict):
         _no_duplicate_targets(self.sourceToCds, "sourceToCds")
         _no_duplicate_targets(self.cdsToDestination, "cdsToDestination")
         if self.destination is None and self.cdsToDestination:
-            raise ValueError("cdsToDestination is given but the task has no destination")
+            raise FieldProblem("destination", "cdsToDestination is given but the task has no destination")
         if self.destination is not None and not self.cdsToDestination:
-            raise ValueError("destination is given but cdsToDestination is empty")
+            raise FieldProblem("cdsToDestination", "destination is given but cdsToDestination is empty")
         for side in ("cds", "destination"):
             endpoint: Endpoint | None = getattr(self, side)
             if endpoint is not None and endpoint.filter is not None:
-                raise ValueError(f"{side}.filter: only the source of a task can be filtered")
+                raise FieldProblem(f"{side}.filter", "only the source of a task can be filtered")
         return self
 
     def legs(self) -> list[Leg]:
@@ -133,9 +146,9 @@ class Leg(Strict):
 
 def _no_duplicate_targets(mappings: list[FieldMapping], where: str) -> None:
     seen: set[str] = set()
-    for mapping in mappings:
+    for i, mapping in enumerate(mappings):
         if mapping.target in seen:
-            raise ValueError(f"{where}: target {mapping.target!r} is mapped more than once")
+            raise FieldProblem(f"{where}.{i}.target", f"target {mapping.target!r} is mapped more than once")
         seen.add(mapping.target)
 
 
@@ -149,26 +162,48 @@ class ProjectDefinition(Strict):
     """What a project is: its connections and its ordered tasks. Templates carry the same shape."""
 
     name: Name
-    description: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    description: Description | None = None
+    template: Name | None = None
     connections: ProjectConnections
-    companyCode: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9]{1,8}$")] | None = None
-    schedule: Annotated[str, StringConstraints(pattern=r"^\S+( \S+){5}$")] | None = None
+    companyCode: CompanyCode | None = None
+    schedule: Schedule | None = None
     tasks: list[Task] = Field(min_length=1, max_length=100)
 
     @model_validator(mode="after")
     def _tasks_fit_connections(self) -> ProjectDefinition:
         names: set[str] = set()
-        for task in self.tasks:
+        for i, task in enumerate(self.tasks):
             if task.name in names:
-                raise ValueError(f"task name {task.name!r} is used twice")
+                raise FieldProblem(f"tasks.{i}.name", f"task name {task.name!r} is used twice")
             names.add(task.name)
             if task.destination is not None and self.connections.destination is None:
-                raise ValueError(f"task {task.name!r} has a destination but connections.destination is not set")
+                raise FieldProblem(
+                    "connections.destination", f"task {task.name!r} has a destination but this field is not set"
+                )
         return self
 
     def systems(self) -> list[str]:
         """The connection names this project moves data between, in flow order."""
         return [c for c in (self.connections.source, self.connections.cds, self.connections.destination) if c]
+
+
+class ProjectRequest(Strict):
+    """The body of `POST /api/projects`: a definition (or a template to take the tasks from) and consent."""
+
+    name: Name
+    description: Description | None = None
+    template: Name | None = None
+    connections: ProjectConnections
+    companyCode: CompanyCode | None = None
+    schedule: Schedule | None = None
+    tasks: list[dict[str, Any]] | None = None
+    consent: Consent | None = None
+
+    @model_validator(mode="after")
+    def _template_or_tasks(self) -> ProjectRequest:
+        if (self.template is None) == (self.tasks is None):
+            raise FieldProblem("tasks", "give either template or tasks")
+        return self
 
 
 # --- consent ------------------------------------------------------------------------------------
@@ -218,7 +253,7 @@ class ClientSecretAuth(Strict):
     @model_validator(mode="after")
     def _exactly_one_reference(self) -> ClientSecretAuth:
         if (self.secretSetting is None) == (self.secretUri is None):
-            raise ValueError("give exactly one of secretSetting or secretUri")
+            raise FieldProblem("secretSetting", "give exactly one of secretSetting or secretUri")
         return self
 
 
@@ -350,7 +385,11 @@ def problems(exc: ValidationError) -> list[dict[str, str]]:
     for error in exc.errors(include_url=False):
         message = error["msg"].removeprefix("Value error, ")
         loc = tuple(error["loc"])
-        if error["type"] == "extra_forbidden":
+        cause = error.get("ctx", {}).get("error")
+        if isinstance(cause, FieldProblem):
+            loc = (*loc, *cause.field.split("."))
+            message = cause.message
+        elif error["type"] == "extra_forbidden":
             message = "unknown field"
         elif error["type"] in ("union_tag_invalid", "union_tag_not_found"):
             loc = (*loc, str(error.get("ctx", {}).get("discriminator", "")).strip("'"))

@@ -5,16 +5,8 @@ from __future__ import annotations
 import json
 
 import azure.functions as func
-import pytest
 
 from devhost.azurite import connection_string, free_port
-
-
-@pytest.fixture(scope="module")
-def functions() -> dict[str, object]:
-    import function_app
-
-    return {f.get_function_name(): f for f in function_app.app.get_functions()}
 
 
 def call_health(functions: dict[str, object]) -> func.HttpResponse:

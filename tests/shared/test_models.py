@@ -111,10 +111,10 @@ def test_inconsistent_tasks_are_errors_that_say_why(path: str, value: Any, words
 def test_duplicate_task_names_and_missing_destination_connection() -> None:
     data = copy.deepcopy(PROJECT)
     data["tasks"].append(copy.deepcopy(data["tasks"][0]))
-    assert "used twice" in errors_of(data)[0]["message"]
+    assert errors_of(data)[0] == {"field": "tasks.1.name", "message": "task name 'Accounts' is used twice"}
     data = copy.deepcopy(PROJECT)
     del data["connections"]["destination"]
-    assert "connections.destination" in errors_of(data)[0]["message"]
+    assert errors_of(data)[0]["field"] == "connections.destination"
 
 
 def test_consent_accepts_the_api_shape() -> None:
@@ -142,8 +142,8 @@ def test_connections_hold_references(auth: dict[str, str]) -> None:
 @pytest.mark.parametrize(
     ("auth", "field"),
     [
-        ({"type": "clientSecret", "tenantId": "t", "clientId": "c"}, "auth"),
-        ({"type": "clientSecret", "tenantId": "t", "clientId": "c", "secretSetting": "A", "secretUri": "https://kv.vault.azure.net/secrets/x"}, "auth"),
+        ({"type": "clientSecret", "tenantId": "t", "clientId": "c"}, "auth.secretSetting"),
+        ({"type": "clientSecret", "tenantId": "t", "clientId": "c", "secretSetting": "A", "secretUri": "https://kv.vault.azure.net/secrets/x"}, "auth.secretSetting"),
         ({"type": "clientSecret", "tenantId": "t", "clientId": "c", "secretSetting": "has space"}, "auth.secretSetting"),
         ({"type": "certificate"}, "auth.type"),
     ],

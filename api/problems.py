@@ -1,0 +1,69 @@
+"""Every API error as `application/problem+json`, mapped from the domain's errors in one place."""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import azure.functions as func
+from pydantic import ValidationError
+
+from shared.errors import DomainError, RunActive
+from shared.http import AuthenticationError
+from shared.models import problems
+
+log = logging.getLogger(__name__)
+PROBLEM_JSON = "application/problem+json"
+
+
+def problem(
+    status: int,
+    title: str,
+    detail: str,
+    errors: list[dict[str, str]] | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> func.HttpResponse:
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, "errors": errors or [], **extra}
+    return func.HttpResponse(
+        json.dumps(body, ensure_ascii=False), status_code=status, mimetype=PROBLEM_JSON, headers=headers or {},
+        charset="utf-8",
+    )
+
+
+def from_exception(exc: Exception) -> func.HttpResponse:
+    if isinstance(exc, RunActive):
+        location = f"/api/runs/{exc.run_id}"
+        return problem(
+            409, exc.title, exc.message, [{"field": "runId", "message": exc.run_id}],
+            headers={"Location": location}, runId=exc.run_id, location=location,
+        )
+    if isinstance(exc, DomainError):
+        errors = [{"field": exc.field, "message": exc.message}] if exc.field else []
+        return problem(exc.status, exc.title, exc.message, errors)
+    if isinstance(exc, ValidationError):
+        found = problems(exc)
+        return problem(400, "Invalid body", f"{len(found)} problem(s) in the request body", found)
+    if isinstance(exc, AuthenticationError):
+        return problem(502, "The connected system refused the credentials", str(exc))
+    log.exception("unhandled error")
+    return problem(500, "Internal error", "the request failed; see the function's logs")
+
+
+Handler = Callable[..., Awaitable[func.HttpResponse]]
+
+
+def answers_problems(handler: Handler) -> Handler:
+    """Turn any error raised by `handler` into its problem response."""
+
+    @functools.wraps(handler)
+    async def wrapper(*args: Any, **kwargs: Any) -> func.HttpResponse:
+        try:
+            return await handler(*args, **kwargs)
+        except Exception as exc:
+            return from_exception(exc)
+
+    return wrapper

@@ -1,0 +1,70 @@
+"""`/api/projects`: create with consent, read with ETags, customize with If-Match, delete."""
+
+from __future__ import annotations
+
+import azure.functions as func
+
+from api.blueprint import blueprint
+from api.parsing import ADMIN, OPERATOR, if_match, object_body, path_name, require
+from api.problems import answers_problems
+from api.responses import json_response, store, utc_now
+from shared.errors import InvalidInput
+from shared.models import ProjectDefinition
+from shared.projects import Projects
+
+
+def _project_response(definition: ProjectDefinition, etag: str, status: int = 200) -> func.HttpResponse:
+    return json_response(definition.model_dump(mode="json", exclude_none=True), status, {"ETag": etag})
+
+
+@blueprint.route(route="projects", methods=["POST"])
+@answers_problems
+async def create_project(req: func.HttpRequest) -> func.HttpResponse:
+    require(req, ADMIN)
+    definition, etag = Projects(store()).create(object_body(req), utc_now())
+    return _project_response(definition, etag, 201)
+
+
+@blueprint.route(route="projects", methods=["GET"])
+@answers_problems
+async def list_projects(req: func.HttpRequest) -> func.HttpResponse:
+    require(req, OPERATOR)
+    return json_response([p.model_dump(mode="json", exclude_none=True) for p, _ in store().projects.list()])
+
+
+@blueprint.route(route="projects/{id}", methods=["GET"])
+@answers_problems
+async def get_project(req: func.HttpRequest) -> func.HttpResponse:
+    require(req, OPERATOR)
+    return _project_response(*store().projects.get(path_name(req, "id")))
+
+
+@blueprint.route(route="projects/{id}", methods=["PUT"])
+@answers_problems
+async def replace_project(req: func.HttpRequest) -> func.HttpResponse:
+    require(req, ADMIN)
+    name = path_name(req, "id")
+    etag = if_match(req)
+    body = object_body(req)
+    if body.get("name", name) != name:
+        raise InvalidInput("a project cannot be renamed", field="name")
+    return _project_response(*Projects(store()).replace(name, body, etag, utc_now()))
+
+
+@blueprint.route(route="projects/{id}", methods=["DELETE"])
+@answers_problems
+async def delete_project(req: func.HttpRequest) -> func.HttpResponse:
+    require(req, ADMIN)
+    Projects(store()).delete(path_name(req, "id"))
+    return func.HttpResponse(status_code=204)
+
+
+@blueprint.route(route="projects/{id}/consent", methods=["GET"])
+@answers_problems
+async def get_consent(req: func.HttpRequest) -> func.HttpResponse:
+    require(req, OPERATOR)
+    name = path_name(req, "id")
+    records = store().consents.list(name)
+    if not records:
+        store().projects.get(name)
+    return json_response([r.model_dump(mode="json", by_alias=True) for r in records])

@@ -1,0 +1,111 @@
+"""Creating, changing and deleting projects, with consent recorded first and kept forever.
+
+A project exists only with consent. Its consent record names who accepted which notice
+version for which systems and regions, with a hash of the definition they saw. Changing
+the systems (or their direction) needs fresh consent; changing mappings does not.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from typing import Any
+
+from shared.errors import ConsentRequired, InvalidInput, NotFound, RunActive
+from shared.models import Consent, ConsentRecord, ProjectDefinition, ProjectRequest
+from shared.store import Store
+from shared.templates import template
+
+
+def require_consent(body: dict[str, Any]) -> Consent:
+    """The accepted consent in a request body, or ConsentRequired (422) naming what is wrong."""
+    raw = body.get("consent")
+    if raw is None:
+        raise ConsentRequired("consent is required before a project can exist", field="consent")
+    if not isinstance(raw, dict) or raw.get("accepted") is not True:
+        raise ConsentRequired("consent must be accepted (accepted: true)", field="consent.accepted")
+    return Consent.model_validate(raw)
+
+
+def definition_from_request(request: ProjectRequest) -> ProjectDefinition:
+    """The project a request describes: its own tasks, or the tasks of the template it names."""
+    fields = request.model_dump(exclude={"consent"}, exclude_none=True)
+    if request.template is not None:
+        base = template(request.template)
+        fields["tasks"] = [task.model_dump(exclude_none=True) for task in base.tasks]
+        fields.setdefault("description", base.description)
+        if base.companyCode and "companyCode" not in fields:
+            fields["companyCode"] = base.companyCode
+    return ProjectDefinition.model_validate({k: v for k, v in fields.items() if v is not None})
+
+
+def definition_hash(definition: ProjectDefinition) -> str:
+    canonical = json.dumps(definition.model_dump(mode="json", exclude_none=True), sort_keys=True, separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+class Projects:
+    """The project lifecycle over a Store."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def systems(self, definition: ProjectDefinition) -> list[str]:
+        """`role=name (kind url)` for each connection, in flow order; unknown connections are errors."""
+        described = []
+        for role in ("source", "cds", "destination"):
+            name = getattr(definition.connections, role)
+            if name is None:
+                continue
+            try:
+                connection = self._store.connections.get(name)
+            except NotFound:
+                raise InvalidInput(f"no connection called {name!r}", field=f"connections.{role}") from None
+            described.append(f"{role}={name} ({connection.kind} {connection.url})")
+        return described
+
+    def create(self, body: dict[str, Any], now: datetime) -> tuple[ProjectDefinition, str]:
+        consent = require_consent(body)
+        definition = definition_from_request(ProjectRequest.model_validate(body))
+        record = self._consent_record(definition, consent, now)
+        etag = self._store.projects.create(definition)
+        try:
+            self._store.consents.append(record)
+        except Exception:
+            self._store.projects.delete(definition.name, if_match=etag)
+            raise
+        return definition, etag
+
+    def replace(self, name: str, body: dict[str, Any], if_match: str, now: datetime) -> tuple[ProjectDefinition, str]:
+        """Customize a project; new systems or a new direction need an accepted consent in the body."""
+        current, _ = self._store.projects.get(name)
+        body = {**body, "name": name}
+        consent_given = body.pop("consent", None)
+        definition = ProjectDefinition.model_validate(body)
+        record = None
+        if self.systems(definition) != self.systems(current) or consent_given is not None:
+            consent = require_consent({"consent": consent_given})
+            record = self._consent_record(definition, consent, now)
+        etag = self._store.projects.replace(definition, if_match)
+        if record is not None:
+            self._store.consents.append(record)
+        return definition, etag
+
+    def delete(self, name: str) -> None:
+        self._store.projects.get(name)
+        holder = self._store.run_lock.holder(name)
+        if holder is not None:
+            raise RunActive(name, holder)
+        self._store.projects.delete(name)
+
+    def _consent_record(self, definition: ProjectDefinition, consent: Consent, now: datetime) -> ConsentRecord:
+        return ConsentRecord(
+            project=definition.name,
+            acceptedBy=consent.acceptedBy,
+            acceptedAt=now,
+            noticeVersion=consent.noticeVersion,
+            systems=self.systems(definition),
+            dataResidency=consent.dataResidency,
+            definitionHash=definition_hash(definition),
+        )
