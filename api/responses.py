@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from functools import lru_cache
 from typing import Any
 
 import azure.functions as func
 
-from shared.settings import StorageSettings, storage_settings
-from shared.store import Store
+from shared.settings import storage_settings
+from shared.store import Store, store_for
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> func.HttpResponse:
@@ -20,14 +19,9 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
     )
 
 
-@lru_cache(maxsize=8)
-def _store_for(settings: StorageSettings) -> Store:
-    return Store(settings)
-
-
 def store() -> Store:
-    """The Store of the current storage settings, built once per process and shared by requests."""
-    return _store_for(storage_settings())
+    """The Store of the current storage settings, shared by the process's requests."""
+    return store_for(storage_settings())
 
 
 def utc_now() -> datetime:

@@ -81,12 +81,17 @@ class Throttle:
             return self._resume_at > time.monotonic()
 
     def wait(self, sleep: Callable[[float], None] = time.sleep) -> None:
+        """Sleep until the service said it takes requests again, also when the wait is extended meanwhile."""
+        waited_for = 0.0
         while True:
             with self._lock:
-                remaining = self._resume_at - time.monotonic()
-            if remaining <= 0:
+                target = self._resume_at
+            if target <= waited_for:
                 return
-            sleep(remaining)
+            waited_for = target
+            remaining = target - time.monotonic()
+            if remaining > 0:
+                sleep(remaining)
 
 
 def retry_after_seconds(response: requests.Response) -> float | None:
@@ -116,13 +121,13 @@ class HttpClient:
     def send(self, method: str, url: str, **kwargs: Any) -> requests.Response:
         waited = 0.0
         last_problem = ""
+        extra_headers = kwargs.pop("headers", {})
         for attempt in range(self.policy.max_attempts):
             self.throttle.wait(self.sleep)
-            headers = {**self.headers(), "x-ms-client-request-id": str(uuid.uuid4()), **kwargs.pop("headers", {})}
-            kwargs["headers"] = headers
+            headers = {**self.headers(), "x-ms-client-request-id": str(uuid.uuid4()), **extra_headers}
             try:
                 self.requests_sent += 1
-                response = self.session.request(method, url, timeout=self.policy.timeout_s, **kwargs)
+                response = self.session.request(method, url, headers=headers, timeout=self.policy.timeout_s, **kwargs)
             except TRANSIENT_ERRORS as exc:
                 last_problem = f"{type(exc).__name__}: {exc}"
                 delay = self.policy.backoff(attempt, self.rng)

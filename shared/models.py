@@ -333,9 +333,19 @@ class Counts(Strict):
         return self.read == self.written + self.skipped + self.failed
 
 
+class LegOutcome(Counts):
+    leg: Literal["sourceToCds", "cdsToDestination"]
+    skippedReasons: dict[str, int] = Field(default_factory=dict)
+    deletedInSource: int = 0
+
+
 class TaskOutcome(Counts):
+    """A task's counts, summed over its legs; `legs` has each leg's own."""
+
     name: str
     status: RunStatus = RunStatus.PENDING
+    legs: list[LegOutcome] = Field(default_factory=list)
+    message: str | None = None
 
 
 class Run(Strict):
@@ -348,6 +358,17 @@ class Run(Strict):
     lastUpdatedTime: datetime
     tasks: list[TaskOutcome] = Field(default_factory=list)
     message: str | None = None
+
+
+class TaskState(Strict):
+    """Where an incremental read of one task's leg resumes: a delta link or a watermark."""
+
+    project: Name
+    task: str
+    leg: Literal["sourceToCds", "cdsToDestination"]
+    state: dict[str, Any]
+    runId: Name
+    savedAt: datetime
 
 
 class ErrorRecord(Strict):

@@ -8,7 +8,7 @@ checks the business key.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,20 +69,25 @@ def path_getter(path: str) -> Callable[[dict[str, Any]], Any]:
 _ABSENT = object()
 
 
-def compile_mapping(mappings: Sequence[FieldMapping], key: Sequence[str]) -> CompiledMapping:
+def compile_mapping(
+    mappings: Sequence[FieldMapping], key: Sequence[str], fixed: Mapping[str, Any] | None = None
+) -> CompiledMapping:
     """Compile `mappings` into `record -> MappedRecord | Skipped | Failed`.
 
     `key` names the target fields that form the business key; a record whose key is missing
-    or blank after mapping is skipped with reason `missing-business-key`.
+    or blank after mapping is skipped with reason `missing-business-key`. `fixed` gives
+    values for targets that no mapping names (an F&O company's `dataAreaId`).
     """
     targets = [m.target for m in mappings]
+    fixed = {name: value for name, value in (fixed or {}).items() if name not in targets}
+    targets.extend(fixed)
     unmapped_key = [k for k in key if k not in targets]
     if unmapped_key:
         raise InvalidInput(f"business key field {unmapped_key[0]!r} is not a target of any mapping", field="key")
 
     copies: list[tuple[str, str]] = []
     computed: list[tuple[str, str | None, Callable[[dict[str, Any]], Any] | None, ValueFn]] = []
-    constants: dict[str, Any] = {}
+    constants: dict[str, Any] = dict(fixed)
     for mapping in mappings:
         fn = compile_transforms(mapping.transforms)
         source = mapping.source

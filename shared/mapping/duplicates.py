@@ -24,11 +24,17 @@ class LatestByKey:
     def __init__(self) -> None:
         self._latest: dict[tuple[Any, ...], SourcePosition] = {}
 
-    def offer(self, key: tuple[Any, ...], position: SourcePosition) -> None:
+    def offer(self, key: tuple[Any, ...], position: SourcePosition) -> SourcePosition | None:
+        """Record that `key` occurs at `position`; return the position this makes superseded, if any."""
         identity = key_identity(key)
         current = self._latest.get(identity)
-        if current is None or position > current:
+        if current is None:
             self._latest[identity] = position
+            return None
+        if position > current:
+            self._latest[identity] = position
+            return current
+        return position if position != current else None
 
     def offer_all(self, keyed: Iterable[tuple[tuple[Any, ...], SourcePosition]]) -> None:
         for key, position in keyed:

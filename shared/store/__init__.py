@@ -9,19 +9,21 @@ time it is needed; its repositories are safe to share between threads.
 
 from __future__ import annotations
 
-from functools import cached_property
+from functools import cached_property, lru_cache
 from types import TracebackType
 
 from shared.settings import StorageSettings
 from shared.store.clients import StorageClients
 from shared.store.connections import ConnectionRepository
 from shared.store.consents import ConsentRepository
+from shared.store.files import BlobFiles
 from shared.store.projects import ProjectRepository
 from shared.store.run_lock import RunLockRepository
 from shared.store.runs import RunRepository
 from shared.store.staging import Staging
+from shared.store.task_state import TaskStateRepository
 
-__all__ = ["Store"]
+__all__ = ["Store", "store_for"]
 
 
 class Store:
@@ -60,6 +62,20 @@ class Store:
         """Staged pages of records, as blobs."""
         return Staging(self._clients.container("staging"))
 
+    @cached_property
+    def errors(self) -> Staging:
+        """The error records of runs, as pages of blobs laid out like the staged pages they came from."""
+        return Staging(self._clients.container("errors"))
+
+    @cached_property
+    def task_state(self) -> TaskStateRepository:
+        """Where each task's incremental read left off."""
+        return TaskStateRepository(self._clients.table("taskstate"))
+
+    def files(self, container: str) -> BlobFiles:
+        """The files of a container of this account, named exactly (users' import and export folders)."""
+        return BlobFiles(self._clients.named_container(container))
+
     def ping(self) -> bool:
         """Whether table storage answers, within a few seconds (for health checks)."""
         return self._clients.ping()
@@ -75,3 +91,9 @@ class Store:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
     ) -> None:
         self.close()
+
+
+@lru_cache(maxsize=8)
+def store_for(settings: StorageSettings) -> Store:
+    """The Store of `settings`, built once per process and shared by its requests and activities."""
+    return Store(settings)

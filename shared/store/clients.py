@@ -93,6 +93,10 @@ class StorageClients:
                     self._containers[name] = blobs.get_container_client(name)
             return self._containers[name]
 
+    def named_container(self, name: str) -> ContainerClient:
+        """A client for the container called exactly `name` (no prefix, not created)."""
+        return self._blob_service().get_container_client(name)
+
     def ping(self) -> bool:
         """Whether the table service answers within PING_TIMEOUT_S: one page of the table list, no retries."""
         try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import json
 from collections.abc import Iterable
+from contextlib import suppress
 from typing import Any
 
 from azure.core.exceptions import ResourceNotFoundError
@@ -17,13 +18,14 @@ from azure.storage.blob import ContainerClient, ContentSettings
 from shared.errors import NotFound
 from shared.store.keys import encode_key
 
+PAGE_SUFFIX = ".jsonl.gz"
 DELETE_BATCH = 256
 """The most blobs one batch request may delete."""
 
 
 def page_blob_name(run_id: str, task: str, leg: str, page_no: int) -> str:
     """The blob name of one staged page (a task name may hold spaces, slashes, any character)."""
-    return f"{_prefix(run_id, task, leg)}page-{page_no:06d}.jsonl.gz"
+    return f"{_prefix(run_id, task, leg)}page-{page_no:06d}{PAGE_SUFFIX}"
 
 
 class Staging:
@@ -53,14 +55,36 @@ class Staging:
         # split on "\n" only: str.splitlines would also cut at U+2028 or U+0085 inside a JSON string
         return [json.loads(line) for line in gzip.decompress(data).decode("utf-8").split("\n") if line]
 
+    def delete_page(self, run_id: str, task: str, leg: str, page_no: int) -> None:
+        """Remove one page if it exists."""
+        with suppress(ResourceNotFoundError):
+            self._container.delete_blob(page_blob_name(run_id, task, leg, page_no))
+
+    def write_document(self, run_id: str, name: str, document: Any) -> None:
+        """Keep one JSON document of a run (its project snapshot, its duplicate index…), replacing it."""
+        self._container.upload_blob(
+            f"{_prefix(run_id)}{_segment(name, 'name')}.json",
+            json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8"),
+            overwrite=True,
+            content_settings=ContentSettings(content_type="application/json"),
+        )
+
+    def read_document(self, run_id: str, name: str) -> Any:
+        """A document kept with `write_document`; NotFound if there is none."""
+        blob = f"{_prefix(run_id)}{_segment(name, 'name')}.json"
+        try:
+            return json.loads(self._container.download_blob(blob).readall())
+        except ResourceNotFoundError:
+            raise NotFound(f"run {run_id!r} has no document {name!r}", field="name") from None
+
     def list_pages(self, run_id: str, task: str | None = None, leg: str | None = None) -> list[str]:
         """The blob names of the pages staged for a run, or one task of it, or one leg of that task; sorted."""
         if leg is not None and task is None:
             raise ValueError("a leg is only given together with its task")
-        return sorted(self._names(_prefix(run_id, task, leg)))
+        return sorted(name for name in self._names(_prefix(run_id, task, leg)) if name.endswith(PAGE_SUFFIX))
 
     def delete_run(self, run_id: str) -> int:
-        """Delete every page staged for a run; return how many were deleted."""
+        """Delete every page and document kept for a run; return how many blobs were deleted."""
         names = list(self._names(_prefix(run_id)))
         deleted = 0
         for start in range(0, len(names), DELETE_BATCH):

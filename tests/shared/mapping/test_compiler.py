@@ -155,3 +155,14 @@ def test_constant_that_cannot_be_computed_is_a_compile_error() -> None:
                                                    "onUnmapped": "error"}]}]""",
             ["n"],
         )
+
+
+def test_fixed_values_fill_unmapped_targets_only() -> None:
+    fields = MAPPINGS.validate_json('[{"source": "no", "target": "CustomerAccount"}]')
+    with_company = compile_mapping(fields, ["dataAreaId", "CustomerAccount"], fixed={"dataAreaId": "usmf"})
+    assert with_company({"no": "C-1"}) == MappedRecord(("usmf", "C-1"), {"CustomerAccount": "C-1", "dataAreaId": "usmf"})
+    mapped_company = MAPPINGS.validate_json(
+        '[{"source": "no", "target": "CustomerAccount"}, {"source": "co", "target": "dataAreaId"}]'
+    )
+    own = compile_mapping(mapped_company, ["dataAreaId", "CustomerAccount"], fixed={"dataAreaId": "usmf"})
+    assert own({"no": "C-1", "co": "usrt"}) == MappedRecord(("usrt", "C-1"), {"CustomerAccount": "C-1", "dataAreaId": "usrt"})

@@ -86,3 +86,12 @@ def test_counts_add_up_with_duplicates() -> None:
         totals["failed"] += len(result.failed)
     assert totals == {"mapped": 10, "skipped": 90, "failed": 0}
     assert len(latest) == 10
+
+
+def test_offer_names_the_superseded_position_in_any_order() -> None:
+    latest = LatestByKey()
+    assert latest.offer(("A",), (2, 0)) is None
+    assert latest.offer(("a ",), (1, 5)) == (1, 5)
+    assert latest.offer(("A",), (3, 1)) == (2, 0)
+    assert latest.offer(("A",), (3, 1)) is None
+    assert latest.is_latest(("A",), (3, 1))

@@ -1,0 +1,76 @@
+"""The steps of a run. Each takes and returns small JSON; the work happens in shared/sync/.
+
+Per-record failures come back as data. Only transient errors (throttling that outlived the
+connector's own retries, storage hiccups) are raised, for the orchestrator's retry policy.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Any
+
+from activities.blueprint import blueprint
+from shared.connectors import connector_for
+from shared.settings import StorageSettings, storage_settings
+from shared.store import store_for
+from shared.sync.begin import begin_run as begin
+from shared.sync.dedupe import find_duplicates as dedupe
+from shared.sync.extract import extract_chunk as extract
+from shared.sync.finish import finish_run as finish
+from shared.sync.finish import save_task_state as save_state
+from shared.sync.load import load_page as load
+from shared.sync.workspace import Workspaces
+
+
+@lru_cache(maxsize=4)
+def _workspaces(settings: StorageSettings) -> Workspaces:
+    return Workspaces(store_for(settings), connector_for)
+
+
+def workspaces() -> Workspaces:
+    return _workspaces(storage_settings())
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@blueprint.activity_trigger(input_name="step")
+def begin_run(step: dict[str, Any]) -> dict[str, Any]:
+    return begin(workspaces().store, step["runId"], step["projectId"], step["mode"], _now())
+
+
+@blueprint.activity_trigger(input_name="step")
+def extract_chunk(step: dict[str, Any]) -> dict[str, Any]:
+    spaces = workspaces()
+    return extract(
+        spaces.store, spaces.get(step["runId"]), step["task"], step["leg"], step["mode"],
+        step.get("resume"), step["firstPage"], step.get("previousRunId"),
+    )
+
+
+@blueprint.activity_trigger(input_name="step")
+def find_duplicates(step: dict[str, Any]) -> dict[str, Any]:
+    return dedupe(workspaces().store, step["runId"], step["task"], step["leg"])
+
+
+@blueprint.activity_trigger(input_name="step")
+def load_page(step: dict[str, Any]) -> dict[str, Any]:
+    spaces = workspaces()
+    return load(spaces.store, spaces.get(step["runId"]), step["task"], step["leg"], step["page"], step["dryRun"])
+
+
+@blueprint.activity_trigger(input_name="step")
+def save_task_state(step: dict[str, Any]) -> dict[str, Any]:
+    save_state(workspaces().store, step["projectId"], step["task"], step["leg"], step["state"], step["runId"], _now())
+    return {"saved": True}
+
+
+@blueprint.activity_trigger(input_name="step")
+def finish_run(step: dict[str, Any]) -> dict[str, Any]:
+    status = finish(
+        workspaces().store, step["runId"], step["projectId"], step["tasks"], step["planned"], step.get("message"),
+        _now(),
+    )
+    return {"status": status}

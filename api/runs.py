@@ -1,0 +1,134 @@
+"""Runs: Sync Now, the asynchronous polling pattern, the history, the error records, terminate."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import azure.durable_functions as df
+import azure.functions as func
+from pydantic import ValidationError
+
+from api.blueprint import blueprint
+from api.parsing import OPERATOR, json_body, path_name, require
+from api.problems import answers_problems
+from api.responses import json_response, store, utc_now
+from shared.errors import InvalidInput
+from shared.runs import (
+    ErrorPageToken,
+    RunRequest,
+    abandon_run,
+    effective_status,
+    error_page,
+    reserve_run,
+    run_view,
+    terminate_run,
+)
+
+RETRY_AFTER_S = "5"
+ERRORS_PER_PAGE = 100
+MAX_HISTORY = 500
+
+
+def _location(run_id: str) -> str:
+    return f"/api/runs/{run_id}"
+
+
+@blueprint.route(route="projects/{id}/runs", methods=["POST"])
+@blueprint.durable_client_input(client_name="client")
+@answers_problems
+async def start_run(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
+    require(req, OPERATOR)
+    project_id = path_name(req, "id")
+    body = json_body(req, optional=True)
+    if body is not None and not isinstance(body, dict):
+        raise InvalidInput("the body must be a JSON object", field="body")
+    request = RunRequest.model_validate(body or {})
+    repo = store()
+    holder = repo.run_lock.holder(project_id)
+    seen: dict[str, str | None] = {}
+    if holder is not None:
+        status = await client.get_status(holder)
+        seen[holder] = status.runtime_status.name if status and status.runtime_status else None
+    run = reserve_run(repo, project_id, request, utc_now(), seen)
+    try:
+        await client.start_new(
+            "sync_project", run.runId,
+            {"runId": run.runId, "projectId": project_id, "mode": request.mode, "dryRun": request.dryRun},
+        )
+    except Exception:
+        abandon_run(repo, run, "the orchestration could not be started", utc_now())
+        raise
+    response = client.create_check_status_response(req, run.runId)
+    payload = {**json.loads(response.get_body()), "runId": run.runId}
+    return json_response(payload, 202, {"Location": _location(run.runId), "Retry-After": RETRY_AFTER_S})
+
+
+@blueprint.route(route="runs/{runId}", methods=["GET"])
+@blueprint.durable_client_input(client_name="client")
+@answers_problems
+async def get_run(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
+    require(req, OPERATOR)
+    run_id = path_name(req, "runId")
+    run = store().runs.get(run_id)
+    durable = await client.get_status(run_id)
+    runtime = durable.runtime_status.name if durable and durable.runtime_status else None
+    status = effective_status(run, runtime)
+    body = run_view(run, status, durable.custom_status if durable else None, f"/api/runs/{run_id}/errors")
+    if status.active:
+        return json_response(body, 202, {"Location": _location(run_id), "Retry-After": RETRY_AFTER_S})
+    return json_response(body, 200)
+
+
+@blueprint.route(route="projects/{id}/runs", methods=["GET"])
+@answers_problems
+async def list_runs(req: func.HttpRequest) -> func.HttpResponse:
+    require(req, OPERATOR)
+    project_id = path_name(req, "id")
+    top_text = req.params.get("top", "50")
+    if not top_text.isdigit() or not 1 <= int(top_text) <= MAX_HISTORY:
+        raise InvalidInput(f"top must be a whole number from 1 to {MAX_HISTORY}", field="top")
+    repo = store()
+    repo.projects.get(project_id)
+    runs = repo.runs.list(project_id, top=int(top_text))
+    return json_response([run_view(r, r.status, None, f"/api/runs/{r.runId}/errors") for r in runs])
+
+
+@blueprint.route(route="runs/{runId}/errors", methods=["GET"])
+@answers_problems
+async def list_errors(req: func.HttpRequest) -> func.HttpResponse:
+    require(req, OPERATOR)
+    run_id = path_name(req, "runId")
+    repo = store()
+    repo.runs.get(run_id)
+    token = _read_token(req.params.get("continuationToken"))
+    records, following = error_page(repo, run_id, token, ERRORS_PER_PAGE)
+    body = {"value": records, "continuationToken": _write_token(following) if following else None}
+    return json_response(body)
+
+
+@blueprint.route(route="runs/{runId}/terminate", methods=["POST"])
+@blueprint.durable_client_input(client_name="client")
+@answers_problems
+async def terminate(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
+    require(req, OPERATOR)
+    run_id = path_name(req, "runId")
+    repo = store()
+    run = repo.runs.get(run_id)
+    if run.status.active:
+        await client.terminate(run_id, "terminated over the API")
+        terminate_run(repo, run, "terminated over the API", utc_now())
+    return json_response({"runId": run_id, "status": "Terminated"}, 202, {"Location": _location(run_id)})
+
+
+def _read_token(text: str | None) -> ErrorPageToken:
+    if not text:
+        return ErrorPageToken(page=0, offset=0)
+    try:
+        return ErrorPageToken.model_validate_json(base64.urlsafe_b64decode(text.encode() + b"=="))
+    except (ValueError, ValidationError) as exc:
+        raise InvalidInput("continuationToken is not one this API gave", field="continuationToken") from exc
+
+
+def _write_token(token: ErrorPageToken) -> str:
+    return base64.urlsafe_b64encode(token.model_dump_json().encode()).decode().rstrip("=")

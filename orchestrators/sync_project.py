@@ -1,0 +1,62 @@
+"""`sync_project`: run a project's tasks strictly in order, then record the outcome and free the lock.
+
+Input: `{"runId", "projectId", "mode", "dryRun"}`. Each task is a `sync_task`
+sub-orchestration. A task error stops the tasks after it and fails the run; failed records
+only make it a Warning. `finish_run` runs whatever happened, so the run lock is always freed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import azure.durable_functions as df
+
+from orchestrators.blueprint import blueprint
+from orchestrators.retry import STEP_RETRY
+from shared.sync.finish import task_outcome
+
+
+@blueprint.orchestration_trigger(context_name="context")
+def sync_project(context: df.DurableOrchestrationContext) -> Any:
+    run = context.get_input()
+    done: list[dict[str, Any]] = []
+    planned = 0
+    message = None
+    try:
+        plan = yield context.call_activity_with_retry("begin_run", STEP_RETRY, run)
+        planned = len(plan["tasks"])
+        for index, task in enumerate(plan["tasks"]):
+            context.set_custom_status(_progress(run, plan, index, done))
+            child = {**run, "task": task["name"], "legs": task["legs"], "previousRunId": plan["previousRunId"]}
+            try:
+                legs = yield context.call_sub_orchestrator("sync_task", child, f"{run['runId']}-task{index:03d}")
+            except Exception as error:
+                done.append(task_outcome(task["name"], [], _reason(error)).model_dump(mode="json"))
+                break
+            done.append(task_outcome(task["name"], legs).model_dump(mode="json"))
+    except Exception as error:
+        message = _reason(error)
+    finished = {"runId": run["runId"], "projectId": run["projectId"], "tasks": done, "planned": planned,
+                "message": message}
+    result = yield context.call_activity_with_retry("finish_run", STEP_RETRY, finished)
+    context.set_custom_status({"runId": run["runId"], "status": result["status"], "tasks": _summary(done)})
+    return {"status": result["status"], "tasks": _summary(done)}
+
+
+def _progress(run: dict[str, Any], plan: dict[str, Any], index: int, done: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "runId": run["runId"],
+        "task": plan["tasks"][index]["name"],
+        "taskNumber": index + 1,
+        "taskCount": len(plan["tasks"]),
+        "tasks": _summary(done),
+    }
+
+
+def _summary(done: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    fields = ("name", "status", "read", "written", "skipped", "failed")
+    return [{k: task[k] for k in fields} for task in done]
+
+
+def _reason(error: Exception) -> str:
+    return str(error)[:2000] or type(error).__name__

@@ -1,0 +1,56 @@
+"""`sync_task`: one task's legs in order: extract and stage, find duplicates, fan out the loads.
+
+Input: the run's input plus `{"task", "legs", "previousRunId"}`. Returns each leg's counts.
+Only page numbers and counts cross this orchestrator, never records.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import azure.durable_functions as df
+
+from orchestrators.blueprint import blueprint
+from orchestrators.retry import STEP_RETRY
+
+COUNTS = ("read", "written", "skipped", "failed")
+
+
+@blueprint.orchestration_trigger(context_name="context")
+def sync_task(context: df.DurableOrchestrationContext) -> Any:
+    job = context.get_input()
+    step = {k: job[k] for k in ("runId", "projectId", "task", "mode", "dryRun", "previousRunId")}
+    outcomes = []
+    for leg in job["legs"]:
+        pages: list[int] = []
+        resume = None
+        deleted = 0
+        state = None
+        while True:
+            context.set_custom_status({"task": job["task"], "leg": leg, "stage": "extract", "pages": len(pages)})
+            chunk = yield context.call_activity_with_retry(
+                "extract_chunk", STEP_RETRY, {**step, "leg": leg, "resume": resume, "firstPage": len(pages) + 1}
+            )
+            pages.extend(chunk["pages"])
+            deleted += chunk["deleted"]
+            resume, state = chunk["next"], chunk["state"]
+            if resume is None:
+                break
+        totals: Counter[str] = Counter()
+        reasons: Counter[str] = Counter()
+        if pages:
+            yield context.call_activity_with_retry("find_duplicates", STEP_RETRY, {**step, "leg": leg})
+            context.set_custom_status({"task": job["task"], "leg": leg, "stage": "load", "pages": len(pages)})
+            loads = [context.call_activity_with_retry("load_page", STEP_RETRY, {**step, "leg": leg, "page": page})
+                     for page in pages]
+            for result in (yield context.task_all(loads)):
+                totals.update({k: result[k] for k in COUNTS})
+                reasons.update(result["skippedReasons"])
+        if state is not None and not job["dryRun"]:
+            yield context.call_activity_with_retry(
+                "save_task_state", STEP_RETRY, {**step, "leg": leg, "state": state}
+            )
+        outcomes.append({"leg": leg, **{k: totals[k] for k in COUNTS}, "skippedReasons": dict(reasons),
+                         "deletedInSource": deleted})
+    return outcomes

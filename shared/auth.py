@@ -1,0 +1,140 @@
+"""Token providers: how a connector gets a bearer token for its service.
+
+`token_provider(connection)` is the seam: tests replace the Entra token endpoint by
+passing a provider of their own to the connector. Secrets are read when a token is
+needed, from the app setting the connection names (Key Vault references in app settings
+are resolved by the platform) or from Key Vault by URI with the app's managed identity;
+they are never stored, logged or returned.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Protocol
+
+from shared.errors import InvalidInput
+from shared.models import ClientSecretAuth, Connection, ManagedIdentityAuth, NoAuth
+from shared.settings import app_setting
+
+AUTHORITY_HOST = "https://login.microsoftonline.com"
+KEY_VAULT_SCOPE = "https://vault.azure.net/.default"
+KEY_VAULT_API_VERSION = "7.4"
+_RENEW_BEFORE_EXPIRY_S = 300
+
+
+class TokenProvider(Protocol):
+    def token(self) -> str | None:
+        """A bearer token that is valid now, or None when the service needs none."""
+
+
+class NoToken:
+    """For the local sandbox systems started without `--token`."""
+
+    def token(self) -> None:
+        return None
+
+
+class StaticToken:
+    """A fixed token: the sandbox's `--token`, or a test's stand-in for Entra."""
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def token(self) -> str:
+        return self._value
+
+
+class MsalClientSecret:
+    """Client-credentials flow through MSAL; MSAL's own cache renews the token before it expires.
+
+    The MSAL application is built on first use: building it reaches the authority.
+    """
+
+    def __init__(self, tenant_id: str, client_id: str, scope: str, secret: Callable[[], str]) -> None:
+        self._tenant_id = tenant_id
+        self._client_id = client_id
+        self._scope = scope
+        self._secret = secret
+        self._app: object | None = None
+        self._lock = threading.Lock()
+
+    def token(self) -> str:
+        import msal
+
+        with self._lock:
+            if self._app is None:
+                self._app = msal.ConfidentialClientApplication(
+                    self._client_id,
+                    authority=f"{AUTHORITY_HOST}/{self._tenant_id}",
+                    client_credential=self._secret(),
+                )
+            result = self._app.acquire_token_for_client(scopes=[self._scope])  # type: ignore[attr-defined]
+        if "access_token" not in result:
+            reason = f"{result.get('error')}: {result.get('error_description', '')[:200]}"
+            raise InvalidInput(f"Entra refused the client credentials: {reason}", field="auth")
+        return result["access_token"]
+
+
+class AzureIdentityToken:
+    """A token from an azure-identity credential (managed identity), cached until near expiry."""
+
+    def __init__(self, credential: object, scope: str) -> None:
+        self._credential = credential
+        self._scope = scope
+        self._cached: tuple[str, float] | None = None
+        self._lock = threading.Lock()
+
+    def token(self) -> str:
+        with self._lock:
+            if self._cached is None or self._cached[1] - time.time() < _RENEW_BEFORE_EXPIRY_S:
+                access = self._credential.get_token(self._scope)  # type: ignore[attr-defined]
+                self._cached = (access.token, float(access.expires_on))
+            return self._cached[0]
+
+
+def _secret_from_setting(name: str) -> Callable[[], str]:
+    def read() -> str:
+        value = app_setting(name)
+        if not value:
+            raise InvalidInput(f"app setting {name!r} is not set", field="auth.secretSetting")
+        return value
+
+    return read
+
+
+def _secret_from_key_vault(uri: str, client_id: str | None) -> Callable[[], str]:
+    def read() -> str:
+        from azure.identity import DefaultAzureCredential
+
+        from shared.http import new_session
+
+        vault_token = AzureIdentityToken(DefaultAzureCredential(managed_identity_client_id=client_id), KEY_VAULT_SCOPE)
+        response = new_session(1).get(
+            uri, params={"api-version": KEY_VAULT_API_VERSION},
+            headers={"Authorization": f"Bearer {vault_token.token()}"}, timeout=30,
+        )
+        if response.status_code != 200:
+            raise InvalidInput(f"Key Vault answered {response.status_code} for the secret URI", field="auth.secretUri")
+        return response.json()["value"]
+
+    return read
+
+
+def token_provider(connection: Connection, scope: str) -> TokenProvider:
+    """The provider a connection's `auth` asks for."""
+    auth = connection.auth
+    if isinstance(auth, NoAuth):
+        return NoToken()
+    if isinstance(auth, ManagedIdentityAuth):
+        from azure.identity import ManagedIdentityCredential
+
+        return AzureIdentityToken(ManagedIdentityCredential(client_id=auth.clientId), scope)
+    assert isinstance(auth, ClientSecretAuth)
+    secret = (
+        _secret_from_setting(auth.secretSetting)
+        if auth.secretSetting
+        else _secret_from_key_vault(auth.secretUri or "", None)
+    )
+    return MsalClientSecret(auth.tenantId, auth.clientId, scope, secret)

@@ -1,0 +1,65 @@
+"""Connectors: one class per system kind behind one small interface (base.Connector).
+
+`connector_for(connection)` gives the process's connector for a saved connection, so every
+activity of a process shares its pooled session, its token cache and its throttle.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from urllib.parse import urlsplit
+
+from shared.auth import TokenProvider, token_provider
+from shared.connectors.base import Connector
+from shared.connectors.blobfiles import BlobFilesConnector
+from shared.connectors.dataverse import DataverseConnector
+from shared.connectors.finops import FinOpsConnector
+from shared.errors import InvalidInput
+from shared.http import HttpClient, new_session
+from shared.models import Connection, ManagedIdentityAuth, NoAuth
+from shared.settings import storage_settings
+from shared.store import store_for
+from shared.store.files import BlobFiles
+
+__all__ = ["Connector", "build_connector", "connector_for"]
+
+
+def build_connector(connection: Connection, tokens: TokenProvider | None = None) -> Connector:
+    """A new connector for `connection`; `tokens` replaces the Entra token provider (the test seam)."""
+    if connection.kind == "blob":
+        return _blob_files(connection)
+    provider = tokens or token_provider(connection, connection.url.rstrip("/") + "/.default")
+
+    def headers() -> dict[str, str]:
+        token = provider.token()
+        return {"Authorization": f"Bearer {token}"} if token else {}
+
+    http = HttpClient(new_session(), headers)
+    if connection.kind == "dataverse":
+        return DataverseConnector(connection.url, http)
+    if connection.kind == "finops":
+        return FinOpsConnector(connection.url, http)
+    raise InvalidInput(f"no connector for kind {connection.kind!r}", field="kind")
+
+
+def _blob_files(connection: Connection) -> BlobFilesConnector:
+    """A container of the app's own storage account (auth `none`) or any container by managed identity."""
+    if isinstance(connection.auth, ManagedIdentityAuth):
+        from azure.identity import ManagedIdentityCredential
+
+        credential = ManagedIdentityCredential(client_id=connection.auth.clientId)
+        return BlobFilesConnector(BlobFiles.from_url(connection.url, credential))
+    if isinstance(connection.auth, NoAuth):
+        container = urlsplit(connection.url).path.rstrip("/").rsplit("/", 1)[-1]
+        return BlobFilesConnector(store_for(storage_settings()).files(container))
+    raise InvalidInput("blob files connect with a managed identity, or none for the app's own storage", field="auth")
+
+
+@lru_cache(maxsize=32)
+def _cached(connection_json: str) -> Connector:
+    return build_connector(Connection.model_validate_json(connection_json))
+
+
+def connector_for(connection: Connection) -> Connector:
+    """The process's shared connector for `connection` (a changed connection gets a new one)."""
+    return _cached(connection.model_dump_json())

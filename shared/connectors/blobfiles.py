@@ -1,0 +1,91 @@
+"""Blob files: CSV and JSON Lines in a container, as a source and as a destination.
+
+As a source, the entity is a file (`imports/accounts.csv`) or a folder (`imports/accounts/`)
+whose `.csv`, `.jsonl` and `.json` files are read in name order; an incremental read takes
+the files changed since the last read. CSV values are strings; a header row names the
+fields. As a destination, the entity is a folder: each batch becomes one JSON Lines file
+named after its business keys, so writing the same batch again replaces the same file.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from shared.connectors.base import Connector, EntityInfo, FieldInfo, Page, ReadRequest, WriteResult
+from shared.errors import InvalidInput
+from shared.store.files import BlobFiles
+
+FORMATS = (".csv", ".jsonl", ".json")
+
+
+class BlobFilesConnector(Connector):
+    def __init__(self, files: BlobFiles) -> None:
+        self.files = files
+
+    def describe(self, entity: str) -> EntityInfo:
+        names = self._files(entity, None)
+        sample: dict[str, Any] = {}
+        if names:
+            sample = next(iter(_records(names[0][0], self.files.read(names[0][0]))), {})
+        fields = {name: FieldInfo(name, "string") for name in sample}
+        return EntityInfo(entity, entity, None, fields, [], change_tracking=False)
+
+    def read_pages(self, request: ReadRequest) -> Iterator[Page]:
+        if request.filter:
+            raise InvalidInput("a filter is not supported on blob files", field="source.filter")
+        since = (request.state or {}).get("watermark") if request.incremental else None
+        cursor = json.loads(request.resume) if request.resume else {"file": 0, "row": 0}
+        files = self._files(request.entity, since)
+        watermark = max((modified.isoformat() for _, modified in files), default=since)
+        buffer: list[dict[str, Any]] = []
+        for index in range(cursor["file"], len(files)):
+            name = files[index][0]
+            skip = cursor["row"] if index == cursor["file"] else 0
+            for row, record in enumerate(_records(name, self.files.read(name))):
+                if row < skip:
+                    continue
+                buffer.append(record)
+                if len(buffer) == request.page_size:
+                    yield Page(records=buffer, next=json.dumps({"file": index, "row": row + 1}))
+                    buffer = []
+        yield Page(records=buffer, state={"watermark": watermark} if watermark else None)
+
+    def _files(self, entity: str, since: str | None) -> list[tuple[str, Any]]:
+        if entity.lower().endswith(FORMATS):
+            found = [f for f in self.files.list(entity) if f[0] == entity]
+        else:
+            prefix = entity.rstrip("/") + "/"
+            found = [f for f in self.files.list(prefix) if f[0].lower().endswith(FORMATS)]
+        return [f for f in found if since is None or f[1].isoformat() > since]
+
+    def write_batch(self, entity: str, key: Sequence[str], records: Sequence[dict[str, Any]]) -> list[WriteResult]:
+        if not records:
+            return []
+        if entity.lower().endswith(FORMATS):
+            raise InvalidInput("a blob destination is a folder, not a file name", field="destination.entity")
+        keys = sorted(json.dumps([r.get(k) for k in key], ensure_ascii=False) for r in records)
+        digest = hashlib.sha256("\n".join(keys).encode("utf-8")).hexdigest()[:24]
+        lines = "".join(json.dumps(r, ensure_ascii=False, separators=(",", ":")) + "\n" for r in records)
+        self.files.write(f"{entity.rstrip('/')}/part-{digest}.jsonl", lines.encode("utf-8"), "application/x-ndjson")
+        return [WriteResult("created")] * len(records)
+
+
+def _records(name: str, data: bytes) -> Iterator[dict[str, Any]]:
+    text = data.decode("utf-8-sig")
+    if name.lower().endswith(".csv"):
+        yield from csv.DictReader(io.StringIO(text, newline=""))
+        return
+    if name.lower().endswith(".json") and text.lstrip().startswith("["):
+        yield from json.loads(text)
+        return
+    for number, line in enumerate(text.split("\n"), start=1):
+        if line.strip():
+            try:
+                yield json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise InvalidInput(f"{name} line {number} is not JSON: {exc.msg}", field="entity") from exc

@@ -1,0 +1,195 @@
+"""Dataverse (CDS, Dynamics 365 for Sales) over its Web API.
+
+Reads follow `@odata.nextLink` with `Prefer: odata.maxpagesize`. Incremental reads use change
+tracking (a delta link) where the entity has it and the task has no filter, else a
+`modifiedon` watermark taken from the server's clock when the read began. Writes go in bulk
+with `UpsertMultiple`; when a bulk request fails, its records are sent again in one `$batch`
+with `continue-on-error`, one single-record `UpsertMultiple` each, so the bad records fail
+alone and the good ones land. Keys travel in request bodies, never in key URLs, so values
+with `/ ? # % +` work.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from shared.connectors.base import Connector, EntityInfo, FieldInfo, Page, ReadRequest, WriteResult
+from shared.connectors.odata import BatchOperation, batch_body, error_of, parse_batch_response, server_watermark
+from shared.errors import InvalidInput, NotFound
+from shared.http import HttpClient
+
+API_PATH = "/api/data/v9.2/"
+MAX_PAGE_SIZE = 5000
+BULK_SIZE = 1000
+
+
+class DataverseConnector(Connector):
+    def __init__(self, url: str, http: HttpClient, bulk_size: int = BULK_SIZE) -> None:
+        self.root = url.rstrip("/") + API_PATH
+        self.http = http
+        self.bulk_size = bulk_size
+        self._described: dict[str, EntityInfo] = {}
+        self._lock = threading.Lock()
+
+    # --- describe ---------------------------------------------------------------------------
+
+    def describe(self, entity: str) -> EntityInfo:
+        with self._lock:
+            if entity in self._described:
+                return self._described[entity]
+        response = self.http.send(
+            "GET", self.root + "EntityDefinitions",
+            params={
+                "$filter": f"EntitySetName eq '{entity.replace(chr(39), chr(39) * 2)}'",
+                "$select": "LogicalName,EntitySetName,PrimaryIdAttribute,ChangeTrackingEnabled",
+                "$expand": "Attributes($select=LogicalName,AttributeType,RequiredLevel,MaxLength),"
+                           "Keys($select=KeyAttributes)",
+            },
+            headers=_JSON,
+        )
+        _raise_for_status(response.status_code, response.text, entity)
+        found = response.json().get("value", [])
+        if not found:
+            raise NotFound(f"Dataverse has no entity set {entity!r}", field="entity")
+        info = _entity_info(found[0])
+        with self._lock:
+            self._described[entity] = info
+        return info
+
+    # --- read -----------------------------------------------------------------------------------
+
+    def read_pages(self, request: ReadRequest) -> Iterator[Page]:
+        cursor = json.loads(request.resume) if request.resume else None
+        state = request.state or {}
+        tracking = False
+        if cursor is not None:
+            url, params, since, tracking = cursor["link"], None, cursor.get("since"), cursor.get("tracking", False)
+        elif "deltaLink" in state:
+            url, params, since, tracking = state["deltaLink"], None, None, True
+        else:
+            info = self.describe(request.entity)
+            tracking = info.change_tracking and request.filter is None
+            url, params = self.root + request.entity, self._query(request, info, tracking, state.get("watermark"))
+            since = None
+        prefer = f"odata.maxpagesize={min(request.page_size, MAX_PAGE_SIZE)}"
+        if tracking:
+            prefer += ",odata.track-changes"
+        headers = {**_JSON, "Prefer": prefer + ',odata.include-annotations="*"'}
+        while True:
+            response = self.http.send("GET", url, params=params, headers=headers)
+            if response.status_code == 410 or (response.status_code == 400 and "deltaLink" in state and cursor is None):
+                raise InvalidInput("the saved change-tracking link has expired: run a full sync", field="state")
+            _raise_for_status(response.status_code, response.text, request.entity)
+            if since is None and not tracking:
+                since = server_watermark(response.headers.get("Date"))
+            body = response.json()
+            records, deleted = _split_deleted(body.get("value", []))
+            next_link = body.get("@odata.nextLink")
+            if next_link:
+                resume = json.dumps({"link": next_link, "since": since, "tracking": tracking})
+                yield Page(records=records, deleted=deleted, next=resume)
+                url, params = next_link, None
+                continue
+            final = {"deltaLink": body["@odata.deltaLink"]} if "@odata.deltaLink" in body else {"watermark": since}
+            yield Page(records=records, deleted=deleted, state=final if final.get("deltaLink") or since else None)
+            return
+
+    def _query(self, request: ReadRequest, info: EntityInfo, tracking: bool, watermark: str | None) -> dict[str, str]:
+        params: dict[str, str] = {}
+        if request.select:
+            select = set(request.select) | ({"modifiedon"} if "modifiedon" in info.fields else set())
+            params["$select"] = ",".join(sorted(s for s in select if s in info.fields or s.startswith("_")))
+        clauses = [f"({request.filter})"] if request.filter else []
+        if watermark and not tracking:
+            clauses.append(f"modifiedon gt {watermark}")
+        if clauses:
+            params["$filter"] = " and ".join(clauses)
+        return params
+
+    # --- write ----------------------------------------------------------------------------------
+
+    def write_batch(self, entity: str, key: Sequence[str], records: Sequence[dict[str, Any]]) -> list[WriteResult]:
+        info = self.describe(entity)
+        results: list[WriteResult] = []
+        for start in range(0, len(records), self.bulk_size):
+            results.extend(self._upsert_chunk(entity, info, records[start : start + self.bulk_size]))
+        return results
+
+    def _upsert_chunk(self, entity: str, info: EntityInfo, records: Sequence[dict[str, Any]]) -> list[WriteResult]:
+        odata_type = f"Microsoft.Dynamics.CRM.{info.logical_name}"
+        targets = [{"@odata.type": odata_type, **record} for record in records]
+        url = f"{self.root}{entity}/Microsoft.Dynamics.CRM.UpsertMultiple"
+        response = self.http.send("POST", url, json={"Targets": targets}, headers=_JSON)
+        if response.status_code < 300:
+            return [WriteResult("upserted")] * len(records)
+        _raise_for_status(response.status_code, response.text, entity, records_fail=True)
+        if len(records) == 1:
+            code, message = error_of(response.status_code, response.text)
+            return [WriteResult("failed", code, message)]
+        return self._isolate(entity, targets)
+
+    def _isolate(self, entity: str, targets: list[dict[str, Any]]) -> list[WriteResult]:
+        """One `$batch`, one single-record upsert per operation: the bad records fail alone."""
+        path = f"{API_PATH}{entity}/Microsoft.Dynamics.CRM.UpsertMultiple"
+        operations = [BatchOperation("POST", path, {"Targets": [target]}) for target in targets]
+        content_type, body = batch_body(operations, own_change_sets=False)
+        response = self.http.send(
+            "POST", self.root + "$batch", data=body,
+            headers={"Content-Type": content_type, "Accept": "application/json", "Prefer": "odata.continue-on-error"},
+        )
+        _raise_for_status(response.status_code, response.text, entity)
+        answers = parse_batch_response(response.headers.get("Content-Type", ""), response.content)
+        if len(answers) != len(targets):
+            raise InvalidInput(f"$batch answered {len(answers)} of {len(targets)} operations", field="entity")
+        results = []
+        for answer in answers:
+            if answer.status < 300:
+                results.append(WriteResult("upserted"))
+            else:
+                code, message = error_of(answer.status, answer.body)
+                results.append(WriteResult("failed", code, message))
+        return results
+
+
+_JSON = {"Accept": "application/json", "OData-MaxVersion": "4.0", "OData-Version": "4.0"}
+
+
+def _raise_for_status(status: int, text: str, entity: str, records_fail: bool = False) -> None:
+    """Statuses no record can be blamed for become errors; record-level ones return to the caller."""
+    if status < 300:
+        return
+    if status == 404 and not records_fail:
+        raise NotFound(f"Dataverse has no entity set {entity!r}: {error_of(status, text)[1]}", field="entity")
+    if records_fail and status in (400, 404, 409, 412, 422):
+        return
+    code, message = error_of(status, text)
+    raise InvalidInput(f"Dataverse answered {status} ({code}) for {entity!r}: {message}", field="entity")
+
+
+def _split_deleted(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[str]]:
+    records, deleted = [], []
+    for row in rows:
+        if "$deletedEntity" in str(row.get("@odata.context", "")):
+            deleted.append(str(row.get("id")))
+        else:
+            records.append(row)
+    return records, deleted
+
+
+def _entity_info(definition: dict[str, Any]) -> EntityInfo:
+    fields = {}
+    for attribute in definition.get("Attributes", []):
+        name = attribute["LogicalName"]
+        required = (attribute.get("RequiredLevel") or {}).get("Value") in ("ApplicationRequired", "SystemRequired")
+        fields[name] = FieldInfo(name, str(attribute.get("AttributeType", "")), attribute.get("MaxLength"), required)
+    return EntityInfo(
+        entity_set=definition["EntitySetName"],
+        logical_name=definition["LogicalName"],
+        primary_id=definition.get("PrimaryIdAttribute"),
+        fields=fields,
+        keys=[list(k.get("KeyAttributes", [])) for k in definition.get("Keys", [])],
+        change_tracking=bool(definition.get("ChangeTrackingEnabled")),
+    )

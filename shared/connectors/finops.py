@@ -1,0 +1,181 @@
+"""Finance & Operations (Dynamics 365 for Operations) over OData at `/data/`.
+
+Every read is scoped to one company (`cross-company=true` with a `dataAreaId` filter). F&O
+has no upsert: a write first finds which keys exist, in bulk, then sends one `$batch` in
+which every record is its own change set — PATCH for existing keys, POST for new ones — so a
+bad record fails alone. Incremental reads use a `ModifiedDateTime` watermark taken from the
+server's clock when the read began.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator, Sequence
+from typing import Any
+from urllib.parse import quote
+
+from shared.connectors.base import Connector, EntityInfo, FieldInfo, Page, ReadRequest, WriteResult
+from shared.connectors.odata import (
+    BatchOperation,
+    any_of,
+    batch_body,
+    error_of,
+    key_segment,
+    literal,
+    parse_batch_response,
+    server_watermark,
+)
+from shared.errors import InvalidInput, NotFound
+from shared.http import HttpClient
+
+DATA_PATH = "/data/"
+MAX_PAGE_SIZE = 10_000
+BATCH_SIZE = 500
+LOOKUP_SIZE = 40
+"""Keys per existence query: an OR of this many keys keeps the URL short."""
+WATERMARK_FIELD = "ModifiedDateTime"
+_JSON = {"Accept": "application/json", "OData-MaxVersion": "4.0", "OData-Version": "4.0"}
+
+
+class FinOpsConnector(Connector):
+    def __init__(self, url: str, http: HttpClient, batch_size: int = BATCH_SIZE) -> None:
+        self.root = url.rstrip("/") + DATA_PATH
+        self.http = http
+        self.batch_size = batch_size
+        self._described: dict[str, EntityInfo] = {}
+        self._lock = threading.Lock()
+
+    def describe(self, entity: str) -> EntityInfo:
+        with self._lock:
+            if entity in self._described:
+                return self._described[entity]
+        response = self.http.send(
+            "GET", self.root.removesuffix("data/") + "Metadata/DataEntities",
+            params={"$filter": f"PublicCollectionName eq {literal(entity)}"}, headers=_JSON,
+        )
+        _raise_for_status(response.status_code, response.text, entity)
+        found = response.json().get("value", [])
+        if not found:
+            raise NotFound(f"F&O has no entity set {entity!r}", field="entity")
+        definition = found[0]
+        fields = {
+            p["Name"]: FieldInfo(p["Name"], p.get("DataType", ""), p.get("MaxLength"), bool(p.get("IsMandatory")))
+            for p in definition.get("Fields", [])
+        }
+        keys = [list(definition.get("Keys", []))]
+        info = EntityInfo(entity, definition.get("Name", entity), None, fields, keys, change_tracking=False)
+        with self._lock:
+            self._described[entity] = info
+        return info
+
+    def read_pages(self, request: ReadRequest) -> Iterator[Page]:
+        if request.company is None:
+            raise InvalidInput("an F&O read needs the project's companyCode", field="companyCode")
+        if request.resume:
+            cursor = json.loads(request.resume)
+            url, params, since = cursor["link"], None, cursor.get("since")
+        else:
+            url, params, since = self.root + request.entity, self._query(request), None
+        headers = {**_JSON, "Prefer": f"odata.maxpagesize={min(request.page_size, MAX_PAGE_SIZE)}"}
+        while True:
+            response = self.http.send("GET", url, params=params, headers=headers)
+            _raise_for_status(response.status_code, response.text, request.entity)
+            since = since or server_watermark(response.headers.get("Date"))
+            body = response.json()
+            records = body.get("value", [])
+            next_link = body.get("@odata.nextLink")
+            if next_link:
+                yield Page(records=records, next=json.dumps({"link": next_link, "since": since}))
+                url, params = next_link, None
+                continue
+            yield Page(records=records, state={"watermark": since} if since else None)
+            return
+
+    def _query(self, request: ReadRequest) -> dict[str, str]:
+        clauses = [f"dataAreaId eq {literal(request.company)}"]
+        if request.filter:
+            clauses.append(f"({request.filter})")
+        watermark = (request.state or {}).get("watermark") if request.incremental else None
+        if watermark:
+            clauses.append(f"{WATERMARK_FIELD} gt {watermark}")
+        params = {"cross-company": "true", "$filter": " and ".join(clauses)}
+        if request.select:
+            params["$select"] = ",".join(sorted({*request.select, "dataAreaId"}))
+        return params
+
+    def write_batch(self, entity: str, key: Sequence[str], records: Sequence[dict[str, Any]]) -> list[WriteResult]:
+        if "dataAreaId" not in key:
+            raise InvalidInput(f"an F&O key must include dataAreaId (got {list(key)})", field="key")
+        results: list[WriteResult] = []
+        for start in range(0, len(records), self.batch_size):
+            chunk = records[start : start + self.batch_size]
+            existing = self._existing_keys(entity, key, chunk)
+            results.extend(self._write_chunk(entity, key, chunk, existing))
+        return results
+
+    def _existing_keys(
+        self, entity: str, key: Sequence[str], records: Sequence[dict[str, Any]]
+    ) -> set[tuple[str, ...]]:
+        wanted: dict[tuple[str, ...], list[Any]] = {}
+        for record in records:
+            values = [record.get(k) for k in key]
+            wanted.setdefault(_identity(values), values)
+        unique = list(wanted.values())
+        found: set[tuple[str, ...]] = set()
+        for start in range(0, len(unique), LOOKUP_SIZE):
+            keys = unique[start : start + LOOKUP_SIZE]
+            params = {"cross-company": "true", "$select": ",".join(key), "$filter": any_of(key, keys)}
+            url: str | None = self.root + entity
+            while url:
+                response = self.http.send("GET", url, params=params, headers=_JSON)
+                _raise_for_status(response.status_code, response.text, entity)
+                body = response.json()
+                found.update(_identity([row.get(k) for k in key]) for row in body.get("value", []))
+                url, params = body.get("@odata.nextLink"), None
+        return found
+
+    def _write_chunk(
+        self, entity: str, key: Sequence[str], records: Sequence[dict[str, Any]], existing: set[tuple[str, ...]]
+    ) -> list[WriteResult]:
+        operations, statuses = [], []
+        for record in records:
+            values = [record.get(k) for k in key]
+            if _identity(values) in existing:
+                url = f"{DATA_PATH}{entity}{key_segment(key, values)}?cross-company=true"
+                operations.append(BatchOperation("PATCH", url, record))
+                statuses.append("updated")
+            else:
+                operations.append(BatchOperation("POST", f"{DATA_PATH}{quote(entity)}", record))
+                statuses.append("created")
+        content_type, body = batch_body(operations, own_change_sets=True)
+        response = self.http.send(
+            "POST", self.root + "$batch", data=body,
+            headers={"Content-Type": content_type, "Accept": "application/json", "Prefer": "odata.continue-on-error"},
+        )
+        _raise_for_status(response.status_code, response.text, entity)
+        answers = parse_batch_response(response.headers.get("Content-Type", ""), response.content)
+        if len(answers) != len(operations):
+            raise InvalidInput(f"$batch answered {len(answers)} of {len(operations)} operations", field="entity")
+        results = []
+        for answer, status in zip(answers, statuses, strict=True):
+            if answer.status < 300:
+                results.append(WriteResult(status))  # type: ignore[arg-type]
+            else:
+                code, message = error_of(answer.status, answer.body)
+                results.append(WriteResult("failed", code, message))
+        return results
+
+
+def _identity(values: Sequence[Any]) -> tuple[str, ...]:
+    """F&O compares keys case-insensitively."""
+    return tuple(str(v).casefold() for v in values)
+
+
+def _raise_for_status(status: int, text: str, entity: str) -> None:
+    if status < 300:
+        return
+    code, message = error_of(status, text)
+    if status == 404:
+        raise NotFound(f"F&O has no entity set {entity!r}: {message}", field="entity")
+    raise InvalidInput(f"F&O answered {status} ({code}) for {entity!r}: {message}", field="entity")

@@ -1,0 +1,161 @@
+"""What Dataverse and F&O share of OData: key literals, filters, and `$batch` multipart bodies."""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import quote
+
+_ERROR_MESSAGE_LIMIT = 1000
+WATERMARK_MARGIN = timedelta(minutes=2)
+"""Read back a little before the previous read began: rows written during it are not missed."""
+
+
+def server_watermark(date_header: str | None) -> str | None:
+    """The watermark for the next incremental read: the service's own clock (`Date`), less a margin."""
+    if not date_header:
+        return None
+    moment = email.utils.parsedate_to_datetime(date_header) - WATERMARK_MARGIN
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def literal(value: Any) -> str:
+    """An OData literal: strings quoted with inner quotes doubled, numbers and booleans bare."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def key_segment(fields: Sequence[str], values: Sequence[Any]) -> str:
+    """`(field='value',other=2)`, percent-encoded for a URL path."""
+    inner = ",".join(f"{f}={literal(v)}" for f, v in zip(fields, values, strict=True))
+    return "(" + quote(inner, safe="=',()") + ")"
+
+
+def any_of(fields: Sequence[str], keys: Sequence[Sequence[Any]]) -> str:
+    """A `$filter` matching any of `keys` (`in` is not supported everywhere)."""
+    clauses = []
+    for values in keys:
+        parts = [f"{f} eq {literal(v)}" for f, v in zip(fields, values, strict=True)]
+        clauses.append(parts[0] if len(parts) == 1 else "(" + " and ".join(parts) + ")")
+    return " or ".join(clauses)
+
+
+def error_of(status: int, body: str) -> tuple[str, str]:
+    """The service's error code and message from an error body (both services' shapes)."""
+    try:
+        error = json.loads(body).get("error", {})
+    except (ValueError, AttributeError):
+        return str(status), body[:_ERROR_MESSAGE_LIMIT]
+    if not isinstance(error, dict):
+        return str(status), body[:_ERROR_MESSAGE_LIMIT]
+    message = error.get("message", "")
+    if isinstance(message, dict):
+        message = message.get("value", "")
+    return str(error.get("code") or status), str(message)[:_ERROR_MESSAGE_LIMIT]
+
+
+@dataclass(frozen=True)
+class BatchOperation:
+    method: str
+    url: str
+    body: dict[str, Any] | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class BatchResponse:
+    status: int
+    body: str
+    headers: dict[str, str]
+
+
+def batch_body(operations: Sequence[BatchOperation], own_change_sets: bool) -> tuple[str, bytes]:
+    """A multipart `$batch` body; with `own_change_sets` every write is its own atomic change set."""
+    boundary = f"batch_{uuid.uuid4().hex}"
+    lines: list[str] = []
+    for index, op in enumerate(operations, start=1):
+        part = _request_part(op, index)
+        if own_change_sets:
+            changeset = f"changeset_{uuid.uuid4().hex}"
+            lines += [f"--{boundary}", f"Content-Type: multipart/mixed; boundary={changeset}", "",
+                      f"--{changeset}", *part, f"--{changeset}--"]
+        else:
+            lines += [f"--{boundary}", *part]
+    lines.append(f"--{boundary}--")
+    lines.append("")
+    return f"multipart/mixed; boundary={boundary}", "\r\n".join(lines).encode("utf-8")
+
+
+def _request_part(op: BatchOperation, content_id: int) -> list[str]:
+    lines = ["Content-Type: application/http", "Content-Transfer-Encoding: binary", f"Content-ID: {content_id}", "",
+             f"{op.method} {op.url} HTTP/1.1"]
+    lines += [f"{name}: {value}" for name, value in op.headers]
+    if op.body is not None:
+        lines += ["Content-Type: application/json; charset=utf-8", "",
+                  json.dumps(op.body, ensure_ascii=False, separators=(",", ":"))]
+    else:
+        lines += [""]
+    return lines
+
+
+def parse_batch_response(content_type: str, payload: bytes) -> list[BatchResponse]:
+    """The responses inside a multipart `$batch` answer, in order, change sets flattened."""
+    boundary = _boundary(content_type)
+    responses: list[BatchResponse] = []
+    for part in _parts(payload, boundary):
+        head, _, rest = part.partition(b"\r\n\r\n")
+        part_type = _header(head, "content-type")
+        if part_type.startswith("multipart/mixed"):
+            responses.extend(parse_batch_response(part_type, rest))
+        elif rest:
+            responses.append(_http_response(rest))
+    return responses
+
+
+def _boundary(content_type: str) -> str:
+    for param in content_type.split(";")[1:]:
+        name, _, value = param.strip().partition("=")
+        if name.lower() == "boundary":
+            return value.strip('"')
+    raise ValueError(f"no boundary in {content_type!r}")
+
+
+def _parts(payload: bytes, boundary: str) -> list[bytes]:
+    delimiter = b"--" + boundary.encode()
+    parts = []
+    for chunk in payload.split(delimiter)[1:]:
+        if chunk.startswith(b"--"):
+            break
+        parts.append(chunk.strip(b"\r\n"))
+    return parts
+
+
+def _header(head: bytes, name: str) -> str:
+    for line in head.decode("utf-8", "replace").split("\r\n"):
+        key, _, value = line.partition(":")
+        if key.strip().lower() == name:
+            return value.strip()
+    return ""
+
+
+def _http_response(raw: bytes) -> BatchResponse:
+    head, _, body = raw.partition(b"\r\n\r\n")
+    lines = head.decode("utf-8", "replace").split("\r\n")
+    status = int(lines[0].split(" ")[1])
+    headers = {}
+    for line in lines[1:]:
+        key, _, value = line.partition(":")
+        headers[key.strip().lower()] = value.strip()
+    return BatchResponse(status, body.decode("utf-8", "replace").strip(), headers)

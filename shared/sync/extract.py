@@ -1,0 +1,102 @@
+"""Read a leg's source in pages and stage each page, with the business keys its records map to.
+
+An extract step reads at most `max_pages` pages and returns where the next step resumes, so a
+large source is read by several short activities. Pages are numbered from `first_page`, and
+each staged page has a companion page of keys (`{leg}.keys`) that `find_duplicates` reads.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shared.connectors.base import Page, ReadRequest
+from shared.mapping import MappedRecord, key_identity
+from shared.models import RunMode
+from shared.store import Store
+from shared.sync.workspace import LegPlan, RunWorkspace
+
+PAGE_SIZE = 1000
+MAX_PAGES_PER_STEP = 50
+
+
+def keys_leg(leg: str) -> str:
+    return f"{leg}.keys"
+
+
+def extract_chunk(
+    store: Store,
+    workspace: RunWorkspace,
+    task: str,
+    leg: str,
+    mode: str,
+    resume: str | None,
+    first_page: int,
+    previous_run: str | None = None,
+    page_size: int = PAGE_SIZE,
+    max_pages: int = MAX_PAGES_PER_STEP,
+) -> dict[str, Any]:
+    """Stage up to `max_pages` pages; return `{"pages", "read", "deleted", "next", "state"}` (no records)."""
+    plan = workspace.leg(task, leg)
+    if mode == RunMode.FAILED_ONLY:
+        pages = _failed_records(store, previous_run, task, leg, page_size)
+    else:
+        pages = plan.source.read_pages(_request(store, workspace, plan, mode, resume, page_size))
+    staged: list[int] = []
+    read = deleted = 0
+    next_link: str | None = None
+    state: dict[str, Any] | None = None
+    for page in pages:
+        page_no = first_page + len(staged)
+        if page.records:
+            _stage(store, workspace.run_id, plan, task, leg, page_no, page.records)
+            staged.append(page_no)
+        read += len(page.records)
+        deleted += len(page.deleted)
+        next_link, state = page.next, page.state
+        if len(staged) >= max_pages and next_link:
+            break
+    return {"pages": staged, "read": read, "deleted": deleted, "next": next_link, "state": state}
+
+
+def _request(
+    store: Store, workspace: RunWorkspace, plan: LegPlan, mode: str, resume: str | None, page_size: int
+) -> ReadRequest:
+    saved = None
+    if mode == RunMode.INCREMENTAL and resume is None:
+        found = store.task_state.get(workspace.project.name, plan.task.name, plan.leg.name)
+        saved = found.state if found else None
+    return ReadRequest(
+        entity=plan.leg.source.entity,
+        select=plan.source_fields(),
+        filter=plan.leg.source.filter,
+        page_size=page_size,
+        incremental=mode == RunMode.INCREMENTAL,
+        state=saved,
+        resume=resume,
+        company=plan.company if plan.source_kind == "finops" else None,
+    )
+
+
+def _stage(
+    store: Store, run_id: str, plan: LegPlan, task: str, leg: str, page_no: int, records: list[dict[str, Any]]
+) -> None:
+    store.staging.write_page(run_id, task, leg, page_no, records)
+    keys = []
+    for row, record in enumerate(records):
+        outcome = plan.mapping(record)
+        if outcome.__class__ is MappedRecord:
+            keys.append({"r": row, "k": list(key_identity(outcome.key))})
+    store.staging.write_page(run_id, task, keys_leg(leg), page_no, keys)
+
+
+def _failed_records(store: Store, previous_run: str | None, task: str, leg: str, page_size: int) -> list[Page]:
+    """The source records that failed in `previous_run`, as pages."""
+    if previous_run is None:
+        return [Page(records=[])]
+    records = [
+        error["record"]
+        for name in store.errors.list_pages(previous_run, task, leg)
+        for error in store.errors.read_page(name)
+    ]
+    pages = [Page(records=records[i : i + page_size]) for i in range(0, len(records), page_size)]
+    return pages or [Page(records=[])]

@@ -1,0 +1,90 @@
+"""Load one staged page: map it, write what is new to the target in bulk, keep error records.
+
+Every record of the page ends as exactly one of written, skipped (with its reason) or failed
+(with an error record holding its key, the field, the target's code and message, and the
+source record). Running the step twice leaves the same target data and the same error page.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from functools import lru_cache
+from typing import Any
+
+from shared.mapping import DUPLICATE_BUSINESS_KEY, Failed, MappedRecord, Skipped
+from shared.models import ErrorRecord
+from shared.store import Store
+from shared.store.staging import page_blob_name
+from shared.sync.dedupe import duplicates_document
+from shared.sync.workspace import LegPlan, RunWorkspace
+
+
+def load_page(
+    store: Store, workspace: RunWorkspace, task: str, leg: str, page_no: int, dry_run: bool
+) -> dict[str, Any]:
+    """Map and write page `page_no`; return `{"read", "written", "skipped", "failed", "skippedReasons"}`."""
+    plan = workspace.leg(task, leg)
+    records = store.staging.read_page(page_blob_name(workspace.run_id, task, leg, page_no))
+    superseded = _superseded(store, workspace.run_id, task, leg).get(str(page_no), frozenset())
+    reasons: Counter[str] = Counter()
+    errors: list[ErrorRecord] = []
+    to_write: list[tuple[int, MappedRecord]] = []
+    for row, record in enumerate(records):
+        outcome = plan.mapping(record)
+        if outcome.__class__ is MappedRecord:
+            if row in superseded:
+                reasons[DUPLICATE_BUSINESS_KEY] += 1
+            else:
+                to_write.append((row, outcome))  # type: ignore[arg-type]
+        elif isinstance(outcome, Skipped):
+            reasons[outcome.reason] += 1
+        else:
+            assert isinstance(outcome, Failed)
+            errors.append(_error(workspace.run_id, plan, record, None, outcome.field, outcome.code, outcome.message))
+    written = 0
+    if dry_run:
+        written = len(to_write)
+    elif to_write:
+        results = plan.target.write_batch(plan.leg.target.entity, plan.key, [m.values for _, m in to_write])
+        for (row, mapped), result in zip(to_write, results, strict=True):
+            if result.ok:
+                written += 1
+            else:
+                code, message = result.code or "", result.message or ""
+                errors.append(_error(workspace.run_id, plan, records[row], mapped, result.field, code, message))
+    _keep_errors(store, workspace.run_id, task, leg, page_no, errors)
+    return {
+        "read": len(records),
+        "written": written,
+        "skipped": sum(reasons.values()),
+        "failed": len(errors),
+        "skippedReasons": dict(reasons),
+    }
+
+
+@lru_cache(maxsize=64)
+def _superseded(store: Store, run_id: str, task: str, leg: str) -> dict[str, frozenset[int]]:
+    """The leg's superseded rows by page, read once per process."""
+    document = store.staging.read_document(run_id, duplicates_document(task, leg))
+    return {page: frozenset(rows) for page, rows in document.items()}
+
+
+def _error(
+    run_id: str, plan: LegPlan, record: dict[str, Any], mapped: MappedRecord | None,
+    field: str | None, code: str, message: str,
+) -> ErrorRecord:
+    key_values = mapped.key if mapped is not None else tuple(record.get(k) for k in plan.leg.source.key)
+    key_fields = plan.key if mapped is not None else plan.leg.source.key
+    return ErrorRecord(
+        runId=run_id, task=plan.task.name, leg=plan.leg.name,
+        businessKey=dict(zip(key_fields, key_values, strict=True)),
+        field=field, code=code or "Error", message=message, record=record,
+    )
+
+
+def _keep_errors(store: Store, run_id: str, task: str, leg: str, page_no: int, errors: list[ErrorRecord]) -> None:
+    """Write the page's error records, replacing (or removing) those of an earlier attempt of the same step."""
+    if errors:
+        store.errors.write_page(run_id, task, leg, page_no, [e.model_dump(mode="json") for e in errors])
+    else:
+        store.errors.delete_page(run_id, task, leg, page_no)

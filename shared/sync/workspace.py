@@ -1,0 +1,139 @@
+"""What the steps of one run share: its project snapshot, its legs, connectors and compiled mappings.
+
+The snapshot is taken when the run begins, so a project edited mid-run does not change the
+run. A process keeps the workspaces of its recent runs, so the many load activities of a run
+compile each mapping and open each connector once.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+from shared.connectors.base import Connector
+from shared.errors import InvalidInput
+from shared.mapping import CompiledMapping, compile_mapping
+from shared.models import Connection, Endpoint, Leg, ProjectDefinition, Task
+from shared.store import Store
+
+SNAPSHOT = "project"
+ConnectorFactory = Callable[[Connection], Connector]
+
+
+@dataclass(frozen=True)
+class LegPlan:
+    """One leg of one task, with where it reads, where it writes and how it maps."""
+
+    task: Task
+    leg: Leg
+    source_role: str
+    target_role: str
+    source: Connector
+    target: Connector
+    source_kind: str
+    target_kind: str
+    company: str | None
+    mapping: CompiledMapping
+
+    @property
+    def key(self) -> list[str]:
+        return self.leg.target.key
+
+    def source_fields(self) -> list[str] | None:
+        """The fields to `$select` from the source, or None when a dotted or annotated path needs them all."""
+        sources = [m.source for m in self.leg.mappings if m.source is not None]
+        if any("." in s or "@" in s for s in sources):
+            return None
+        return sorted({*sources, *self.leg.source.key})
+
+
+class RunWorkspace:
+    """The snapshot of a run's project and connections, and what is derived from it."""
+
+    def __init__(self, run_id: str, snapshot: dict[str, Any], connectors: ConnectorFactory) -> None:
+        self.run_id = run_id
+        self.project = ProjectDefinition.model_validate(snapshot["project"])
+        self.connections = {role: Connection.model_validate(c) for role, c in snapshot["connections"].items()}
+        self._connectors = connectors
+        self._legs: dict[tuple[str, str], LegPlan] = {}
+        self._lock = threading.Lock()
+
+    @cached_property
+    def tasks(self) -> dict[str, Task]:
+        return {task.name: task for task in self.project.tasks}
+
+    def leg(self, task_name: str, leg_name: str) -> LegPlan:
+        with self._lock:
+            plan = self._legs.get((task_name, leg_name))
+            if plan is None:
+                plan = self._legs[(task_name, leg_name)] = self._plan(task_name, leg_name)
+            return plan
+
+    def _plan(self, task_name: str, leg_name: str) -> LegPlan:
+        task = self.tasks.get(task_name)
+        if task is None:
+            raise InvalidInput(f"run {self.run_id} has no task {task_name!r}", field="task")
+        leg = next((leg for leg in task.legs() if leg.name == leg_name), None)
+        if leg is None:
+            raise InvalidInput(f"task {task_name!r} has no leg {leg_name!r}", field="leg")
+        source_role = _role(leg.source, "source" if leg_name == "sourceToCds" else "cds")
+        target_role = _role(leg.target, "cds" if leg_name == "sourceToCds" else "destination")
+        target_kind = self.connections[target_role].kind
+        company = self.project.companyCode
+        fixed = {"dataAreaId": company.lower()} if target_kind == "finops" and company else None
+        return LegPlan(
+            task=task, leg=leg, source_role=source_role, target_role=target_role,
+            source=self.connector(source_role), target=self.connector(target_role),
+            source_kind=self.connections[source_role].kind, target_kind=target_kind,
+            company=company.lower() if company else None,
+            mapping=compile_mapping(leg.mappings, leg.target.key, fixed),
+        )
+
+    def connector(self, role: str) -> Connector:
+        if role not in self.connections:
+            raise InvalidInput(f"the project has no {role} connection", field=f"connections.{role}")
+        return self._connectors(self.connections[role])
+
+
+def _role(endpoint: Endpoint, default: str) -> str:
+    return endpoint.connection or default
+
+
+def take_snapshot(store: Store, run_id: str, project: ProjectDefinition) -> dict[str, Any]:
+    """Freeze the project and its connections (references only, never secrets) for this run."""
+    connections = {}
+    for role in ("source", "cds", "destination"):
+        name = getattr(project.connections, role)
+        if name is not None:
+            connections[role] = store.connections.get(name).model_dump(mode="json", exclude_none=True)
+    snapshot = {"project": project.model_dump(mode="json", exclude_none=True), "connections": connections}
+    store.staging.write_document(run_id, SNAPSHOT, snapshot)
+    return snapshot
+
+
+class Workspaces:
+    """The workspaces of a process's recent runs, built on first use."""
+
+    def __init__(self, store: Store, connectors: ConnectorFactory, keep: int = 8) -> None:
+        self.store = store
+        self._connectors = connectors
+        self._keep = keep
+        self._recent: OrderedDict[str, RunWorkspace] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, run_id: str) -> RunWorkspace:
+        with self._lock:
+            found = self._recent.get(run_id)
+            if found is not None:
+                self._recent.move_to_end(run_id)
+                return found
+        workspace = RunWorkspace(run_id, self.store.staging.read_document(run_id, SNAPSHOT), self._connectors)
+        with self._lock:
+            self._recent[run_id] = workspace
+            while len(self._recent) > self._keep:
+                self._recent.popitem(last=False)
+        return workspace
