@@ -38,10 +38,10 @@ class BlobFilesConnector(Connector):
     def read_pages(self, request: ReadRequest) -> Iterator[Page]:
         if request.filter:
             raise InvalidInput("a filter is not supported on blob files", field="source.filter")
-        since = (request.state or {}).get("watermark") if request.incremental else None
+        saved = (request.state or {}) if request.incremental else {}
         cursor = json.loads(request.resume) if request.resume else {"file": 0, "row": 0}
-        files = self._files(request.entity, since)
-        watermark = max((modified.isoformat() for _, modified in files), default=since)
+        files = self._files(request.entity, saved.get("watermark"), set(saved.get("seen", [])))
+        state = _state_after(files, saved)
         buffer: list[dict[str, Any]] = []
         for index in range(cursor["file"], len(files)):
             name = files[index][0]
@@ -53,15 +53,18 @@ class BlobFilesConnector(Connector):
                 if len(buffer) == request.page_size:
                     yield Page(records=buffer, next=json.dumps({"file": index, "row": row + 1}))
                     buffer = []
-        yield Page(records=buffer, state={"watermark": watermark} if watermark else None)
+        yield Page(records=buffer, state=state)
 
-    def _files(self, entity: str, since: str | None) -> list[tuple[str, Any]]:
+    def _files(self, entity: str, since: str | None, seen: set[str] | None = None) -> list[tuple[str, Any]]:
+        """The entity's files in name order; with `since`, those changed after it or at it but not `seen`."""
         if entity.lower().endswith(FORMATS):
             found = [f for f in self.files.list(entity) if f[0] == entity]
         else:
             prefix = entity.rstrip("/") + "/"
             found = [f for f in self.files.list(prefix) if f[0].lower().endswith(FORMATS)]
-        return [f for f in found if since is None or f[1].isoformat() > since]
+        seen = seen or set()
+        return [f for f in found if since is None or (stamp := f[1].isoformat()) > since or (
+            stamp == since and f[0] not in seen)]
 
     def write_batch(self, entity: str, key: Sequence[str], records: Sequence[dict[str, Any]]) -> list[WriteResult]:
         if not records:
@@ -73,6 +76,17 @@ class BlobFilesConnector(Connector):
         lines = "".join(json.dumps(r, ensure_ascii=False, separators=(",", ":")) + "\n" for r in records)
         self.files.write(f"{entity.rstrip('/')}/part-{digest}.jsonl", lines.encode("utf-8"), "application/x-ndjson")
         return [WriteResult("created")] * len(records)
+
+
+def _state_after(files: list[tuple[str, Any]], saved: dict[str, Any]) -> dict[str, Any] | None:
+    """The newest modification time read, and the files read at exactly that time (clocks tick in seconds)."""
+    if not files:
+        return saved or None
+    newest = max(modified.isoformat() for _, modified in files)
+    seen = [name for name, modified in files if modified.isoformat() == newest]
+    if newest == saved.get("watermark"):
+        seen = sorted({*seen, *saved.get("seen", [])})
+    return {"watermark": newest, "seen": seen}
 
 
 def _records(name: str, data: bytes) -> Iterator[dict[str, Any]]:

@@ -37,27 +37,27 @@ class DataverseConnector(Connector):
     # --- describe ---------------------------------------------------------------------------
 
     def describe(self, entity: str) -> EntityInfo:
+        """From `EntityDefinitions`: the set's logical name, its attributes (with lengths) and keys."""
         with self._lock:
             if entity in self._described:
                 return self._described[entity]
-        response = self.http.send(
-            "GET", self.root + "EntityDefinitions",
-            params={
-                "$filter": f"EntitySetName eq '{entity.replace(chr(39), chr(39) * 2)}'",
-                "$select": "LogicalName,EntitySetName,PrimaryIdAttribute,ChangeTrackingEnabled",
-                "$expand": "Attributes($select=LogicalName,AttributeType,RequiredLevel,MaxLength),"
-                           "Keys($select=KeyAttributes)",
-            },
-            headers=_JSON,
-        )
-        _raise_for_status(response.status_code, response.text, entity)
-        found = response.json().get("value", [])
+        definitions = self._get("EntityDefinitions", {"$select": ",".join(_DEFINITION_FIELDS)}, entity)
+        found = [d for d in definitions if d.get("EntitySetName") == entity]
         if not found:
             raise NotFound(f"Dataverse has no entity set {entity!r}", field="entity")
-        info = _entity_info(found[0])
+        definition = found[0]
+        path = f"EntityDefinitions(LogicalName='{definition['LogicalName']}')"
+        definition["Attributes"] = self._get(f"{path}/Attributes", None, entity)
+        definition["Keys"] = self._get(f"{path}/Keys", {"$select": "KeyAttributes"}, entity)
+        info = _entity_info(definition)
         with self._lock:
             self._described[entity] = info
         return info
+
+    def _get(self, path: str, params: dict[str, str] | None, entity: str) -> list[dict[str, Any]]:
+        response = self.http.send("GET", self.root + path, params=params, headers=_JSON)
+        _raise_for_status(response.status_code, response.text, entity)
+        return response.json().get("value", [])
 
     # --- read -----------------------------------------------------------------------------------
 
@@ -154,6 +154,7 @@ class DataverseConnector(Connector):
         return results
 
 
+_DEFINITION_FIELDS = ("LogicalName", "EntitySetName", "PrimaryIdAttribute", "ChangeTrackingEnabled")
 _JSON = {"Accept": "application/json", "OData-MaxVersion": "4.0", "OData-Version": "4.0"}
 
 

@@ -35,6 +35,8 @@ BATCH_SIZE = 500
 LOOKUP_SIZE = 40
 """Keys per existence query: an OR of this many keys keeps the URL short."""
 WATERMARK_FIELD = "ModifiedDateTime"
+UNADDRESSABLE = frozenset("/\\#%&*:<>?+")
+"""Characters F&O's web server refuses in a request path, so a key holding one cannot be PATCHed."""
 _JSON = {"Accept": "application/json", "OData-MaxVersion": "4.0", "OData-Version": "4.0"}
 
 
@@ -47,24 +49,25 @@ class FinOpsConnector(Connector):
         self._lock = threading.Lock()
 
     def describe(self, entity: str) -> EntityInfo:
+        """From `/Metadata/PublicEntities`: the entity's fields, which are mandatory, and its key."""
         with self._lock:
             if entity in self._described:
                 return self._described[entity]
         response = self.http.send(
-            "GET", self.root.removesuffix("data/") + "Metadata/DataEntities",
-            params={"$filter": f"PublicCollectionName eq {literal(entity)}"}, headers=_JSON,
+            "GET", self.root.removesuffix("data/") + "Metadata/PublicEntities",
+            params={"$filter": f"EntitySetName eq {literal(entity)}"}, headers=_JSON,
         )
         _raise_for_status(response.status_code, response.text, entity)
-        found = response.json().get("value", [])
+        found = [d for d in response.json().get("value", []) if d.get("EntitySetName") == entity]
         if not found:
             raise NotFound(f"F&O has no entity set {entity!r}", field="entity")
-        definition = found[0]
+        properties = found[0].get("Properties", [])
         fields = {
             p["Name"]: FieldInfo(p["Name"], p.get("DataType", ""), p.get("MaxLength"), bool(p.get("IsMandatory")))
-            for p in definition.get("Fields", [])
+            for p in properties
         }
-        keys = [list(definition.get("Keys", []))]
-        info = EntityInfo(entity, definition.get("Name", entity), None, fields, keys, change_tracking=False)
+        keys = [[p["Name"] for p in properties if p.get("IsKey")]]
+        info = EntityInfo(entity, found[0].get("Name", entity), None, fields, keys, change_tracking=False)
         with self._lock:
             self._described[entity] = info
         return info
@@ -139,15 +142,26 @@ class FinOpsConnector(Connector):
         self, entity: str, key: Sequence[str], records: Sequence[dict[str, Any]], existing: set[tuple[str, ...]]
     ) -> list[WriteResult]:
         operations, statuses = [], []
-        for record in records:
+        refused: dict[int, WriteResult] = {}
+        for index, record in enumerate(records):
             values = [record.get(k) for k in key]
             if _identity(values) in existing:
+                unsafe = sorted({c for v in values for c in str(v) if c in UNADDRESSABLE})
+                if unsafe:
+                    refused[index] = WriteResult(
+                        "failed", "UnaddressableKey",
+                        f"the key {values} holds {''.join(unsafe)!r}, which F&O refuses in a request URL: "
+                        "the existing record cannot be updated over OData",
+                    )
+                    continue
                 url = f"{DATA_PATH}{entity}{key_segment(key, values)}?cross-company=true"
                 operations.append(BatchOperation("PATCH", url, record))
                 statuses.append("updated")
             else:
                 operations.append(BatchOperation("POST", f"{DATA_PATH}{quote(entity)}", record))
                 statuses.append("created")
+        if not operations:
+            return [refused[i] for i in range(len(records))]
         content_type, body = batch_body(operations, own_change_sets=True)
         response = self.http.send(
             "POST", self.root + "$batch", data=body,
@@ -157,8 +171,13 @@ class FinOpsConnector(Connector):
         answers = parse_batch_response(response.headers.get("Content-Type", ""), response.content)
         if len(answers) != len(operations):
             raise InvalidInput(f"$batch answered {len(answers)} of {len(operations)} operations", field="entity")
+        sent = iter(zip(answers, statuses, strict=True))
         results = []
-        for answer, status in zip(answers, statuses, strict=True):
+        for index in range(len(records)):
+            if index in refused:
+                results.append(refused[index])
+                continue
+            answer, status = next(sent)
             if answer.status < 300:
                 results.append(WriteResult(status))  # type: ignore[arg-type]
             else:
