@@ -38,7 +38,7 @@ def _now() -> datetime:
 
 @blueprint.activity_trigger(input_name="step")
 def begin_run(step: dict[str, Any]) -> dict[str, Any]:
-    return begin(workspaces().store, step["runId"], step["projectId"], step["mode"], _now())
+    return begin(workspaces().store, step["runId"], step["projectId"], step["mode"], _now(), connector_for)
 
 
 @blueprint.activity_trigger(input_name="step")

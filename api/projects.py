@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import azure.functions as func
 
 from api.blueprint import blueprint
 from api.parsing import ADMIN, OPERATOR, if_match, object_body, path_name, require
 from api.problems import answers_problems
 from api.responses import json_response, store, utc_now
+from shared.connectors import connector_for
 from shared.errors import InvalidInput
 from shared.models import ProjectDefinition
 from shared.projects import Projects
+from shared.validation import connections_of
+from shared.validation import validate_project as validate
 
 
 def _project_response(definition: ProjectDefinition, etag: str, status: int = 200) -> func.HttpResponse:
@@ -68,3 +73,13 @@ async def get_consent(req: func.HttpRequest) -> func.HttpResponse:
     if not records:
         store().projects.get(name)
     return json_response([r.model_dump(mode="json", by_alias=True) for r in records])
+
+
+@blueprint.route(route="projects/{id}/validate", methods=["POST"])
+@answers_problems
+async def validate_project(req: func.HttpRequest) -> func.HttpResponse:
+    require(req, OPERATOR)
+    repo = store()
+    project, _ = repo.projects.get(path_name(req, "id"))
+    problems = await asyncio.to_thread(validate, project, connections_of(repo, project), connector_for)
+    return json_response({"ok": not problems, "problems": problems})

@@ -24,6 +24,8 @@ def sync_project(context: df.DurableOrchestrationContext) -> Any:
     message = None
     try:
         plan = yield context.call_activity_with_retry("begin_run", STEP_RETRY, run)
+        if plan["problems"]:
+            message = "the project failed its checks: " + "; ".join(_describe(p) for p in plan["problems"])
         planned = len(plan["tasks"])
         for index, task in enumerate(plan["tasks"]):
             context.set_custom_status(_progress(run, plan, index, done))
@@ -56,6 +58,10 @@ def _progress(run: dict[str, Any], plan: dict[str, Any], index: int, done: list[
 def _summary(done: list[dict[str, Any]]) -> list[dict[str, Any]]:
     fields = ("name", "status", "read", "written", "skipped", "failed")
     return [{k: task[k] for k in fields} for task in done]
+
+
+def _describe(problem: dict[str, Any]) -> str:
+    return f"{problem['task']} {problem['leg'] or ''} {problem['field']}: {problem['message']}"
 
 
 def _reason(error: Exception) -> str:

@@ -8,18 +8,24 @@ from typing import Any
 from shared.errors import ConsentRequired
 from shared.models import RunMode, RunStatus
 from shared.store import Store
-from shared.sync.workspace import take_snapshot
+from shared.sync.workspace import ConnectorFactory, take_snapshot
+from shared.validation import connections_of, validate_project
 
 
-def begin_run(store: Store, run_id: str, project_id: str, mode: str, now: datetime) -> dict[str, Any]:
-    """Snapshot the project for this run, mark it Running, and return the plan the orchestrator follows.
+def begin_run(
+    store: Store, run_id: str, project_id: str, mode: str, now: datetime, connectors: ConnectorFactory
+) -> dict[str, Any]:
+    """Snapshot the project for this run, check it, mark it Running, and return the plan to follow.
 
-    The plan is small JSON: the tasks in order with their legs, and for `failedOnly` the run
-    whose failed records are taken again.
+    The plan is small JSON: the tasks in order with their legs, for `failedOnly` the run
+    whose failed records are taken again, and the problems that stop the run (if any).
     """
     project, _ = store.projects.get(project_id)
     if not store.consents.list(project_id):
         raise ConsentRequired(f"project {project_id!r} has no consent on record", field="consent")
+    problems = validate_project(project, connections_of(store, project), connectors)
+    if problems:
+        return {"previousRunId": None, "tasks": [], "problems": problems}
     take_snapshot(store, run_id, project)
     previous = None
     if mode == RunMode.FAILED_ONLY:
@@ -33,4 +39,5 @@ def begin_run(store: Store, run_id: str, project_id: str, mode: str, now: dateti
     return {
         "previousRunId": previous,
         "tasks": [{"name": task.name, "legs": [leg.name for leg in task.legs()]} for task in project.tasks],
+        "problems": [],
     }

@@ -1,0 +1,5 @@
+"""`python -m sandbox dataverse|finops ...`: see sandbox/cli.py."""
+
+from sandbox.cli import main
+
+main()

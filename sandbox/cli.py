@@ -1,0 +1,135 @@
+"""The command line of a sandbox server (LOCAL.md).
+
+    python -m sandbox dataverse --port P [--data DIR] [--dataset NAME] [--records N] [--seed N]
+        [--latency-ms N] [--record-cost-ms N] [--max-concurrency N]
+        [--requests-per-window N --window-s S] [--fault-rate F] [--throttle-rate F] [--token T]
+    python -m sandbox finops ... [--companies usmf,usrt]
+
+Prints one line, `listening on http://127.0.0.1:P`, once it accepts connections (`--port 0`
+picks a free port). Dataverse starts with its real service-protection limits (6,000
+requests per 300 s, 52 concurrent) unless told otherwise; F&O with none. SIGTERM stops it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import socket
+import sys
+from pathlib import Path
+
+import uvicorn
+
+from sandbox.datasets import DATASETS, load_dataset
+from sandbox.dataverse_app import DataverseService
+from sandbox.entities import load_entities
+from sandbox.finops_app import FinOpsService
+from sandbox.messages import Service
+from sandbox.protection import Knobs, Protection, Stats
+from sandbox.server import create_app
+from sandbox.storage import Store
+
+DEFAULT_LIMITS = {
+    "dataverse": {"max_concurrency": 52, "requests_per_window": 6000, "window_s": 300.0},
+    "finops": {"max_concurrency": 0, "requests_per_window": 0, "window_s": 300.0},
+}
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m sandbox", description="A local Dataverse or F&O Web API.")
+    parser.add_argument("system", choices=["dataverse", "finops"])
+    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    parser.add_argument("--data", type=Path, help="folder for the SQLite file (default: in memory)")
+    parser.add_argument("--dataset", choices=sorted(DATASETS), help="sample data to load into an empty store")
+    parser.add_argument("--records", type=int, default=3000, help="accounts and contacts in the dataset")
+    parser.add_argument("--seed", type=int, default=1, help="seed of the dataset and of the fault draws")
+    parser.add_argument("--latency-ms", type=float, default=0.0)
+    parser.add_argument("--record-cost-ms", type=float, default=0.0)
+    parser.add_argument("--max-concurrency", type=int)
+    parser.add_argument("--requests-per-window", type=int)
+    parser.add_argument("--window-s", type=float)
+    parser.add_argument("--fault-rate", type=float, default=0.0, help="fraction answered 503 or dropped")
+    parser.add_argument("--throttle-rate", type=float, default=0.0, help="fraction answered 429 at random")
+    parser.add_argument("--token", help="require 'Authorization: Bearer TOKEN' on every service request")
+    parser.add_argument("--companies", default="usmf", help="F&O companies, the default one first")
+    return parser.parse_args(argv)
+
+
+def knobs_from(args: argparse.Namespace) -> Knobs:
+    limits = dict(DEFAULT_LIMITS[args.system])
+    for name in limits:
+        if getattr(args, name) is not None:
+            limits[name] = getattr(args, name)
+    return Knobs().updated(
+        {
+            "latency_ms": args.latency_ms,
+            "record_cost_ms": args.record_cost_ms,
+            "fault_rate": args.fault_rate,
+            "throttle_rate": args.throttle_rate,
+            **limits,
+        }
+    )
+
+
+def build_service(args: argparse.Namespace) -> tuple[Service, Store, list[str]]:
+    store = Store(args.system, load_entities(args.system), args.data)
+    companies = [c.strip().lower() for c in args.companies.split(",") if c.strip()]
+    service: Service = DataverseService(store) if args.system == "dataverse" else FinOpsService(store, companies)
+    if store.version == 0:
+        with store.transaction():
+            service.seed_system_records()
+    if args.dataset:
+        load_dataset(args.dataset, store, records=args.records, seed=args.seed, companies=companies)
+    return service, store, companies
+
+
+class _DroppedConnectionFilter(logging.Filter):
+    """Dropping connections is what the fault knob asks for: not worth an error line each time."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != "ASGI callable returned without completing response."
+
+
+async def serve(app: object, sock: socket.socket, url: str) -> None:
+    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", timeout_graceful_shutdown=5)
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    while not server.started and not task.done():
+        await asyncio.sleep(0.01)
+    if server.started:
+        print(f"listening on {url}", flush=True)
+    await task
+
+
+def _stop(signum: int, frame: object) -> None:
+    raise SystemExit(0)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    # uvicorn shuts down gracefully on SIGTERM and then raises the signal again: this handler
+    # turns that into a normal exit, so the store is closed (and a SIGTERM during start-up too).
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        knobs = knobs_from(args)
+        service, store, companies = build_service(args)
+    except (ValueError, RuntimeError) as exc:
+        sys.exit(f"python -m sandbox: {exc}")
+    protection = Protection(knobs, seed=args.seed)
+    default_company = companies[0] if args.system == "finops" else None
+    app = create_app(service, store, protection, Stats(), args.token, default_company)
+    logging.getLogger("uvicorn.error").addFilter(_DroppedConnectionFilter())
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(("127.0.0.1", args.port))
+    except OSError as exc:
+        store.close()
+        sys.exit(f"python -m sandbox: cannot listen on 127.0.0.1:{args.port}: {exc}")
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    try:
+        asyncio.run(serve(app, sock, url))
+    finally:
+        store.close()

@@ -1,0 +1,115 @@
+"""The checks a project passes before every run, and on demand (`POST /validate`).
+
+Each leg is checked against what its systems say of their entities: the connections answer,
+the entities and fields exist, the business key is mapped, every required target field is
+mapped or defaulted, and constant values fit their target field's type. The definition
+itself (duplicate targets, unknown transforms) was already checked when it was saved.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from shared.connectors.base import Connector, EntityInfo
+from shared.errors import DomainError, NotFound
+from shared.http import AuthenticationError
+from shared.models import Connection, DefaultTransform, Leg, ProjectDefinition, Task
+
+NUMERIC_TYPES = frozenset(
+    {"integer", "int", "bigint", "decimal", "double", "money", "picklist", "state", "status", "edm.int32",
+     "edm.int64", "edm.decimal", "edm.double", "int32", "int64", "real"}
+)
+SYSTEM_SET = frozenset({"createdon", "modifiedon", "versionnumber", "ModifiedDateTime"})
+
+
+def problem(task: Task, leg: str | None, field: str, message: str) -> dict[str, Any]:
+    return {"task": task.name, "leg": leg, "field": field, "message": message}
+
+
+def connections_of(store: Any, project: ProjectDefinition) -> dict[str, Connection]:
+    """The project's connections by role (NotFound when one is missing)."""
+    roles = ("source", "cds", "destination")
+    return {r: store.connections.get(n) for r in roles if (n := getattr(project.connections, r)) is not None}
+
+
+def validate_project(
+    project: ProjectDefinition, connections: dict[str, Connection], connector: Callable[[Connection], Connector]
+) -> list[dict[str, Any]]:
+    """Every problem found, as `{"task", "leg", "field", "message"}`; an empty list means ready to run."""
+    found: list[dict[str, Any]] = []
+    described: dict[tuple[str, str], EntityInfo | str] = {}
+
+    def describe(role: str, entity: str) -> EntityInfo | str:
+        if (role, entity) not in described:
+            try:
+                described[(role, entity)] = connector(connections[role]).describe(entity)
+            except NotFound:
+                described[(role, entity)] = f"the {role} system has no entity {entity!r}"
+            except (AuthenticationError, DomainError, OSError) as error:
+                described[(role, entity)] = f"the {role} connection failed: {error}"
+        return described[(role, entity)]
+
+    for task in project.tasks:
+        for leg in task.legs():
+            source_role, target_role = _roles(leg)
+            for role in (source_role, target_role):
+                if connections[role].kind == "finops" and not project.companyCode:
+                    found.append(problem(task, leg.name, "companyCode", f"the {role} system is F&O: set companyCode"))
+            source = describe(source_role, leg.source.entity)
+            target = describe(target_role, leg.target.entity)
+            for side, info in (("source", source), ("target", target)):
+                if isinstance(info, str):
+                    found.append(problem(task, leg.name, f"{side}.entity", info))
+            if isinstance(source, EntityInfo) and isinstance(target, EntityInfo):
+                found.extend(_check_leg(task, leg, source, target, connections[target_role].kind == "finops"))
+    return found
+
+
+def _roles(leg: Leg) -> tuple[str, str]:
+    if leg.name == "sourceToCds":
+        return leg.source.connection or "source", leg.target.connection or "cds"
+    return leg.source.connection or "cds", leg.target.connection or "destination"
+
+
+def _check_leg(
+    task: Task, leg: Leg, source: EntityInfo, target: EntityInfo, target_is_finops: bool
+) -> list[dict[str, Any]]:
+    found = []
+    targets = {m.target for m in leg.mappings}
+    filled = targets | ({"dataAreaId"} if target_is_finops else set())
+    for i, mapping in enumerate(leg.mappings):
+        where = f"{leg.name}.{i}"
+        if mapping.source is not None and source.fields:
+            root = mapping.source.split(".", 1)[0] if "@" not in mapping.source else mapping.source.split("@", 1)[0]
+            if root not in source.fields and f"_{root}_value" not in source.fields:
+                message = f"{source.entity_set} has no field {root!r}"
+                found.append(problem(task, leg.name, f"{where}.source", message))
+        if target.fields and mapping.target not in target.fields and "@" not in mapping.target:
+            message = f"{target.entity_set} has no field {mapping.target!r}"
+            found.append(problem(task, leg.name, f"{where}.target", message))
+        elif mapping.target in target.fields:
+            target_type = target.fields[mapping.target].type
+            found.extend(_check_constant_types(task, leg, where, mapping.transforms, target_type))
+    for key_field in leg.target.key:
+        if key_field not in filled:
+            found.append(problem(task, leg.name, f"{leg.name}.key", f"business key field {key_field!r} is not mapped"))
+    for name, info in target.fields.items():
+        if info.required and name not in filled and name != target.primary_id and name not in SYSTEM_SET:
+            message = f"required field {name!r} of {target.entity_set} is not mapped or defaulted"
+            found.append(problem(task, leg.name, leg.name, message))
+    return found
+
+
+def _check_constant_types(
+    task: Task, leg: Leg, where: str, transforms: list[Any], target_type: str
+) -> list[dict[str, Any]]:
+    if target_type.lower() not in NUMERIC_TYPES:
+        return []
+    found = []
+    for j, transform in enumerate(transforms):
+        value = transform.defaultValue if isinstance(transform, DefaultTransform) else None
+        if isinstance(value, str):
+            found.append(problem(task, leg.name, f"{where}.transforms.{j}.defaultValue",
+                                 f"{value!r} does not fit the {target_type} field"))
+    return found

@@ -1,0 +1,165 @@
+"""The contract every connector keeps, run against each system over real HTTP (or real blobs)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+import pytest
+import requests
+
+from sandbox.process import start_sandbox
+from shared.auth import StaticToken
+from shared.connectors.base import ReadRequest
+from shared.connectors.blobfiles import BlobFilesConnector
+from shared.http import AuthenticationError
+from shared.store import Store
+from tests.connectors.harness import Harness, blob_files, dataverse, finops
+
+AWKWARD = ["O'Brien", "a/b", "x#y", "100%", "a+b", "Ünïcødé-✓", "q?x", "back\\slash", "a:b&c*d<e>"]
+
+
+@pytest.fixture(scope="module")
+def sandboxes() -> Iterator[dict[str, str]]:
+    with start_sandbox("dataverse") as dv, start_sandbox("finops", companies=["usmf", "usrt"]) as fo:
+        yield {"dataverse": dv.url, "finops": fo.url}
+
+
+@pytest.fixture(params=["dataverse", "finops", "blob"])
+def system(request, sandboxes, storage) -> Iterator[Harness]:
+    if request.param == "blob":
+        with Store(storage) as store:
+            container = f"files-{storage.table_prefix.lower()}"
+            store._clients._blob_service().create_container(container)
+            files = store.files(container)
+            yield blob_files(files, BlobFilesConnector(files))
+        return
+    url = sandboxes[request.param]
+    requests.post(f"{url}/_sandbox/reset", timeout=10).raise_for_status()
+    requests.post(f"{url}/_sandbox/config", json={"requests_per_window": 0, "fault_rate": 0}, timeout=10)
+    yield dataverse(url) if request.param == "dataverse" else finops(url)
+
+
+def read_all(system: Harness, **request) -> list:
+    connector = system.connect(None)
+    return list(connector.read_pages(ReadRequest(entity=system.entity, company=system.company, **request)))
+
+
+def write(system: Harness, records: list[dict], connector=None) -> list:
+    connector = connector or system.connect(None)
+    return connector.write_batch(system.write_entity or system.entity, system.key, records)
+
+
+def test_full_read_equals_the_data_set_across_many_pages(system: Harness) -> None:
+    records = [system.record(f"K-{n:05d}", n) for n in range(1_234)]
+    system.seed(records)
+    pages = read_all(system, page_size=200)
+    assert len(pages) >= 7
+    assert sorted(system.key_of(r) for p in pages for r in p.records) == sorted(system.key_of(r) for r in records)
+    assert pages[-1].state is not None
+    assert all(p.next for p in pages[:-1]) and pages[-1].next is None
+
+
+def test_a_read_resumes_from_a_page_it_handed_out(system: Harness) -> None:
+    system.seed([system.record(f"K-{n:05d}", n) for n in range(500)])
+    first = read_all(system, page_size=100)
+    connector = system.connect(None)
+    resumed = list(connector.read_pages(
+        ReadRequest(entity=system.entity, company=system.company, page_size=100, resume=first[1].next)
+    ))
+    assert [system.key_of(r) for p in resumed for r in p.records] == [
+        system.key_of(r) for p in first[2:] for r in p.records
+    ]
+
+
+def test_incremental_read_returns_exactly_the_changes(system: Harness) -> None:
+    records = [system.record(f"K-{n:05d}", n) for n in range(300)]
+    system.seed(records)
+    state = read_all(system, page_size=100)[-1].state
+    for record in records[10:13]:
+        system.change(record)
+    deleted = []
+    if system.delete is not None:
+        system.delete(records[20])
+        deleted = [records[20]]
+    pages = read_all(system, page_size=100, incremental=True, state=state)
+    changed = sorted(system.key_of(r) for p in pages for r in p.records)
+    assert changed == sorted(system.key_of(r) for r in records[10:13])
+    assert sum(len(p.deleted) for p in pages) == len(deleted)
+    assert pages[-1].state is not None
+
+
+def test_writing_the_same_batch_twice_changes_nothing_the_second_time(system: Harness) -> None:
+    batch = [system.record(f"W-{n:04d}", n) for n in range(120)]
+    assert all(r.ok for r in write(system, batch))
+    first = sorted((system.business(r) for r in system.dump()), key=str)
+    assert all(r.ok for r in write(system, batch))
+    second = sorted((system.business(r) for r in system.dump()), key=str)
+    assert first == second
+    assert len([r for r in second if str(r.get(system.key[-1], "")).startswith("W-")]) == 120
+
+
+def test_one_bad_record_in_a_bulk_write_fails_alone_with_the_service_code(system: Harness) -> None:
+    if system.bad is None:
+        pytest.skip("files take any record")
+    batch = [system.record(f"B-{n:04d}", n) for n in range(30)]
+    batch[7] = system.bad(batch[7])
+    results = write(system, batch)
+    assert [n for n, r in enumerate(results) if not r.ok] == [7]
+    assert results[7].code and results[7].message
+    assert "length" in results[7].message.lower() or "long" in results[7].message.lower()
+    stored = {system.key_of(r) for r in system.dump()}
+    assert {system.key_of(r) for n, r in enumerate(batch) if n != 7} <= stored
+    assert system.key_of(batch[7]) not in stored
+
+
+def test_awkward_keys_round_trip_or_fail_clearly(system: Harness) -> None:
+    batch = [system.record(key, n) for n, key in enumerate(AWKWARD)]
+    results = write(system, batch)
+    assert all(r.ok for r in results), results
+    stored = {system.key_of(r) for r in system.dump()}
+    assert set(AWKWARD) <= stored
+    again = write(system, batch)
+    for key, result in zip(AWKWARD, again, strict=True):
+        if not result.ok:
+            assert system.kind == "finops", (key, result)
+            assert result.code == "UnaddressableKey" and "cannot be updated" in result.message
+            assert any(c in result.message for c in "/#%+?\\&")
+    assert [r.ok for r in again].count(True) >= 2
+    assert sorted(system.key_of(r) for r in system.dump() if system.key_of(r) in AWKWARD) == sorted(AWKWARD)
+
+
+def test_a_throttling_storm_slows_the_writes_but_every_record_lands_once(system: Harness) -> None:
+    if system.admin is None:
+        pytest.skip("blob storage is not throttled here")
+    system.knobs(requests_per_window=8, window_s=1)
+    connector = system.connect(None)
+    if hasattr(connector, "bulk_size"):
+        connector.bulk_size = 25
+    if hasattr(connector, "batch_size"):
+        connector.batch_size = 25
+    chunks = [[system.record(f"S-{t}-{n:03d}", n) for n in range(100)] for t in range(4)]
+    results: list = []
+    threads = [threading.Thread(target=lambda c=c: results.extend(write(system, c, connector))) for c in chunks]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    system.knobs(requests_per_window=0)
+    assert len(results) == 400 and all(r.ok for r in results)
+    keys = [system.key_of(r) for r in system.dump() if system.key_of(r).startswith("S-")]
+    assert len(keys) == len(set(keys)) == 400
+    assert system.stats()["throttled"] > 0
+
+
+def test_a_wrong_token_is_a_clear_authentication_error_without_retries(system: Harness) -> None:
+    if system.admin is None:
+        pytest.skip("blob files use the app's own storage credentials")
+    with start_sandbox(system.kind, token="right-token") as guarded:
+        harness = dataverse(guarded.url) if system.kind == "dataverse" else finops(guarded.url)
+        connector = harness.connect(StaticToken("wrong-token"))
+        with pytest.raises(AuthenticationError, match="401"):
+            list(connector.read_pages(ReadRequest(entity=harness.entity, company=harness.company)))
+        assert requests.get(f"{guarded.url}/_sandbox/stats", timeout=10).json()["requests"] <= 2
+        good = harness.connect(StaticToken("right-token"))
+        assert list(good.read_pages(ReadRequest(entity=harness.entity, company=harness.company)))
