@@ -30,6 +30,8 @@ from requests.adapters import HTTPAdapter
 from shared.errors import RetryableError
 
 TRANSIENT_STATUS = frozenset({429, 502, 503, 504})
+MAX_IN_FLIGHT = 48
+"""Requests one connector has in flight at most: under Dataverse's 52 concurrent requests per user."""
 TRANSIENT_ERRORS = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
 
 
@@ -116,7 +118,11 @@ class HttpClient:
     throttle: Throttle = field(default_factory=Throttle)
     rng: random.Random = field(default_factory=random.Random)
     sleep: Callable[[float], None] = time.sleep
+    max_in_flight: int = MAX_IN_FLIGHT
     requests_sent: int = 0
+
+    def __post_init__(self) -> None:
+        self._in_flight = threading.BoundedSemaphore(self.max_in_flight)
 
     def send(self, method: str, url: str, **kwargs: Any) -> requests.Response:
         waited = 0.0
@@ -127,7 +133,10 @@ class HttpClient:
             headers = {**self.headers(), "x-ms-client-request-id": str(uuid.uuid4()), **extra_headers}
             try:
                 self.requests_sent += 1
-                response = self.session.request(method, url, headers=headers, timeout=self.policy.timeout_s, **kwargs)
+                with self._in_flight:
+                    response = self.session.request(
+                        method, url, headers=headers, timeout=self.policy.timeout_s, **kwargs
+                    )
             except TRANSIENT_ERRORS as exc:
                 last_problem = f"{type(exc).__name__}: {exc}"
                 delay = self.policy.backoff(attempt, self.rng)
