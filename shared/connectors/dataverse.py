@@ -17,7 +17,14 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from shared.connectors.base import Connector, EntityInfo, FieldInfo, Page, ReadRequest, WriteResult
-from shared.connectors.odata import BatchOperation, batch_body, error_of, parse_batch_response, server_watermark
+from shared.connectors.odata import (
+    BatchOperation,
+    batch_body,
+    error_of,
+    field_named,
+    parse_batch_response,
+    server_watermark,
+)
 from shared.errors import InvalidInput, NotFound
 from shared.http import HttpClient
 
@@ -128,10 +135,10 @@ class DataverseConnector(Connector):
         _raise_for_status(response.status_code, response.text, entity, records_fail=True)
         if len(records) == 1:
             code, message = error_of(response.status_code, response.text)
-            return [WriteResult("failed", code, message)]
-        return self._isolate(entity, targets)
+            return [WriteResult("failed", code, message, field_named(message, info.fields))]
+        return self._isolate(entity, info, targets)
 
-    def _isolate(self, entity: str, targets: list[dict[str, Any]]) -> list[WriteResult]:
+    def _isolate(self, entity: str, info: EntityInfo, targets: list[dict[str, Any]]) -> list[WriteResult]:
         """One `$batch`, one single-record upsert per operation: the bad records fail alone."""
         path = f"{API_PATH}{entity}/Microsoft.Dynamics.CRM.UpsertMultiple"
         operations = [BatchOperation("POST", path, {"Targets": [target]}) for target in targets]
@@ -150,7 +157,7 @@ class DataverseConnector(Connector):
                 results.append(WriteResult("upserted"))
             else:
                 code, message = error_of(answer.status, answer.body)
-                results.append(WriteResult("failed", code, message))
+                results.append(WriteResult("failed", code, message, field_named(message, info.fields)))
         return results
 
 

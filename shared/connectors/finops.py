@@ -21,6 +21,7 @@ from shared.connectors.odata import (
     any_of,
     batch_body,
     error_of,
+    field_named,
     key_segment,
     literal,
     parse_batch_response,
@@ -115,7 +116,11 @@ class FinOpsConnector(Connector):
             chunk = records[start : start + self.batch_size]
             existing = self._existing_keys(entity, key, chunk)
             results.extend(self._write_chunk(entity, key, chunk, existing))
-        return results
+        fields = self.describe(entity).fields
+        return [
+            WriteResult(r.status, r.code, r.message, field_named(r.message or "", fields)) if not r.ok else r
+            for r in results
+        ]
 
     def _existing_keys(
         self, entity: str, key: Sequence[str], records: Sequence[dict[str, Any]]

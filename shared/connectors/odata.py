@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import email.utils
 import json
+import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -64,6 +65,15 @@ def error_of(status: int, body: str) -> tuple[str, str]:
     if isinstance(message, dict):
         message = message.get("value", "")
     return str(error.get("code") or status), str(message)[:_ERROR_MESSAGE_LIMIT]
+
+
+_QUOTED = re.compile(r"'([^']{1,128})'")
+
+
+def field_named(message: str, fields: Iterable[str]) -> str | None:
+    """The first quoted name in a service's error message that is a field of the entity."""
+    known = set(fields)
+    return next((name for name in _QUOTED.findall(message) if name in known), None)
 
 
 @dataclass(frozen=True)

@@ -108,6 +108,7 @@ def test_one_bad_record_in_a_bulk_write_fails_alone_with_the_service_code(system
     results = write(system, batch)
     assert [n for n, r in enumerate(results) if not r.ok] == [7]
     assert results[7].code and results[7].message
+    assert results[7].field == ("name" if system.kind == "dataverse" else "OrganizationName")
     assert "length" in results[7].message.lower() or "long" in results[7].message.lower()
     stored = {system.key_of(r) for r in system.dump()}
     assert {system.key_of(r) for n, r in enumerate(batch) if n != 7} <= stored

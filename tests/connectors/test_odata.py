@@ -7,6 +7,7 @@ from shared.connectors.odata import (
     any_of,
     batch_body,
     error_of,
+    field_named,
     key_segment,
     literal,
     parse_batch_response,
@@ -62,3 +63,9 @@ def test_batch_body_round_trips_through_the_response_parser_shape() -> None:
     responses = parse_batch_response("multipart/mixed; boundary=b1", answer.encode())
     assert [r.status for r in responses] == [204, 400]
     assert error_of(responses[1].status, responses[1].body) == ("0x1", "too long")
+
+
+def test_field_named_picks_the_first_quoted_field_of_the_entity() -> None:
+    message = "The value 'France' in field 'AddressCountryRegionId' is not found in the relating table 'X'."
+    assert field_named(message, ["AddressCountryRegionId", "X"]) == "AddressCountryRegionId"
+    assert field_named("nothing quoted", ["a"]) is None
