@@ -6,12 +6,15 @@ connector's own retries, storage hiccups) are raised, for the orchestrator's ret
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
-from functools import lru_cache
+from functools import lru_cache, wraps
 from typing import Any
 
 from activities.blueprint import blueprint
 from shared.connectors import connector_for
+from shared.errors import DomainError
+from shared.http import AuthenticationError
 from shared.settings import StorageSettings, storage_settings
 from shared.store import store_for
 from shared.sync.begin import begin_run as begin
@@ -41,7 +44,22 @@ def begin_run(step: dict[str, Any]) -> dict[str, Any]:
     return begin(workspaces().store, step["runId"], step["projectId"], step["mode"], _now(), connector_for)
 
 
+def errors_as_data(step: Callable[[dict[str, Any]], dict[str, Any]]) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """A failure that a retry cannot mend (bad filter, missing entity, refused credentials) comes back as
+    `{"error": ...}`, so the task fails at once instead of retrying; anything else is raised for a retry."""
+
+    @wraps(step)
+    def run(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        try:
+            return step(*args, **kwargs)
+        except (DomainError, AuthenticationError) as failure:
+            return {"error": f"{type(failure).__name__}: {failure}"}
+
+    return run
+
+
 @blueprint.activity_trigger(input_name="step")
+@errors_as_data
 def extract_chunk(step: dict[str, Any]) -> dict[str, Any]:
     spaces = workspaces()
     return extract(
@@ -56,6 +74,7 @@ def find_duplicates(step: dict[str, Any]) -> dict[str, Any]:
 
 
 @blueprint.activity_trigger(input_name="step")
+@errors_as_data
 def load_page(step: dict[str, Any]) -> dict[str, Any]:
     spaces = workspaces()
     return load(spaces.store, spaces.get(step["runId"]), step["task"], step["leg"], step["page"], step["dryRun"])

@@ -25,7 +25,7 @@ from shared.runs import (
     terminate_run,
 )
 
-RETRY_AFTER_S = "5"
+RETRY_AFTER_S = "2"
 ERRORS_PER_PAGE = 100
 MAX_HISTORY = 500
 

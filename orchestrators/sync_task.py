@@ -32,6 +32,7 @@ def sync_task(context: df.DurableOrchestrationContext) -> Any:
             chunk = yield context.call_activity_with_retry(
                 "extract_chunk", STEP_RETRY, {**step, "leg": leg, "resume": resume, "firstPage": len(pages) + 1}
             )
+            _stop_on_error(leg, chunk)
             pages.extend(chunk["pages"])
             deleted += chunk["deleted"]
             resume, state = chunk["next"], chunk["state"]
@@ -45,6 +46,7 @@ def sync_task(context: df.DurableOrchestrationContext) -> Any:
             loads = [context.call_activity_with_retry("load_page", STEP_RETRY, {**step, "leg": leg, "page": page})
                      for page in pages]
             for result in (yield context.task_all(loads)):
+                _stop_on_error(leg, result)
                 totals.update({k: result[k] for k in COUNTS})
                 reasons.update(result["skippedReasons"])
         if state is not None and not job["dryRun"]:
@@ -54,3 +56,12 @@ def sync_task(context: df.DurableOrchestrationContext) -> Any:
         outcomes.append({"leg": leg, **{k: totals[k] for k in COUNTS}, "skippedReasons": dict(reasons),
                          "deletedInSource": deleted})
     return outcomes
+
+
+class TaskError(Exception):
+    """A step failed in a way no retry mends: the task stops and the run fails."""
+
+
+def _stop_on_error(leg: str, result: dict[str, Any]) -> None:
+    if "error" in result:
+        raise TaskError(f"{leg}: {result['error']}")

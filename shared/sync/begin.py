@@ -33,9 +33,10 @@ def begin_run(
         if finished:
             previous = finished[0].runId
     run = store.runs.get(run_id)
-    run.status = RunStatus.RUNNING
-    run.lastUpdatedTime = now
-    store.runs.update(run)
+    if run.status == RunStatus.PENDING:
+        run.status = RunStatus.RUNNING
+        run.lastUpdatedTime = now
+        store.runs.update(run)
     return {
         "previousRunId": previous,
         "tasks": [{"name": task.name, "legs": [leg.name for leg in task.legs()]} for task in project.tasks],

@@ -7,9 +7,12 @@ each staged page has a companion page of keys (`{leg}.keys`) that `find_duplicat
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
 from typing import Any
 
 from shared.connectors.base import Page, ReadRequest
+from shared.connectors.odata import any_of
 from shared.mapping import MappedRecord, key_identity
 from shared.models import RunMode
 from shared.store import Store
@@ -17,6 +20,7 @@ from shared.sync.workspace import LegPlan, RunWorkspace
 
 PAGE_SIZE = 1000
 MAX_PAGES_PER_STEP = 50
+FAILED_KEYS_PER_READ = 40
 
 
 def keys_leg(leg: str) -> str:
@@ -38,7 +42,7 @@ def extract_chunk(
     """Stage up to `max_pages` pages; return `{"pages", "read", "deleted", "next", "state"}` (no records)."""
     plan = workspace.leg(task, leg)
     if mode == RunMode.FAILED_ONLY:
-        pages = _failed_records(store, previous_run, task, leg, page_size)
+        pages = _failed_records(store, plan, previous_run, page_size)
     else:
         pages = plan.source.read_pages(_request(store, workspace, plan, mode, resume, page_size))
     staged: list[int] = []
@@ -89,14 +93,32 @@ def _stage(
     store.staging.write_page(run_id, task, keys_leg(leg), page_no, keys)
 
 
-def _failed_records(store: Store, previous_run: str | None, task: str, leg: str, page_size: int) -> list[Page]:
-    """The source records that failed in `previous_run`, as pages."""
+def _failed_records(store: Store, plan: LegPlan, previous_run: str | None, page_size: int) -> Iterator[Page]:
+    """The records that failed in `previous_run`, read again from the source by their source keys.
+
+    They are read afresh so that a record fixed at the source since is taken as it is now;
+    a source that cannot be filtered (blob files) gives the records as they were.
+    """
     if previous_run is None:
-        return [Page(records=[])]
-    records = [
+        yield Page(records=[])
+        return
+    failed = [
         error["record"]
-        for name in store.errors.list_pages(previous_run, task, leg)
+        for name in store.errors.list_pages(previous_run, plan.task.name, plan.leg.name)
         for error in store.errors.read_page(name)
     ]
-    pages = [Page(records=records[i : i + page_size]) for i in range(0, len(records), page_size)]
-    return pages or [Page(records=[])]
+    key = plan.leg.source.key
+    keys = list({json.dumps([r.get(k) for k in key]): [r.get(k) for k in key] for r in failed}.values())
+    if plan.source_kind == "blob" or not keys:
+        for start in range(0, max(len(failed), 1), page_size):
+            yield Page(records=failed[start : start + page_size])
+        return
+    for start in range(0, len(keys), FAILED_KEYS_PER_READ):
+        chosen = any_of(key, keys[start : start + FAILED_KEYS_PER_READ])
+        request = ReadRequest(
+            entity=plan.leg.source.entity, select=plan.source_fields(), page_size=page_size,
+            filter=f"({plan.leg.source.filter}) and ({chosen})" if plan.leg.source.filter else chosen,
+            company=plan.company if plan.source_kind == "finops" else None,
+        )
+        for page in plan.source.read_pages(request):
+            yield Page(records=page.records)
