@@ -72,7 +72,73 @@ class ValueMapTransform(Strict):
         return self
 
 
-Transform = Annotated[DefaultTransform | ValueMapTransform, Field(discriminator="transformType")]
+class ConcatPart(Strict):
+    """A piece of a Concat: the value of a field (a dotted path), or literal text."""
+
+    field: FieldName | None = None
+    literal: Annotated[str, StringConstraints(max_length=1000)] | None = None
+
+    @model_validator(mode="after")
+    def _one_of(self) -> ConcatPart:
+        if (self.field is None) == (self.literal is None):
+            raise FieldProblem("field", "give exactly one of field or literal")
+        return self
+
+
+class ConcatTransform(Strict):
+    """Join fields and literals with `separator`; blank fields are left out. Comes first, without `source`."""
+
+    transformType: Literal["Concat"]
+    parts: list[ConcatPart] = Field(min_length=1, max_length=32)
+    separator: Annotated[str, StringConstraints(max_length=100)] = ""
+
+
+class LookupTransform(Strict):
+    """Turn a business key into a Dataverse reference by alternate key: `/accounts(accountnumber='A-1')`.
+
+    Map it to `<navigation property>@odata.bind`; the service resolves the reference when the
+    record is written, and a key that matches no record fails that record on that field.
+    """
+
+    transformType: Literal["Lookup"]
+    entitySet: FieldName
+    keyField: FieldName
+
+
+class TruncateTransform(Strict):
+    """Cut text to `maxLength` characters: an explicit choice, so nothing is cut silently."""
+
+    transformType: Literal["Truncate"]
+    maxLength: int = Field(ge=1, le=1_000_000)
+
+
+class TrimTransform(Strict):
+    transformType: Literal["Trim"]
+
+
+class UpperTransform(Strict):
+    transformType: Literal["Upper"]
+
+
+class LowerTransform(Strict):
+    transformType: Literal["Lower"]
+
+
+class ConstantTransform(Strict):
+    """Always `value`, whatever the source holds."""
+
+    transformType: Literal["Constant"]
+    value: Any
+
+
+Transform = Annotated[
+    DefaultTransform | ValueMapTransform | ConcatTransform | LookupTransform | TruncateTransform | TrimTransform
+    | UpperTransform | LowerTransform | ConstantTransform,
+    Field(discriminator="transformType"),
+]
+TRANSFORM_TYPES = frozenset(
+    {"Default", "ValueMap", "Concat", "Lookup", "Truncate", "Trim", "Upper", "Lower", "Constant"}
+)
 
 
 class FieldMapping(Strict):
@@ -84,6 +150,9 @@ class FieldMapping(Strict):
 
     @model_validator(mode="after")
     def _constant_needs_value(self) -> FieldMapping:
+        for i, transform in enumerate(self.transforms):
+            if isinstance(transform, ConcatTransform) and (i > 0 or self.source is not None):
+                raise FieldProblem(f"transforms.{i}", "Concat reads its own fields: put it first, with no source")
         if self.source is None and not self.transforms:
             raise FieldProblem("source", f"{self.target!r} has no source and no transform to give it a value")
         return self
@@ -386,7 +455,7 @@ class ErrorRecord(Strict):
 
 # --- turning validation errors into field-named problems ----------------------------------------
 
-_UNION_TAGS = frozenset({"Default", "ValueMap", "clientSecret", "managedIdentity", "none"})
+_UNION_TAGS = TRANSFORM_TYPES | {"clientSecret", "managedIdentity", "none"}
 
 
 def field_path(loc: tuple[int | str, ...]) -> str:

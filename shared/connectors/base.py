@@ -39,6 +39,8 @@ class EntityInfo:
 class ReadRequest:
     entity: str
     select: list[str] | None = None
+    expand: dict[str, list[str]] = field(default_factory=dict)
+    """Lookups to follow: navigation property -> fields of the record it points to."""
     filter: str | None = None
     page_size: int = 5000
     incremental: bool = False

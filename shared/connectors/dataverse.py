@@ -78,7 +78,7 @@ class DataverseConnector(Connector):
             url, params, since, tracking = state["deltaLink"], None, None, True
         else:
             info = self.describe(request.entity)
-            tracking = info.change_tracking and request.filter is None
+            tracking = info.change_tracking and request.filter is None and not request.expand
             url, params = self.root + request.entity, self._query(request, info, tracking, state.get("watermark"))
             since = None
         prefer = f"odata.maxpagesize={min(request.page_size, MAX_PAGE_SIZE)}"
@@ -114,6 +114,10 @@ class DataverseConnector(Connector):
             clauses.append(f"modifiedon gt {watermark}")
         if clauses:
             params["$filter"] = " and ".join(clauses)
+        if request.expand:
+            params["$expand"] = ",".join(
+                f"{nav}($select={','.join(fields)})" for nav, fields in sorted(request.expand.items())
+            )
         return params
 
     # --- write ----------------------------------------------------------------------------------

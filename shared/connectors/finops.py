@@ -76,6 +76,8 @@ class FinOpsConnector(Connector):
     def read_pages(self, request: ReadRequest) -> Iterator[Page]:
         if request.company is None:
             raise InvalidInput("an F&O read needs the project's companyCode", field="companyCode")
+        if request.expand:
+            raise InvalidInput("F&O sources are read without lookups: map plain fields", field="source")
         if request.resume:
             cursor = json.loads(request.resume)
             url, params, since = cursor["link"], None, cursor.get("since")

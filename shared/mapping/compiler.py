@@ -14,7 +14,7 @@ from typing import Any
 
 from shared.errors import InvalidInput
 from shared.mapping.transforms import TransformError, ValueFn, compile_transforms
-from shared.models import FieldMapping
+from shared.models import ConcatTransform, FieldMapping
 
 MISSING_BUSINESS_KEY = "missing-business-key"
 DUPLICATE_BUSINESS_KEY = "duplicate-business-key"
@@ -69,6 +69,29 @@ def path_getter(path: str) -> Callable[[dict[str, Any]], Any]:
 _ABSENT = object()
 
 
+def concat_getter(transform: ConcatTransform) -> Callable[[dict[str, Any]], Any]:
+    """Join the parts' values; blank field values are left out, and all-blank fields give None."""
+    separator = transform.separator
+    parts = tuple((path_getter(p.field), None) if p.field is not None else (None, p.literal) for p in transform.parts)
+    has_fields = any(get is not None for get, _ in parts)
+
+    def concat(record: dict[str, Any]) -> Any:
+        pieces = []
+        found = False
+        for get, text in parts:
+            if get is None:
+                pieces.append(text)
+                continue
+            value = get(record)
+            if value is None or (value.__class__ is str and not value.strip()):
+                continue
+            found = True
+            pieces.append(value if value.__class__ is str else str(value))
+        return separator.join(pieces) if found or not has_fields else None
+
+    return concat
+
+
 def compile_mapping(
     mappings: Sequence[FieldMapping], key: Sequence[str], fixed: Mapping[str, Any] | None = None
 ) -> CompiledMapping:
@@ -89,6 +112,10 @@ def compile_mapping(
     computed: list[tuple[str, str | None, Callable[[dict[str, Any]], Any] | None, ValueFn]] = []
     constants: dict[str, Any] = dict(fixed)
     for mapping in mappings:
+        if mapping.transforms and isinstance(mapping.transforms[0], ConcatTransform):
+            rest = compile_transforms(mapping.transforms[1:]) or _identity
+            computed.append((mapping.target, None, concat_getter(mapping.transforms[0]), rest))
+            continue
         fn = compile_transforms(mapping.transforms)
         source = mapping.source
         if source is None:

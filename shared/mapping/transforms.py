@@ -10,7 +10,18 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from shared.models import DefaultTransform, Transform, ValueMapTransform
+from shared.connectors.odata import literal
+from shared.models import (
+    ConstantTransform,
+    DefaultTransform,
+    LookupTransform,
+    LowerTransform,
+    Transform,
+    TrimTransform,
+    TruncateTransform,
+    UpperTransform,
+    ValueMapTransform,
+)
 
 ValueFn = Callable[[Any], Any]
 
@@ -76,9 +87,35 @@ def _compile_value_map(transform: ValueMapTransform) -> ValueFn:
     return map_value
 
 
+def _compile_lookup(transform: LookupTransform) -> ValueFn:
+    prefix, suffix = f"/{transform.entitySet}({transform.keyField}=", ")"
+
+    def reference(value: Any) -> Any:
+        if value is None or (value.__class__ is str and not value.strip()):
+            return None
+        return prefix + literal(value) + suffix
+
+    return reference
+
+
+def _compile_truncate(transform: TruncateTransform) -> ValueFn:
+    limit = transform.maxLength
+    return lambda value: value[:limit] if value.__class__ is str else value
+
+
+def _text(method: Callable[[str], str]) -> ValueFn:
+    return lambda value: method(value) if value.__class__ is str else value
+
+
 _COMPILERS: dict[type, Callable[[Any], ValueFn]] = {
     DefaultTransform: _compile_default,
     ValueMapTransform: _compile_value_map,
+    LookupTransform: _compile_lookup,
+    TruncateTransform: _compile_truncate,
+    TrimTransform: lambda _: _text(str.strip),
+    UpperTransform: lambda _: _text(str.upper),
+    LowerTransform: lambda _: _text(str.lower),
+    ConstantTransform: lambda t: lambda _value, constant=t.value: constant,
 }
 
 

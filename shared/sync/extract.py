@@ -69,9 +69,11 @@ def _request(
     if mode == RunMode.INCREMENTAL and resume is None:
         found = store.task_state.get(workspace.project.name, plan.task.name, plan.leg.name)
         saved = found.state if found else None
+    select, expand = plan.source_query()
     return ReadRequest(
         entity=plan.leg.source.entity,
-        select=plan.source_fields(),
+        select=select,
+        expand=expand,
         filter=plan.leg.source.filter,
         page_size=page_size,
         incremental=mode == RunMode.INCREMENTAL,
@@ -115,8 +117,9 @@ def _failed_records(store: Store, plan: LegPlan, previous_run: str | None, page_
         return
     for start in range(0, len(keys), FAILED_KEYS_PER_READ):
         chosen = any_of(key, keys[start : start + FAILED_KEYS_PER_READ])
+        select, expand = plan.source_query()
         request = ReadRequest(
-            entity=plan.leg.source.entity, select=plan.source_fields(), page_size=page_size,
+            entity=plan.leg.source.entity, select=select, expand=expand, page_size=page_size,
             filter=f"({plan.leg.source.filter}) and ({chosen})" if plan.leg.source.filter else chosen,
             company=plan.company if plan.source_kind == "finops" else None,
         )

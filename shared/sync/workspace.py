@@ -17,7 +17,7 @@ from typing import Any
 from shared.connectors.base import Connector
 from shared.errors import InvalidInput
 from shared.mapping import CompiledMapping, compile_mapping
-from shared.models import Connection, Endpoint, Leg, ProjectDefinition, Task
+from shared.models import ConcatTransform, Connection, Endpoint, Leg, ProjectDefinition, Task
 from shared.store import Store
 
 SNAPSHOT = "project"
@@ -43,12 +43,24 @@ class LegPlan:
     def key(self) -> list[str]:
         return self.leg.target.key
 
-    def source_fields(self) -> list[str] | None:
-        """The fields to `$select` from the source, or None when a dotted or annotated path needs them all."""
-        sources = [m.source for m in self.leg.mappings if m.source is not None]
-        if any("." in s or "@" in s for s in sources):
-            return None
-        return sorted({*sources, *self.leg.source.key})
+    def source_query(self) -> tuple[list[str] | None, dict[str, list[str]]]:
+        """What to read: the fields to `$select` (None: all of them) and the lookups to `$expand`.
+
+        A dotted path `nav.field` reads `field` of the record that the lookup `nav` points to.
+        An annotated path (`…@OData.Community.Display.V1.FormattedValue`) needs every field.
+        """
+        paths = [m.source for m in self.leg.mappings if m.source is not None]
+        paths += [p.field for m in self.leg.mappings for t in m.transforms if isinstance(t, ConcatTransform)
+                  for p in t.parts if p.field is not None]
+        if any("@" in p for p in paths):
+            return None, {}
+        expand: dict[str, set[str]] = {}
+        for path in paths:
+            if "." in path:
+                nav, field = path.split(".", 1)
+                expand.setdefault(nav, set()).add(field.split(".", 1)[0])
+        select = {p for p in paths if "." not in p} | set(self.leg.source.key)
+        return sorted(select), {nav: sorted(fields) for nav, fields in expand.items()}
 
 
 class RunWorkspace:

@@ -1,0 +1,76 @@
+"""Concat, Lookup, Truncate, Trim, Upper, Lower and Constant, compiled by the engine."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import TypeAdapter, ValidationError
+
+from shared.mapping import MappedRecord, compile_mapping
+from shared.models import FieldMapping, problems
+
+MAPPINGS = TypeAdapter(list[FieldMapping])
+
+
+def mapped(items: list[dict], record: dict, key: str = "id") -> dict:
+    outcome = compile_mapping(MAPPINGS.validate_python([{"source": "id", "target": "id"}, *items]), [key])(record)
+    assert isinstance(outcome, MappedRecord), outcome
+    return outcome.values
+
+
+def test_concat_joins_fields_and_literals_leaving_blanks_out() -> None:
+    line = [{"target": "lot", "transforms": [{"transformType": "Concat", "separator": "-", "parts": [
+        {"field": "quote.number"}, {"field": "line"}, {"literal": "Q"}]}]}]
+    assert mapped(line, {"id": 1, "quote": {"number": "Q-7"}, "line": 3})["lot"] == "Q-7-3-Q"
+    assert mapped(line, {"id": 1, "quote": {"number": " "}, "line": 3})["lot"] == "3-Q"
+    assert mapped(line, {"id": 1})["lot"] is None
+
+
+def test_concat_then_other_transforms() -> None:
+    items = [{"target": "name", "transforms": [
+        {"transformType": "Concat", "separator": " ", "parts": [{"field": "first"}, {"field": "last"}]},
+        {"transformType": "Upper"}, {"transformType": "Truncate", "maxLength": 5},
+        {"transformType": "Default", "defaultValue": "NONE"}]}]
+    assert mapped(items, {"id": 1, "first": "ada", "last": "lovelace"})["name"] == "ADA L"
+    assert mapped(items, {"id": 1})["name"] == "NONE"
+
+
+def test_concat_must_come_first_and_without_a_source() -> None:
+    with pytest.raises(ValidationError) as info:
+        MAPPINGS.validate_python([{"source": "a", "target": "b", "transforms": [
+            {"transformType": "Concat", "parts": [{"field": "x"}]}]}])
+    assert problems(info.value)[0]["field"] == "0.transforms.0"
+    with pytest.raises(ValidationError) as info:
+        MAPPINGS.validate_python([{"target": "b", "transforms": [
+            {"transformType": "Concat", "parts": [{"field": "x", "literal": "y"}]}]}])
+    assert problems(info.value)[0]["field"] == "0.transforms.0.parts.0.field"
+
+
+def test_lookup_builds_a_reference_by_alternate_key() -> None:
+    items = [{"source": "account", "target": "customerid_account@odata.bind",
+              "transforms": [{"transformType": "Lookup", "entitySet": "accounts", "keyField": "accountnumber"}]}]
+    assert mapped(items, {"id": 1, "account": "O'NEIL-01"})["customerid_account@odata.bind"] == (
+        "/accounts(accountnumber='O''NEIL-01')"
+    )
+    assert mapped(items, {"id": 1, "account": "  "})["customerid_account@odata.bind"] is None
+    number = [{"source": "n", "target": "x@odata.bind",
+               "transforms": [{"transformType": "Lookup", "entitySet": "things", "keyField": "no"}]}]
+    assert mapped(number, {"id": 1, "n": 42})["x@odata.bind"] == "/things(no=42)"
+
+
+def test_trim_lower_constant_and_non_text_values() -> None:
+    items = [
+        {"source": "a", "target": "a", "transforms": [{"transformType": "Trim"}, {"transformType": "Lower"}]},
+        {"source": "b", "target": "b", "transforms": [{"transformType": "Upper"}]},
+        {"source": "c", "target": "c", "transforms": [{"transformType": "Constant", "value": {"k": [1]}}]},
+        {"target": "d", "transforms": [{"transformType": "Constant", "value": 7}]},
+    ]
+    assert mapped(items, {"id": 1, "a": "  MiXed ", "b": 5, "c": "ignored"}) == {
+        "id": 1, "a": "mixed", "b": 5, "c": {"k": [1]}, "d": 7,
+    }
+
+
+def test_truncate_needs_a_positive_length() -> None:
+    with pytest.raises(ValidationError) as info:
+        MAPPINGS.validate_python([{"source": "a", "target": "b", "transforms": [
+            {"transformType": "Truncate", "maxLength": 0}]}])
+    assert problems(info.value)[0]["field"] == "0.transforms.0.maxLength"
