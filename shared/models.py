@@ -124,6 +124,18 @@ class LowerTransform(Strict):
     transformType: Literal["Lower"]
 
 
+class FormatTransform(Strict):
+    """Convert a value to the type its target takes, culture-neutral.
+
+    `integer` (1.0 -> 1; 1.5 is an error), `number`, `text` (numbers without exponent,
+    booleans as true/false), `date` (any ISO date-time -> `YYYY-MM-DD`), `datetime`
+    (ISO, as UTC `YYYY-MM-DDTHH:MM:SSZ`; a bare date is midnight UTC). Missing values stay missing.
+    """
+
+    transformType: Literal["Format"]
+    to: Literal["integer", "number", "text", "date", "datetime"]
+
+
 class ConstantTransform(Strict):
     """Always `value`, whatever the source holds."""
 
@@ -133,11 +145,11 @@ class ConstantTransform(Strict):
 
 Transform = Annotated[
     DefaultTransform | ValueMapTransform | ConcatTransform | LookupTransform | TruncateTransform | TrimTransform
-    | UpperTransform | LowerTransform | ConstantTransform,
+    | UpperTransform | LowerTransform | FormatTransform | ConstantTransform,
     Field(discriminator="transformType"),
 ]
 TRANSFORM_TYPES = frozenset(
-    {"Default", "ValueMap", "Concat", "Lookup", "Truncate", "Trim", "Upper", "Lower", "Constant"}
+    {"Default", "ValueMap", "Concat", "Lookup", "Truncate", "Trim", "Upper", "Lower", "Format", "Constant"}
 )
 
 

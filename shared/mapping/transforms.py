@@ -11,9 +11,12 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from shared.connectors.odata import literal
+from shared.mapping.errors import TransformError
+from shared.mapping.formats import converter
 from shared.models import (
     ConstantTransform,
     DefaultTransform,
+    FormatTransform,
     LookupTransform,
     LowerTransform,
     Transform,
@@ -27,10 +30,6 @@ ValueFn = Callable[[Any], Any]
 
 _CACHE_LIMIT = 10_000
 _MISSING = object()
-
-
-class TransformError(ValueError):
-    """A value the transform cannot accept; the record fails on this field."""
 
 
 def is_blank(value: Any) -> bool:
@@ -115,6 +114,7 @@ _COMPILERS: dict[type, Callable[[Any], ValueFn]] = {
     TrimTransform: lambda _: _text(str.strip),
     UpperTransform: lambda _: _text(str.upper),
     LowerTransform: lambda _: _text(str.lower),
+    FormatTransform: lambda t: converter(t.to),
     ConstantTransform: lambda t: lambda _value, constant=t.value: constant,
 }
 

@@ -74,3 +74,29 @@ def test_truncate_needs_a_positive_length() -> None:
         MAPPINGS.validate_python([{"source": "a", "target": "b", "transforms": [
             {"transformType": "Truncate", "maxLength": 0}]}])
     assert problems(info.value)[0]["field"] == "0.transforms.0.maxLength"
+
+
+def test_format_converts_to_the_target_type() -> None:
+    items = [
+        {"source": "line", "target": "line", "transforms": [{"transformType": "Format", "to": "integer"}]},
+        {"source": "price", "target": "price", "transforms": [{"transformType": "Format", "to": "number"}]},
+        {"source": "code", "target": "code", "transforms": [{"transformType": "Format", "to": "text"}]},
+        {"source": "due", "target": "due", "transforms": [{"transformType": "Format", "to": "date"}]},
+        {"source": "at", "target": "at", "transforms": [{"transformType": "Format", "to": "datetime"}]},
+    ]
+    record = {"id": 1, "line": 3.0, "price": "12.50", "code": 0.1, "due": "2023-07-28T12:00:00Z",
+              "at": "2024-06-27"}
+    assert mapped(items, record) == {"id": 1, "line": 3, "price": 12.5, "code": "0.1", "due": "2023-07-28",
+                                     "at": "2024-06-27T00:00:00Z"}
+    assert mapped(items, {"id": 2})["line"] is None
+
+
+def test_format_errors_fail_the_record_on_that_field() -> None:
+    from shared.mapping import Failed
+
+    fields = MAPPINGS.validate_python([{"source": "id", "target": "id"}, {"source": "n", "target": "n",
+                                       "transforms": [{"transformType": "Format", "to": "integer"}]}])
+    outcome = compile_mapping(fields, ["id"])({"id": 1, "n": 1.5})
+    assert isinstance(outcome, Failed) and outcome.field == "n" and "whole number" in outcome.message
+    outcome = compile_mapping(fields, ["id"])({"id": 1, "n": "abc"})
+    assert isinstance(outcome, Failed) and "not a number" in outcome.message
