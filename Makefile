@@ -7,7 +7,10 @@ PYTEST_ARGS ?=
 
 .PHONY: setup test lint schema bench demo clean
 
-setup: $(VENV)/.installed node_modules/.installed
+setup: $(VENV)/.installed node_modules/.installed local.settings.json
+
+local.settings.json:
+	cp local.settings.sample.json $@
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)

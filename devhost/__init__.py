@@ -1,0 +1,18 @@
+"""devhost: the local stand-in for the Azure Functions host and the Durable extension (dev only).
+
+    python -m devhost [--port 7071] [--storage CONNSTR] [--app-dir DIR | --app MODULE]
+
+Where things are:
+
+- host.py, __main__.py: the command line and the assembly of everything below.
+- host_config.py, app_index.py: host.json, local.settings.json, and the app's functions.
+- http_server.py, routes.py, auth.py, invoker.py: HTTP functions, their routes and keys, and
+  how any user function is called and logged.
+- client_binding.py, management_api.py: the durable client binding and the Durable HTTP API.
+- task_hub.py, orchestration_runner.py, history.py, actions.py, recovery.py: orchestrations,
+  run episode by episode through the SDK's replay engine, and resumed after a restart.
+- activity_runner.py, timers.py, timer_triggers.py, ncrontab.py: activities, durable timers
+  and timer triggers.
+- persistence.py, large_values.py, table_keys.py: the task hub's tables and blobs.
+- process.py, replay_guard.py, azurite.py: helpers for tests, the demo and benchmarks.
+"""

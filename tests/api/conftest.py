@@ -13,13 +13,6 @@ import azure.functions as func
 import pytest
 
 
-@pytest.fixture(scope="session")
-def functions() -> dict[str, Any]:
-    import function_app
-
-    return {f.get_function_name(): f for f in function_app.app.get_functions()}
-
-
 @dataclass
 class Answer:
     status: int

@@ -139,14 +139,15 @@ def test_project_with_own_tasks_unicode_and_large_value_map(connected) -> None:
     task = copy.deepcopy(connected("get_template", "GET", "templates/accounts", route={"name": "accounts"}).body["tasks"][0])
     task["name"] = "Comptes clients ✓ 😀"
     big_map = {f"land {i} \u00e9 “{i}”": f"C{i}" for i in range(3_000)}
-    task["sourceToCds"][4]["transforms"][0]["valueMap"] = big_map
+    country = next(i for i, m in enumerate(task["sourceToCds"]) if m["target"] == "address1_country")
+    task["sourceToCds"][country]["transforms"][0]["valueMap"] = big_map
     body = {**PROJECT, "template": None, "tasks": [task], "description": "Ünïcødé"}
     del body["template"]
     answer = create(connected, body)
     assert answer.status == 201, answer.body
     got = connected("get_project", "GET", "projects/accounts-sync", route={"id": "accounts-sync"}).body
     assert got["tasks"][0]["name"] == "Comptes clients ✓ 😀"
-    assert got["tasks"][0]["sourceToCds"][4]["transforms"][0]["valueMap"] == big_map
+    assert got["tasks"][0]["sourceToCds"][country]["transforms"][0]["valueMap"] == big_map
 
 
 def test_put_with_stale_etag_is_412_and_changes_nothing(connected) -> None:

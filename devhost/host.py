@@ -1,0 +1,171 @@
+"""Assemble and run devhost for one function app: settings, functions, task hub, timers, HTTP.
+
+Startup reads local.settings.json into the app settings (the environment wins, `--storage`
+wins over both for AzureWebJobsStorage), imports and indexes the app, resumes unfinished
+orchestrations, starts the timer triggers, and serves HTTP on 127.0.0.1. When it accepts
+connections it prints exactly one line, `listening on http://127.0.0.1:PORT`. SIGTERM (or
+Ctrl-C) stops it cleanly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import socket
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import uvicorn
+from azure.core.exceptions import AzureError
+
+from devhost.app_index import AppIndex, import_app, resolve_app_dir
+from devhost.auth import function_key
+from devhost.client_binding import DurableUrls
+from devhost.host_config import (
+    STORAGE_SETTING,
+    ConfigError,
+    HostConfig,
+    apply_app_settings,
+    load_local_settings,
+    read_host_config,
+)
+from devhost.http_server import HttpFront
+from devhost.invoker import FunctionInvoker
+from devhost.management_api import ManagementApi
+from devhost.persistence import HubStore
+from devhost.task_hub import TaskHub
+from devhost.timer_triggers import TimerTriggers
+from devhost.timers import TimerService
+
+log = logging.getLogger("devhost")
+
+QUIET_LOGGERS = ("azure", "urllib3", "uvicorn", "uvicorn.error", "uvicorn.access", "asyncio")
+
+
+@dataclass(frozen=True)
+class Options:
+    """The command line: where to listen, which storage, which app."""
+
+    port: int = 7071
+    storage: str | None = None
+    app_dir: Path | None = None
+    app_module: str | None = None
+
+
+def configure_logging() -> None:
+    """Host-style lines on stdout, in UTC; libraries only speak up about problems."""
+    formatter = logging.Formatter("[%(asctime)s.%(msecs)03dZ] %(message)s", "%Y-%m-%dT%H:%M:%S")
+    formatter.converter = time.gmtime
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(formatter)
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.INFO)
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+class StartupError(Exception):
+    """devhost cannot start; the message says why."""
+
+
+def run(options: Options) -> int:
+    """Run devhost until SIGTERM; returns the process exit code."""
+    try:
+        config, index, storage = _load_app(options)
+        listener = _listen(options.port)
+        store = _open_store(storage, config.hub_name)
+    except StartupError as error:
+        log.error("devhost cannot start: %s", error)
+        return 2
+    urls = DurableUrls(f"http://127.0.0.1:{listener.getsockname()[1]}", config.hub_name, function_key())
+    invoker = FunctionInvoker()
+    invoker.start()
+    timers = TimerService()
+    timers.start()
+    hub = TaskHub(index, store, invoker, timers, config)
+    front = HttpFront(index, invoker, ManagementApi(hub, urls), urls, config.route_prefix)
+    triggers = TimerTriggers(index.timers, invoker, timers, store, urls.client_binding())
+    try:
+        resumed = hub.recover()
+        if resumed:
+            log.info("Resumed %d unfinished orchestration instance(s) of task hub %s", resumed, config.hub_name)
+        triggers.start()
+        _log_functions(index, front)
+        _serve(front, listener, urls.base_url)
+    finally:
+        triggers.stop()
+        front.stop()
+        hub.stop()
+        timers.stop()
+        invoker.stop()
+        store.close()
+    return 0
+
+
+def _load_app(options: Options) -> tuple[HostConfig, AppIndex, str]:
+    """App settings, host configuration, the indexed app and the storage connection string."""
+    try:
+        app_dir = resolve_app_dir(options.app_dir, options.app_module)
+        apply_app_settings(load_local_settings(app_dir))
+        if options.storage:
+            os.environ[STORAGE_SETTING] = options.storage
+        storage = os.environ.get(STORAGE_SETTING)
+        if not storage:
+            raise ConfigError(f"no storage: pass --storage or set {STORAGE_SETTING}")
+        config = read_host_config(app_dir)
+        return config, AppIndex.build(import_app(app_dir, options.app_module)), storage
+    except ConfigError as error:
+        raise StartupError(str(error)) from error
+
+
+def _listen(port: int) -> socket.socket:
+    try:
+        return socket.create_server(("127.0.0.1", port))
+    except OSError as error:
+        raise StartupError(f"cannot listen on 127.0.0.1:{port}: {error}") from error
+
+
+def _open_store(storage: str, hub_name: str) -> HubStore:
+    store = HubStore(storage, hub_name)
+    try:
+        store.create()
+    except AzureError as error:
+        store.close()
+        raise StartupError(f"cannot reach the storage account ({type(error).__name__})") from error
+    return store
+
+
+def _log_functions(index: AppIndex, front: HttpFront) -> None:
+    log.info("Functions:")
+    for line in front.function_urls():
+        log.info("    %s", line)
+    for timer in index.timers:
+        log.info("    %s: timerTrigger", timer.name)
+    for name in index.orchestrators:
+        log.info("    %s: orchestrationTrigger", name)
+    for name in index.activities:
+        log.info("    %s: activityTrigger", name)
+
+
+def _serve(front: HttpFront, listener: socket.socket, base_url: str) -> None:
+    server = uvicorn.Server(uvicorn.Config(front.asgi_app(), log_level="warning", access_log=False, lifespan="off"))
+    # uvicorn restores these handlers and re-raises the signal once it has shut down;
+    # ignoring it then lets the cleanup after serving run.
+    for stop_signal in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(stop_signal, lambda *_: None)
+
+    async def serve() -> None:
+        async def announce() -> None:
+            while not server.started and not server.should_exit:
+                await asyncio.sleep(0.01)
+            if server.started:
+                print(f"listening on {base_url}", flush=True)
+
+        await asyncio.gather(server.serve(sockets=[listener]), announce())
+
+    asyncio.run(serve())

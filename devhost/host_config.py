@@ -1,0 +1,98 @@
+"""What the host reads about a function app: host.json, local.settings.json and app settings.
+
+App settings come from the environment first, then from `Values` in local.settings.json,
+as `func start` does. host.json values may name an app setting as `%NAME%` (the Functions
+syntax), which is how several task hubs share one storage account.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Mapping, MutableMapping
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_HUB_NAME = "TestHubName"
+STORAGE_SETTING = "AzureWebJobsStorage"
+
+_SETTING_REFERENCE = re.compile(r"%([^%]+)%")
+_HUB_NAME = re.compile(r"[A-Za-z][A-Za-z0-9]{2,44}")
+
+
+class ConfigError(Exception):
+    """The app's configuration cannot be used: the message says which value and why."""
+
+
+@dataclass(frozen=True)
+class HostConfig:
+    """The settings of host.json that devhost honours."""
+
+    app_dir: Path
+    hub_name: str
+    route_prefix: str
+    max_concurrent_activities: int
+    max_concurrent_orchestrations: int
+
+
+def load_local_settings(app_dir: Path) -> dict[str, str]:
+    """The `Values` of app_dir/local.settings.json, or nothing when the file is absent."""
+    path = app_dir / "local.settings.json"
+    if not path.exists():
+        return {}
+    try:
+        values = json.loads(path.read_text(encoding="utf-8")).get("Values") or {}
+    except (ValueError, AttributeError) as error:
+        raise ConfigError(f"{path} is not a JSON object with a 'Values' object: {error}") from error
+    return {str(name): str(value) for name, value in values.items()}
+
+
+def apply_app_settings(values: Mapping[str, str], environ: MutableMapping[str, str] | None = None) -> None:
+    """Make `values` app settings, leaving any setting the environment already has."""
+    environ = os.environ if environ is None else environ
+    for name, value in values.items():
+        environ.setdefault(name, value)
+
+
+def resolve_setting_references(text: str, environ: Mapping[str, str], what: str) -> str:
+    """Replace each `%NAME%` in `text` by the app setting NAME; `what` names the value in errors."""
+
+    def setting(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in environ:
+            raise ConfigError(f"{what} refers to the app setting {name!r}, which is not set")
+        return environ[name]
+
+    return _SETTING_REFERENCE.sub(setting, text)
+
+
+def read_host_config(app_dir: Path, environ: Mapping[str, str] | None = None) -> HostConfig:
+    """The host configuration of the app in app_dir (defaults where host.json is silent)."""
+    environ = os.environ if environ is None else environ
+    path = app_dir / "host.json"
+    try:
+        host = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    except ValueError as error:
+        raise ConfigError(f"{path} is not valid JSON: {error}") from error
+    extensions = host.get("extensions") or {}
+    durable = extensions.get("durableTask") or {}
+    http = extensions.get("http") or {}
+    hub = resolve_setting_references(str(durable.get("hubName") or DEFAULT_HUB_NAME), environ, "hubName")
+    if _HUB_NAME.fullmatch(hub) is None:
+        raise ConfigError(f"task hub name {hub!r} must be 3-45 letters and digits, starting with a letter")
+    cores = os.cpu_count() or 1
+    return HostConfig(
+        app_dir=app_dir,
+        hub_name=hub,
+        route_prefix=str(http.get("routePrefix", "api")).strip("/"),
+        max_concurrent_activities=_positive(durable, "maxConcurrentActivityFunctions", 10 * cores),
+        max_concurrent_orchestrations=_positive(durable, "maxConcurrentOrchestratorFunctions", 10 * cores),
+    )
+
+
+def _positive(section: Mapping[str, object], name: str, default: int) -> int:
+    value = section.get(name, default)
+    if not isinstance(value, int) or value < 1:
+        raise ConfigError(f"host.json extensions.durableTask.{name} must be a positive integer, not {value!r}")
+    return value

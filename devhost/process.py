@@ -1,0 +1,110 @@
+"""Start devhost as a child process and wait until it serves: for tests, the demo and benchmarks.
+
+    host = start_devhost(connection_string, app="tests.devhost.apps.durable_app.function_app",
+                         env={"DEVHOST_TEST_HUB": "hub1"}, log_path=tmp / "devhost.log")
+    requests.get(f"{host.url}/api/ping")
+    host.stop()          # SIGTERM, then SIGKILL if it lingers
+    host.kill()          # SIGKILL, to test recovery
+
+`app` is a dotted module name, or a folder holding function_app.py (default: the repo root).
+The child's output goes to `log_path` (a temporary file by default), never to a pipe that
+could fill up.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from devhost.app_index import resolve_app_dir
+from devhost.auth import function_key
+from devhost.host_config import load_local_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+LISTENING = re.compile(r"^listening on (http://127\.0\.0\.1:\d+)$", re.MULTILINE)
+
+
+@dataclass
+class DevhostProcess:
+    """A running devhost this process started."""
+
+    process: subprocess.Popen[bytes]
+    url: str
+    key: str
+    log_path: Path
+
+    @property
+    def pid(self) -> int:
+        """The process id of devhost."""
+        return self.process.pid
+
+    def logs(self) -> str:
+        """Everything devhost printed so far."""
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+    def stop(self, timeout_s: float = 15.0) -> int:
+        """Stop with SIGTERM (SIGKILL after `timeout_s`); returns the exit code."""
+        if self.process.poll() is None:
+            os.kill(self.process.pid, signal.SIGTERM)
+            try:
+                return self.process.wait(timeout=timeout_s)
+            except subprocess.TimeoutExpired:
+                os.kill(self.process.pid, signal.SIGKILL)
+        return self.process.wait()
+
+    def kill(self) -> None:
+        """Stop at once with SIGKILL, as a crash would."""
+        if self.process.poll() is None:
+            os.kill(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+
+
+def start_devhost(
+    storage_connection_string: str,
+    app: str | Path | None = None,
+    env: Mapping[str, str] | None = None,
+    port: int = 0,
+    log_path: Path | None = None,
+    timeout_s: float = 30.0,
+) -> DevhostProcess:
+    """Start `python -m devhost` and return once it prints its `listening on` line."""
+    child_env = {**os.environ, **(env or {})}
+    command = [sys.executable, "-m", "devhost", "--port", str(port), "--storage", storage_connection_string]
+    if isinstance(app, Path):
+        app_dir = resolve_app_dir(app, None)
+        command += ["--app-dir", str(app_dir)]
+    elif app is not None:
+        command += ["--app", app]
+        app_dir = resolve_app_dir(None, app)
+    else:
+        app_dir = ROOT
+    key = function_key({**load_local_settings(app_dir), **child_env})
+    if log_path is None:
+        handle, name = tempfile.mkstemp(prefix="devhost-", suffix=".log")
+        os.close(handle)
+        log_path = Path(name)
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            command, cwd=ROOT, env=child_env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        found = LISTENING.search(log_path.read_text(encoding="utf-8", errors="replace"))
+        if found:
+            return DevhostProcess(process, found.group(1), key, log_path)
+        if process.poll() is not None:
+            break
+        time.sleep(0.05)
+    if process.poll() is None:
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait()
+    raise RuntimeError(f"devhost did not start:\n{log_path.read_text(errors='replace')[-3000:]}")

@@ -1,0 +1,48 @@
+"""host.json, local.settings.json and app settings, as devhost reads them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from devhost.auth import function_key
+from devhost.host_config import ConfigError, apply_app_settings, load_local_settings, read_host_config
+
+
+def write_host_json(folder: Path, durable: dict) -> None:
+    (folder / "host.json").write_text(json.dumps({"version": "2.0", "extensions": {"durableTask": durable}}))
+
+
+def test_host_json_settings_and_app_setting_references(tmp_path: Path) -> None:
+    write_host_json(tmp_path, {"hubName": "%HUB%", "maxConcurrentActivityFunctions": 3,
+                               "maxConcurrentOrchestratorFunctions": 2})
+
+    config = read_host_config(tmp_path, {"HUB": "Orders2"})
+
+    assert config.hub_name == "Orders2"
+    assert (config.max_concurrent_activities, config.max_concurrent_orchestrations) == (3, 2)
+    assert config.route_prefix == "api"
+
+
+@pytest.mark.parametrize("durable", [{"hubName": "%MISSING%"}, {"hubName": "bad-name"}, {"hubName": "ab"},
+                                     {"maxConcurrentActivityFunctions": 0}])
+def test_unusable_host_json_values_are_refused(tmp_path: Path, durable: dict) -> None:
+    write_host_json(tmp_path, durable)
+
+    with pytest.raises(ConfigError):
+        read_host_config(tmp_path, {})
+
+
+def test_local_settings_fill_in_but_never_override_the_environment(tmp_path: Path) -> None:
+    values = {"DEVHOST_FUNCTION_KEY": "from-file", "GREETING": "hi", "KEPT": "file"}
+    (tmp_path / "local.settings.json").write_text(json.dumps({"IsEncrypted": False, "Values": values}))
+    environ = {"KEPT": "environment"}
+
+    apply_app_settings(load_local_settings(tmp_path), environ)
+
+    assert environ == {"DEVHOST_FUNCTION_KEY": "from-file", "GREETING": "hi", "KEPT": "environment"}
+    assert function_key(environ) == "from-file"
+    assert function_key({}) == "local-dev-key"
+    assert load_local_settings(tmp_path / "nowhere") == {}
