@@ -77,15 +77,21 @@ def _check_leg(
 ) -> list[dict[str, Any]]:
     found = []
     targets = {m.target for m in leg.mappings}
-    filled = targets | ({"dataAreaId"} if target_is_finops else set())
+    bound = {target.navigation[t.split("@", 1)[0]] for t in targets
+             if t.endswith("@odata.bind") and t.split("@", 1)[0] in target.navigation}
+    filled = targets | bound | ({"dataAreaId"} if target_is_finops else set())
     for i, mapping in enumerate(leg.mappings):
         where = f"{leg.name}.{i}"
         if mapping.source is not None and source.fields:
             root = mapping.source.split(".", 1)[0] if "@" not in mapping.source else mapping.source.split("@", 1)[0]
-            if root not in source.fields and f"_{root}_value" not in source.fields:
+            if root not in source.fields and root not in source.navigation:
                 message = f"{source.entity_set} has no field {root!r}"
                 found.append(problem(task, leg.name, f"{where}.source", message))
-        if target.fields and mapping.target not in target.fields and "@" not in mapping.target:
+        if mapping.target.endswith("@odata.bind"):
+            if mapping.target.split("@", 1)[0] not in target.navigation:
+                message = f"{target.entity_set} has no lookup {mapping.target.split('@', 1)[0]!r} to bind"
+                found.append(problem(task, leg.name, f"{where}.target", message))
+        elif target.fields and mapping.target not in target.fields:
             message = f"{target.entity_set} has no field {mapping.target!r}"
             found.append(problem(task, leg.name, f"{where}.target", message))
         elif mapping.target in target.fields:

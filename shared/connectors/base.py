@@ -33,6 +33,8 @@ class EntityInfo:
     fields: dict[str, FieldInfo]
     keys: list[list[str]]
     change_tracking: bool = False
+    navigation: dict[str, str] = field(default_factory=dict)
+    """Lookups by navigation property: `customerid_account` -> the lookup field `customerid`."""
 
 
 @dataclass

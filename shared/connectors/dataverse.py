@@ -56,6 +56,10 @@ class DataverseConnector(Connector):
         path = f"EntityDefinitions(LogicalName='{definition['LogicalName']}')"
         definition["Attributes"] = self._get(f"{path}/Attributes", None, entity)
         definition["Keys"] = self._get(f"{path}/Keys", {"$select": "KeyAttributes"}, entity)
+        definition["ManyToOneRelationships"] = self._get(
+            f"{path}/ManyToOneRelationships",
+            {"$select": "ReferencingAttribute,ReferencingEntityNavigationPropertyName"}, entity,
+        )
         info = _entity_info(definition)
         with self._lock:
             self._described[entity] = info
@@ -139,7 +143,7 @@ class DataverseConnector(Connector):
         _raise_for_status(response.status_code, response.text, entity, records_fail=True)
         if len(records) == 1:
             code, message = error_of(response.status_code, response.text)
-            return [WriteResult("failed", code, message, field_named(message, info.fields))]
+            return [WriteResult("failed", code, message, _blamed(message, info, records[0]))]
         return self._isolate(entity, info, targets)
 
     def _isolate(self, entity: str, info: EntityInfo, targets: list[dict[str, Any]]) -> list[WriteResult]:
@@ -156,12 +160,12 @@ class DataverseConnector(Connector):
         if len(answers) != len(targets):
             raise InvalidInput(f"$batch answered {len(answers)} of {len(targets)} operations", field="entity")
         results = []
-        for answer in answers:
+        for answer, target in zip(answers, targets, strict=True):
             if answer.status < 300:
                 results.append(WriteResult("upserted"))
             else:
                 code, message = error_of(answer.status, answer.body)
-                results.append(WriteResult("failed", code, message, field_named(message, info.fields)))
+                results.append(WriteResult("failed", code, message, _blamed(message, info, target)))
         return results
 
 
@@ -179,6 +183,19 @@ def _raise_for_status(status: int, text: str, entity: str, records_fail: bool = 
         return
     code, message = error_of(status, text)
     raise InvalidInput(f"Dataverse answered {status} ({code}) for {entity!r}: {message}", field="entity")
+
+
+def _blamed(message: str, info: EntityInfo, record: dict[str, Any]) -> str | None:
+    """The field the service's message names, or the lookup whose reference it could not find."""
+    named = field_named(message, info.fields)
+    if named is not None or "Does Not Exist" not in message:
+        return named
+    for name, value in record.items():
+        if name.endswith("@odata.bind") and isinstance(value, str):
+            key = value.rsplit("(", 1)[-1].rstrip(")").split("=", 1)[-1].strip("'").replace("''", "'")
+            if key and f"= {key} " in message + " ":
+                return name
+    return None
 
 
 def _split_deleted(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[str]]:
@@ -204,4 +221,8 @@ def _entity_info(definition: dict[str, Any]) -> EntityInfo:
         fields=fields,
         keys=[list(k.get("KeyAttributes", [])) for k in definition.get("Keys", [])],
         change_tracking=bool(definition.get("ChangeTrackingEnabled")),
+        navigation={
+            r["ReferencingEntityNavigationPropertyName"]: r["ReferencingAttribute"]
+            for r in definition.get("ManyToOneRelationships", [])
+        },
     )

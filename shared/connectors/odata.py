@@ -25,8 +25,14 @@ def server_watermark(date_header: str | None) -> str | None:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+class Guid(str):
+    """A GUID value: written bare in OData (`accountid eq 5d1c…`), not as a quoted string."""
+
+
 def literal(value: Any) -> str:
-    """An OData literal: strings quoted with inner quotes doubled, numbers and booleans bare."""
+    """An OData literal: strings quoted with inner quotes doubled; numbers, booleans and GUIDs bare."""
+    if isinstance(value, Guid):
+        return str(uuid.UUID(value))
     if value is None:
         return "null"
     if isinstance(value, bool):

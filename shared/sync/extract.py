@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from shared.connectors.base import Page, ReadRequest
-from shared.connectors.odata import any_of
+from shared.connectors.odata import Guid, any_of
 from shared.mapping import MappedRecord, key_identity
 from shared.models import RunMode
 from shared.store import Store
@@ -98,8 +98,9 @@ def _stage(
 def _failed_records(store: Store, plan: LegPlan, previous_run: str | None, page_size: int) -> Iterator[Page]:
     """The records that failed in `previous_run`, read again from the source by their source keys.
 
-    They are read afresh so that a record fixed at the source since is taken as it is now;
-    a source that cannot be filtered (blob files) gives the records as they were.
+    They are read afresh, by primary id in Dataverse and by business key elsewhere, so that a
+    record fixed at the source since is taken as it is now; a source that cannot be filtered
+    (blob files) gives the records as they were.
     """
     if previous_run is None:
         yield Page(records=[])
@@ -111,6 +112,9 @@ def _failed_records(store: Store, plan: LegPlan, previous_run: str | None, page_
     ]
     key = plan.leg.source.key
     keys = list({json.dumps([r.get(k) for k in key]): [r.get(k) for k in key] for r in failed}.values())
+    primary_id = plan.source.describe(plan.leg.source.entity).primary_id if plan.source_kind == "dataverse" else None
+    if primary_id is not None:
+        key, keys = [primary_id], [[Guid(r[primary_id])] for r in failed if r.get(primary_id)]
     if plan.source_kind == "blob" or not keys:
         for start in range(0, max(len(failed), 1), page_size):
             yield Page(records=failed[start : start + page_size])

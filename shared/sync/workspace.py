@@ -59,7 +59,7 @@ class LegPlan:
             if "." in path:
                 nav, field = path.split(".", 1)
                 expand.setdefault(nav, set()).add(field.split(".", 1)[0])
-        select = {p for p in paths if "." not in p} | set(self.leg.source.key)
+        select = {p for p in paths if "." not in p} | {k for k in self.leg.source.key if "@" not in k}
         return sorted(select), {nav: sorted(fields) for nav, fields in expand.items()}
 
 

@@ -178,7 +178,7 @@ def test_failed_only_after_a_fix_writes_just_that_record(clean) -> None:
     requests.patch(fixed, json={"address1_country": "Germany"}, headers={"If-Match": "*"}, timeout=10).raise_for_status()
     before = twin.records_written("cds")
     retry = sync_now(twin, "fix-e2e", mode="failedOnly")
-    assert retry["runtimeStatus"] == "Succeeded"
+    assert retry["runtimeStatus"] == "Succeeded", retry["tasks"]
     to_cds = retry["tasks"][0]["legs"][0]
     assert (to_cds["read"], to_cds["written"], to_cds["failed"]) == (1, 1, 0)
     assert twin.records_written("cds") - before == 1
