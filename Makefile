@@ -4,8 +4,9 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
+RECORDS ?= 2000
 
-.PHONY: setup test lint schema bench demo clean
+.PHONY: setup test lint schema bench demo up down clean
 
 setup: $(VENV)/.installed node_modules/.installed local.settings.json
 
@@ -35,8 +36,18 @@ bench: setup
 	$(PY) -m bench.mapping_engine
 
 demo: setup
-	@echo "make demo: the end-to-end demo arrives with the prospect-to-cash templates; see README.md" >&2
-	@exit 2
+	$(PY) -m devhost.demo --records $(RECORDS) $(if $(KEEP),--keep)
+
+up: setup
+	mkdir -p .run
+	test ! -f .run/up.pid || { echo "already up (.run/up.pid); make down first" >&2; exit 1; }
+	nohup $(PY) -m devhost.up --records $(RECORDS) > .run/up.log 2>&1 & echo $$! > .run/up.pid
+	for i in $$(seq 1 120); do test -f .run/twin.env && break; sleep 0.5; done
+	cat .run/twin.env
+
+down:
+	test -f .run/up.pid && kill $$(cat .run/up.pid) || true
+	rm -f .run/up.pid
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache
