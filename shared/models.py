@@ -7,6 +7,7 @@ field instead of a silently ignored setting. Field names follow the JSON of API.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -34,7 +35,7 @@ class FieldProblem(ValueError):
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, serialize_by_alias=True)
 
 
 # --- transforms -----------------------------------------------------------------------
@@ -129,11 +130,78 @@ class FormatTransform(Strict):
 
     `integer` (1.0 -> 1; 1.5 is an error), `number`, `text` (numbers without exponent,
     booleans as true/false), `date` (any ISO date-time -> `YYYY-MM-DD`), `datetime`
-    (ISO, as UTC `YYYY-MM-DDTHH:MM:SSZ`; a bare date is midnight UTC). Missing values stay missing.
+    (ISO, as UTC `YYYY-MM-DDTHH:MM:SSZ`; a bare date is midnight UTC). Missing values stay
+    missing. `pattern` writes dates as text with strftime codes (`%d.%m.%Y`); `decimals`
+    rounds numbers (half to even) and writes text with that many decimals, `.` as separator.
     """
 
     transformType: Literal["Format"]
     to: Literal["integer", "number", "text", "date", "datetime"]
+    pattern: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = None
+    decimals: int | None = Field(default=None, ge=0, le=12)
+
+    @model_validator(mode="after")
+    def _options_fit(self) -> FormatTransform:
+        if self.pattern is not None and self.to not in ("date", "datetime"):
+            raise FieldProblem("pattern", "a pattern formats dates: use it with to date or datetime")
+        if self.decimals is not None and self.to not in ("number", "text"):
+            raise FieldProblem("decimals", "decimals round numbers: use them with to number or text")
+        return self
+
+
+class SplitTransform(Strict):
+    """Part `index` (from 0; negative counts from the end) of the text cut at `separator`."""
+
+    transformType: Literal["Split"]
+    separator: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    index: int = Field(ge=-1000, le=1000)
+
+
+class SubstringTransform(Strict):
+    """`length` characters (all the rest when absent) from `start` (from 0)."""
+
+    transformType: Literal["Substring"]
+    start: int = Field(ge=0, le=1_000_000)
+    length: int | None = Field(default=None, ge=0, le=1_000_000)
+
+
+class ReplaceTransform(Strict):
+    """Replace every `find` (literal text) or every match of `pattern` (a regular expression) with `replaceWith`."""
+
+    transformType: Literal["Replace"]
+    find: Annotated[str, StringConstraints(min_length=1, max_length=1000)] | None = None
+    pattern: Annotated[str, StringConstraints(min_length=1, max_length=1000)] | None = None
+    replaceWith: Annotated[str, StringConstraints(max_length=1000)] = ""
+
+    @model_validator(mode="after")
+    def _find_or_pattern(self) -> ReplaceTransform:
+        if (self.find is None) == (self.pattern is None):
+            raise FieldProblem("find", "give exactly one of find or pattern")
+        if self.pattern is not None:
+            try:
+                re.compile(self.pattern)
+            except re.error as exc:
+                raise FieldProblem("pattern", f"not a regular expression: {exc}") from None
+        return self
+
+
+class ConditionalTransform(Strict):
+    """When the value equals `equals` (or, with `isEmpty`, is missing or blank): `then`; else `else`.
+
+    Without `else` a value that does not match passes through unchanged.
+    """
+
+    transformType: Literal["Conditional"]
+    equals: Any = None
+    isEmpty: bool = False
+    then: Any
+    else_: Any = Field(default=None, alias="else")
+
+    @model_validator(mode="after")
+    def _one_test(self) -> ConditionalTransform:
+        if self.isEmpty == ("equals" in self.model_fields_set):
+            raise FieldProblem("equals", "give exactly one test: equals, or isEmpty true")
+        return self
 
 
 class ConstantTransform(Strict):
@@ -145,11 +213,13 @@ class ConstantTransform(Strict):
 
 Transform = Annotated[
     DefaultTransform | ValueMapTransform | ConcatTransform | LookupTransform | TruncateTransform | TrimTransform
-    | UpperTransform | LowerTransform | FormatTransform | ConstantTransform,
+    | UpperTransform | LowerTransform | FormatTransform | SplitTransform | SubstringTransform | ReplaceTransform
+    | ConditionalTransform | ConstantTransform,
     Field(discriminator="transformType"),
 ]
 TRANSFORM_TYPES = frozenset(
-    {"Default", "ValueMap", "Concat", "Lookup", "Truncate", "Trim", "Upper", "Lower", "Format", "Constant"}
+    {"Default", "ValueMap", "Concat", "Lookup", "Truncate", "Trim", "Upper", "Lower", "Format", "Split", "Substring",
+     "Replace", "Conditional", "Constant"}
 )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any
 
 from shared.mapping.errors import TransformError
@@ -61,8 +61,15 @@ CONVERSIONS: dict[str, Callable[[Any], Any]] = {
 }
 
 
-def converter(to: str) -> Callable[[Any], Any]:
+def converter(to: str, pattern: str | None = None, decimals: int | None = None) -> Callable[[Any], Any]:
+    """The conversion `to`, writing dates with `pattern` or numbers rounded to `decimals` when given."""
     convert = CONVERSIONS[to]
+    if pattern is not None:
+        convert = lambda value: _moment(value).strftime(pattern)  # noqa: E731 - one expression
+    elif decimals is not None:
+        quantum = Decimal(1).scaleb(-decimals)
+        rounded = lambda value: _number(value).quantize(quantum, rounding=ROUND_HALF_EVEN)  # noqa: E731
+        convert = (lambda value: float(rounded(value))) if to == "number" else (lambda value: str(rounded(value)))
 
     def format_value(value: Any) -> Any:
         if value is None or (value.__class__ is str and not value.strip()):

@@ -7,6 +7,7 @@ closure that does only the per-value work. A transform that rejects a value rais
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -14,11 +15,15 @@ from shared.connectors.odata import literal
 from shared.mapping.errors import TransformError
 from shared.mapping.formats import converter
 from shared.models import (
+    ConditionalTransform,
     ConstantTransform,
     DefaultTransform,
     FormatTransform,
     LookupTransform,
     LowerTransform,
+    ReplaceTransform,
+    SplitTransform,
+    SubstringTransform,
     Transform,
     TrimTransform,
     TruncateTransform,
@@ -102,6 +107,60 @@ def _compile_truncate(transform: TruncateTransform) -> ValueFn:
     return lambda value: value[:limit] if value.__class__ is str else value
 
 
+def _compile_split(transform: SplitTransform) -> ValueFn:
+    separator, index = transform.separator, transform.index
+
+    def split(value: Any) -> Any:
+        if value.__class__ is not str:
+            return value
+        parts = value.split(separator)
+        return parts[index] if -len(parts) <= index < len(parts) else None
+
+    return split
+
+
+def _compile_substring(transform: SubstringTransform) -> ValueFn:
+    start = transform.start
+    end = None if transform.length is None else start + transform.length
+    return lambda value: value[start:end] if value.__class__ is str else value
+
+
+def _compile_replace(transform: ReplaceTransform) -> ValueFn:
+    replacement = transform.replaceWith
+    if transform.pattern is not None:
+        pattern = re.compile(transform.pattern)
+        return lambda value: pattern.sub(lambda _match: replacement, value) if value.__class__ is str else value
+    find = transform.find or ""
+    return lambda value: value.replace(find, replacement) if value.__class__ is str else value
+
+
+def _compile_conditional(transform: ConditionalTransform) -> ValueFn:
+    then, otherwise = transform.then, transform.else_
+    has_else = "else_" in transform.model_fields_set
+    if transform.isEmpty:
+        def when_empty(value: Any) -> Any:
+            if value is None or (value.__class__ is str and not value.strip()):
+                return then
+            return otherwise if has_else else value
+
+        return when_empty
+    expected = transform.equals
+
+    def when_equal(value: Any) -> Any:
+        if (value == expected and value.__class__ is not bool) or value is expected:
+            return then
+        return otherwise if has_else else value
+
+    return when_equal
+
+
+def _same(value: Any, expected: Any) -> bool:
+    """Equal, without taking true for 1 or false for 0."""
+    if isinstance(value, bool) or isinstance(expected, bool):
+        return value is expected
+    return bool(value == expected)
+
+
 def _text(method: Callable[[str], str]) -> ValueFn:
     return lambda value: method(value) if value.__class__ is str else value
 
@@ -114,7 +173,11 @@ _COMPILERS: dict[type, Callable[[Any], ValueFn]] = {
     TrimTransform: lambda _: _text(str.strip),
     UpperTransform: lambda _: _text(str.upper),
     LowerTransform: lambda _: _text(str.lower),
-    FormatTransform: lambda t: converter(t.to),
+    FormatTransform: lambda t: converter(t.to, t.pattern, t.decimals),
+    SplitTransform: _compile_split,
+    SubstringTransform: _compile_substring,
+    ReplaceTransform: _compile_replace,
+    ConditionalTransform: _compile_conditional,
     ConstantTransform: lambda t: lambda _value, constant=t.value: constant,
 }
 
