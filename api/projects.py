@@ -14,12 +14,21 @@ from shared.connectors import connector_for
 from shared.errors import InvalidInput
 from shared.models import ProjectDefinition
 from shared.projects import Projects
+from shared.schedules import next_due
 from shared.validation import connections_of
 from shared.validation import validate_project as validate
 
 
+def _view(definition: ProjectDefinition) -> dict:
+    """The definition, plus when its schedule is next due."""
+    body = definition.model_dump(mode="json", exclude_none=True)
+    if definition.schedule:
+        body["nextRun"] = next_due(definition.schedule, utc_now()).isoformat()
+    return body
+
+
 def _project_response(definition: ProjectDefinition, etag: str, status: int = 200) -> func.HttpResponse:
-    return json_response(definition.model_dump(mode="json", exclude_none=True), status, {"ETag": etag})
+    return json_response(_view(definition), status, {"ETag": etag})
 
 
 @blueprint.route(route="projects", methods=["POST"])
@@ -34,7 +43,7 @@ async def create_project(req: func.HttpRequest) -> func.HttpResponse:
 @answers_problems
 async def list_projects(req: func.HttpRequest) -> func.HttpResponse:
     require(req, OPERATOR)
-    return json_response([p.model_dump(mode="json", exclude_none=True) for p, _ in store().projects.list()])
+    return json_response([_view(p) for p, _ in store().projects.list()])
 
 
 @blueprint.route(route="projects/{id}", methods=["GET"])
@@ -51,6 +60,7 @@ async def replace_project(req: func.HttpRequest) -> func.HttpResponse:
     name = path_name(req, "id")
     etag = if_match(req)
     body = object_body(req)
+    body.pop("nextRun", None)
     if body.get("name", name) != name:
         raise InvalidInput("a project cannot be renamed", field="name")
     return _project_response(*Projects(store()).replace(name, body, etag, utc_now()))

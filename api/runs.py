@@ -13,17 +13,9 @@ from api.blueprint import blueprint
 from api.parsing import OPERATOR, json_body, path_name, require
 from api.problems import answers_problems
 from api.responses import json_response, store, utc_now
+from api.starting import start
 from shared.errors import InvalidInput
-from shared.runs import (
-    ErrorPageToken,
-    RunRequest,
-    abandon_run,
-    effective_status,
-    error_page,
-    reserve_run,
-    run_view,
-    terminate_run,
-)
+from shared.runs import ErrorPageToken, RunRequest, effective_status, error_page, run_view, terminate_run
 
 RETRY_AFTER_S = "2"
 ERRORS_PER_PAGE = 100
@@ -44,21 +36,7 @@ async def start_run(req: func.HttpRequest, client: df.DurableOrchestrationClient
     if body is not None and not isinstance(body, dict):
         raise InvalidInput("the body must be a JSON object", field="body")
     request = RunRequest.model_validate(body or {})
-    repo = store()
-    holder = repo.run_lock.holder(project_id)
-    seen: dict[str, str | None] = {}
-    if holder is not None:
-        status = await client.get_status(holder)
-        seen[holder] = status.runtime_status.name if status and status.runtime_status else None
-    run = reserve_run(repo, project_id, request, utc_now(), seen)
-    try:
-        await client.start_new(
-            "sync_project", run.runId,
-            {"runId": run.runId, "projectId": project_id, "mode": request.mode, "dryRun": request.dryRun},
-        )
-    except Exception:
-        abandon_run(repo, run, "the orchestration could not be started", utc_now())
-        raise
+    run = await start(client, store(), project_id, request)
     response = client.create_check_status_response(req, run.runId)
     payload = {**json.loads(response.get_body()), "runId": run.runId}
     return json_response(payload, 202, {"Location": _location(run.runId), "Retry-After": RETRY_AFTER_S})

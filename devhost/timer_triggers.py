@@ -26,9 +26,9 @@ from devhost.app_index import TimerFunction
 from devhost.history import parse_time
 from devhost.host_config import resolve_setting_references
 from devhost.invoker import FunctionInvoker
-from devhost.ncrontab import CronSchedule
 from devhost.persistence import HubStore
 from devhost.timers import TimerService
+from shared.ncrontab import CronSchedule
 
 log = logging.getLogger("devhost")
 

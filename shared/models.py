@@ -8,11 +8,21 @@ field instead of a silently ignored setting. Field names follow the JSON of API.
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
+
+from shared.ncrontab import CronSchedule, ScheduleError
 
 Name = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._-]{1,64}$")]
 """A name used in a path: a connection, a project or a run id."""
@@ -309,6 +319,20 @@ class ProjectConnections(Strict):
     destination: Name | None = None
 
 
+def _check_schedule(expression: str | None) -> str | None:
+    if expression is not None:
+        try:
+            CronSchedule.parse(expression).next_after(_SCHEDULE_CHECK_FROM)
+        except ScheduleError as exc:
+            raise ValueError(str(exc)) from None
+    return expression
+
+
+_SCHEDULE_CHECK_FROM = datetime(2000, 1, 1, tzinfo=UTC)
+"""Schedules are checked for an occurrence after a fixed moment, so saving never depends on the clock."""
+ValidSchedule = Annotated[Schedule, AfterValidator(_check_schedule)]
+
+
 class ProjectDefinition(Strict):
     """What a project is: its connections and its ordered tasks. Templates carry the same shape."""
 
@@ -317,7 +341,8 @@ class ProjectDefinition(Strict):
     template: Name | None = None
     connections: ProjectConnections
     companyCode: CompanyCode | None = None
-    schedule: Schedule | None = None
+    schedule: ValidSchedule | None = None
+    scheduleMode: Literal["full", "incremental"] = "incremental"
     tasks: list[Task] = Field(min_length=1, max_length=100)
 
     @model_validator(mode="after")
@@ -346,7 +371,8 @@ class ProjectRequest(Strict):
     template: Name | None = None
     connections: ProjectConnections
     companyCode: CompanyCode | None = None
-    schedule: Schedule | None = None
+    schedule: ValidSchedule | None = None
+    scheduleMode: Literal["full", "incremental"] = "incremental"
     tasks: list[dict[str, Any]] | None = None
     consent: Consent | None = None
 
@@ -461,6 +487,7 @@ class RunStatus(StrEnum):
     WARNING = "Warning"
     FAILED = "Failed"
     TERMINATED = "Terminated"
+    SKIPPED = "Skipped"
 
     @property
     def active(self) -> bool:

@@ -31,10 +31,11 @@ HTTP = {
 ORCHESTRATORS = {"sync_project", "sync_task"}
 ACTIVITIES = {"begin_run", "extract_chunk", "find_duplicates", "load_page", "save_task_state", "finish_run"}
 DURABLE_CLIENTS = {"start_run", "get_run", "terminate"}
+TIMERS = {"start_due_runs": "0 * * * * *"}
 
 
 def test_every_function_has_the_bindings_azure_will_load(functions) -> None:
-    assert set(functions) == set(HTTP) | ORCHESTRATORS | ACTIVITIES
+    assert set(functions) == set(HTTP) | ORCHESTRATORS | ACTIVITIES | set(TIMERS)
     for name, (route, methods, auth) in HTTP.items():
         bindings = json.loads(functions[name].get_function_json())["bindings"]
         trigger = next(b for b in bindings if b["type"] == "httpTrigger")
@@ -45,6 +46,10 @@ def test_every_function_has_the_bindings_azure_will_load(functions) -> None:
         assert any(b["type"] == "durableClient" for b in bindings) == (name in DURABLE_CLIENTS), name
     for name in ORCHESTRATORS:
         assert [b["type"] for b in json.loads(functions[name].get_function_json())["bindings"]] == ["orchestrationTrigger"]
+    for name, schedule in TIMERS.items():
+        bindings = json.loads(functions[name].get_function_json())["bindings"]
+        timer = next(b for b in bindings if b["type"] == "timerTrigger")
+        assert timer["schedule"] == schedule and any(b["type"] == "durableClient" for b in bindings)
     for name in ACTIVITIES:
         assert [b["type"] for b in json.loads(functions[name].get_function_json())["bindings"]] == ["activityTrigger"]
 

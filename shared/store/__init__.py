@@ -20,6 +20,7 @@ from shared.store.files import BlobFiles
 from shared.store.projects import ProjectRepository
 from shared.store.run_lock import RunLockRepository
 from shared.store.runs import RunRepository
+from shared.store.schedules import ScheduleStateRepository
 from shared.store.staging import Staging
 from shared.store.task_state import TaskStateRepository
 
@@ -66,6 +67,11 @@ class Store:
     def errors(self) -> Staging:
         """The error records of runs, as pages of blobs laid out like the staged pages they came from."""
         return Staging(self._clients.container("errors"))
+
+    @cached_property
+    def schedules(self) -> ScheduleStateRepository:
+        """The last due time the scheduler handled per project."""
+        return ScheduleStateRepository(self._clients.table("schedules"))
 
     @cached_property
     def task_state(self) -> TaskStateRepository:

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from devhost.ncrontab import CronSchedule, ScheduleError
+from shared.ncrontab import CronSchedule, ScheduleError
 
 START = datetime(2024, 1, 31, 23, 59, 58, 500_000, tzinfo=UTC)  # a Wednesday
 
