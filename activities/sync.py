@@ -15,7 +15,8 @@ from activities.blueprint import blueprint
 from shared.connectors import connector_for
 from shared.errors import DomainError
 from shared.http import AuthenticationError
-from shared.settings import StorageSettings, storage_settings
+from shared.notify import notify
+from shared.settings import StorageSettings, public_base_url, storage_settings
 from shared.store import store_for
 from shared.sync.begin import begin_run as begin
 from shared.sync.dedupe import find_duplicates as dedupe
@@ -84,6 +85,16 @@ def load_page(step: dict[str, Any]) -> dict[str, Any]:
 def save_task_state(step: dict[str, Any]) -> dict[str, Any]:
     save_state(workspaces().store, step["projectId"], step["task"], step["leg"], step["state"], step["runId"], _now())
     return {"saved": True}
+
+
+@blueprint.activity_trigger(input_name="step")
+def notify_run(step: dict[str, Any]) -> dict[str, Any]:
+    store = workspaces().store
+    project, _ = store.projects.get(step["projectId"])
+    if project.notify is None:
+        return {"sent": False}
+    status = notify(store, step["runId"], project.notify.webhookSetting, public_base_url())
+    return {"sent": True, "status": status}
 
 
 @blueprint.activity_trigger(input_name="step")

@@ -45,11 +45,13 @@ class LocalTwin:
         storage: str | None = None,
         knobs: dict[str, dict[str, Any]] | None = None,
         log_dir: Path | None = None,
+        settings: dict[str, str] | None = None,
     ) -> Iterator[LocalTwin]:
         """Start every part and stop them all after.
 
         Azurite starts only when no `storage` connection string is given. With `dataset`, Sales and
         Operations hold the prospect-to-cash sample data (`records` accounts); CDS starts empty.
+        `settings` are extra app settings for devhost.
         """
         with ExitStack() as stack:
             if storage is None:
@@ -65,7 +67,8 @@ class LocalTwin:
                     options.update(dataset="prospect-to-cash", records=records)
                 systems[name] = stack.enter_context(start_sandbox(kind, **options))
             suffix = uuid.uuid4().hex[:8]
-            env = {"TaskHubName": f"twin{suffix}", "DI_TABLE_PREFIX": f"twin{suffix}", "AzureWebJobsStorage": storage}
+            env = {"TaskHubName": f"twin{suffix}", "DI_TABLE_PREFIX": f"twin{suffix}", "AzureWebJobsStorage": storage,
+                   **(settings or {})}
             twin = cls(storage, systems, cls._devhost(storage, env, log_dir), env["TaskHubName"],
                        env["DI_TABLE_PREFIX"], env)
             stack.callback(lambda: twin.host.stop())

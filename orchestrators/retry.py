@@ -3,3 +3,4 @@
 import azure.durable_functions as df
 
 STEP_RETRY = df.RetryOptions(first_retry_interval_in_milliseconds=2_000, max_number_of_attempts=4)
+NOTIFY_RETRY = df.RetryOptions(first_retry_interval_in_milliseconds=3_000, max_number_of_attempts=5)

@@ -3,6 +3,8 @@
 Input: `{"runId", "projectId", "mode", "dryRun"}`. Each task is a `sync_task`
 sub-orchestration. A task error stops the tasks after it and fails the run; failed records
 only make it a Warning. `finish_run` runs whatever happened, so the run lock is always freed.
+When the run ends with a status the project asked to hear about, `notify_run` posts a
+summary to its webhook; a notification that cannot be delivered never changes the outcome.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from typing import Any
 import azure.durable_functions as df
 
 from orchestrators.blueprint import blueprint
-from orchestrators.retry import STEP_RETRY
+from orchestrators.retry import NOTIFY_RETRY, STEP_RETRY
 from shared.sync.finish import task_outcome
 
 
@@ -22,8 +24,10 @@ def sync_project(context: df.DurableOrchestrationContext) -> Any:
     done: list[dict[str, Any]] = []
     planned = 0
     message = None
+    notify_on: list[str] = []
     try:
         plan = yield context.call_activity_with_retry("begin_run", STEP_RETRY, run)
+        notify_on = plan["notifyOn"]
         if plan["problems"]:
             message = "the project failed its checks: " + "; ".join(_describe(p) for p in plan["problems"])
         planned = len(plan["tasks"])
@@ -42,6 +46,12 @@ def sync_project(context: df.DurableOrchestrationContext) -> Any:
                 "message": message}
     result = yield context.call_activity_with_retry("finish_run", STEP_RETRY, finished)
     context.set_custom_status({"runId": run["runId"], "status": result["status"], "tasks": _summary(done)})
+    if result["status"] in notify_on:
+        try:
+            yield context.call_activity_with_retry("notify_run", NOTIFY_RETRY, {**run, "status": result["status"]})
+        except Exception:
+            context.set_custom_status({"runId": run["runId"], "status": result["status"], "tasks": _summary(done),
+                                       "notification": "not delivered"})
     return {"status": result["status"], "tasks": _summary(done)}
 
 

@@ -319,6 +319,17 @@ class ProjectConnections(Strict):
     destination: Name | None = None
 
 
+class Notify(Strict):
+    """Tell a webhook (a Logic App, a Teams workflow) when a run ends with one of `on`.
+
+    The webhook's URL is read from the app setting `webhookSetting` when a run ends: it often
+    carries a signature, so it is never stored with the project.
+    """
+
+    on: list[Literal["Succeeded", "Warning", "Failed", "Terminated"]] = Field(min_length=1, max_length=4)
+    webhookSetting: Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")]
+
+
 def _check_schedule(expression: str | None) -> str | None:
     if expression is not None:
         try:
@@ -343,6 +354,7 @@ class ProjectDefinition(Strict):
     companyCode: CompanyCode | None = None
     schedule: ValidSchedule | None = None
     scheduleMode: Literal["full", "incremental"] = "incremental"
+    notify: Notify | None = None
     tasks: list[Task] = Field(min_length=1, max_length=100)
 
     @model_validator(mode="after")
@@ -373,6 +385,7 @@ class ProjectRequest(Strict):
     companyCode: CompanyCode | None = None
     schedule: ValidSchedule | None = None
     scheduleMode: Literal["full", "incremental"] = "incremental"
+    notify: Notify | None = None
     tasks: list[dict[str, Any]] | None = None
     consent: Consent | None = None
 

@@ -60,3 +60,12 @@ def app_setting(name: str, env: Mapping[str, str] | None = None) -> str | None:
     env = os.environ if env is None else env
     value = env.get(name)
     return value if value else None
+
+
+def public_base_url(env: Mapping[str, str] | None = None) -> str | None:
+    """`https://<app>.azurewebsites.net` in Azure (from WEBSITE_HOSTNAME), for links sent to others."""
+    env = os.environ if env is None else env
+    host = env.get("WEBSITE_HOSTNAME", "").strip()
+    if not host:
+        return None
+    return ("http://" if host.startswith(("localhost", "127.0.0.1")) else "https://") + host

@@ -23,9 +23,10 @@ def begin_run(
     project, _ = store.projects.get(project_id)
     if not store.consents.list(project_id):
         raise ConsentRequired(f"project {project_id!r} has no consent on record", field="consent")
+    notify_on = project.notify.on if project.notify else []
     problems = validate_project(project, connections_of(store, project), connectors)
     if problems:
-        return {"previousRunId": None, "tasks": [], "problems": problems}
+        return {"previousRunId": None, "tasks": [], "problems": problems, "notifyOn": notify_on}
     take_snapshot(store, run_id, project)
     previous = None
     if mode == RunMode.FAILED_ONLY:
@@ -41,4 +42,5 @@ def begin_run(
         "previousRunId": previous,
         "tasks": [{"name": task.name, "legs": [leg.name for leg in task.legs()]} for task in project.tasks],
         "problems": [],
+        "notifyOn": notify_on,
     }

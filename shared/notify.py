@@ -1,0 +1,47 @@
+"""Run notifications: a small JSON summary POSTed to the project's webhook when a run ends.
+
+A receiver that fails (non-2xx, unreachable) raises RetryableError so the activity's retry
+policy tries again; the orchestrator never lets a notification fail the run.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shared.errors import InvalidInput, RetryableError
+from shared.http import new_session
+from shared.settings import app_setting
+from shared.store import Store
+
+TIMEOUT_S = 10
+
+
+def summary(store: Store, run_id: str, base_url: str | None) -> dict[str, Any]:
+    run = store.runs.get(run_id)
+    errors = f"/api/runs/{run_id}/errors"
+    return {
+        "project": run.projectId,
+        "runId": run_id,
+        "status": run.status.value,
+        "mode": run.mode.value,
+        "createdTime": run.createdTime.isoformat(),
+        "lastUpdatedTime": run.lastUpdatedTime.isoformat(),
+        "counts": {k: sum(getattr(t, k) for t in run.tasks) for k in ("read", "written", "skipped", "failed")},
+        "tasks": [{"name": t.name, "status": t.status.value, "read": t.read, "written": t.written,
+                   "skipped": t.skipped, "failed": t.failed} for t in run.tasks],
+        "errorsUri": f"{base_url}{errors}" if base_url else errors,
+    }
+
+
+def notify(store: Store, run_id: str, webhook_setting: str, base_url: str | None) -> int:
+    """POST the run's summary to the URL in `webhook_setting`; return the receiver's status."""
+    url = app_setting(webhook_setting)
+    if not url:
+        raise InvalidInput(f"app setting {webhook_setting!r} is not set", field="notify.webhookSetting")
+    try:
+        response = new_session(1).post(url, json=summary(store, run_id, base_url), timeout=TIMEOUT_S)
+    except OSError as error:
+        raise RetryableError(f"the webhook could not be reached: {type(error).__name__}") from None
+    if response.status_code >= 300:
+        raise RetryableError(f"the webhook answered {response.status_code}")
+    return response.status_code
