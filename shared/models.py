@@ -265,7 +265,18 @@ class Endpoint(Strict):
 
 
 class Task(Strict):
+    """One entity's journey. `match` says how targets are found again on the next run:
+
+    - `businessKey` (default): each side's `key` lists business-key fields, and records are
+      upserted by them;
+    - `keyMap`: for entities with no business key. Each side's `key` is the one field that
+      identifies a record there (a Dataverse primary id such as `accountid`); the first run
+      creates each target with an id derived from its source id and records the pair in a
+      key map in Table Storage, later runs update that same target.
+    """
+
     name: TaskName
+    match: Literal["businessKey", "keyMap"] = "businessKey"
     source: Endpoint
     cds: Endpoint
     destination: Endpoint | None = None
@@ -274,6 +285,12 @@ class Task(Strict):
 
     @model_validator(mode="after")
     def _legs_are_consistent(self) -> Task:
+        if self.match == "keyMap":
+            for side in ("source", "cds", "destination"):
+                endpoint = getattr(self, side)
+                if endpoint is not None and len(endpoint.key) != 1:
+                    message = "with a key map, key names the one field that identifies a record"
+                    raise FieldProblem(f"{side}.key", message)
         _no_duplicate_targets(self.sourceToCds, "sourceToCds")
         _no_duplicate_targets(self.cdsToDestination, "cdsToDestination")
         if self.destination is None and self.cdsToDestination:
@@ -288,11 +305,11 @@ class Task(Strict):
 
     def legs(self) -> list[Leg]:
         """The legs of this task in the order they run."""
-        legs = [Leg(name="sourceToCds", source=self.source, target=self.cds, mappings=self.sourceToCds)]
+        legs = [Leg(name="sourceToCds", source=self.source, target=self.cds, mappings=self.sourceToCds,
+                    match=self.match)]
         if self.destination is not None:
-            legs.append(
-                Leg(name="cdsToDestination", source=self.cds, target=self.destination, mappings=self.cdsToDestination)
-            )
+            legs.append(Leg(name="cdsToDestination", source=self.cds, target=self.destination,
+                            mappings=self.cdsToDestination, match=self.match))
         return legs
 
 
@@ -303,6 +320,7 @@ class Leg(Strict):
     source: Endpoint
     target: Endpoint
     mappings: list[FieldMapping]
+    match: Literal["businessKey", "keyMap"] = "businessKey"
 
 
 def _no_duplicate_targets(mappings: list[FieldMapping], where: str) -> None:

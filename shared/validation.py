@@ -80,6 +80,11 @@ def _check_leg(
     bound = {target.navigation[t.split("@", 1)[0]] for t in targets
              if t.endswith("@odata.bind") and t.split("@", 1)[0] in target.navigation}
     filled = targets | bound | ({"dataAreaId"} if target_is_finops else set())
+    if leg.match == "keyMap":
+        filled |= set(leg.target.key)
+        if target_is_finops:
+            found.append(problem(task, leg.name, "match", "a key map gives targets their ids: F&O targets need a "
+                                 "business key"))
     for i, mapping in enumerate(leg.mappings):
         where = f"{leg.name}.{i}"
         if mapping.source is not None and source.fields:

@@ -17,6 +17,7 @@ from shared.store.clients import StorageClients
 from shared.store.connections import ConnectionRepository
 from shared.store.consents import ConsentRepository
 from shared.store.files import BlobFiles
+from shared.store.key_maps import KeyMapRepository
 from shared.store.projects import ProjectRepository
 from shared.store.run_lock import RunLockRepository
 from shared.store.runs import RunRepository
@@ -67,6 +68,11 @@ class Store:
     def errors(self) -> Staging:
         """The error records of runs, as pages of blobs laid out like the staged pages they came from."""
         return Staging(self._clients.container("errors"))
+
+    @cached_property
+    def key_maps(self) -> KeyMapRepository:
+        """Source id -> target id, for tasks matched through a key map."""
+        return KeyMapRepository(self._clients.table("keymaps"))
 
     @cached_property
     def schedules(self) -> ScheduleStateRepository:

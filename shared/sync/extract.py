@@ -13,7 +13,7 @@ from typing import Any
 
 from shared.connectors.base import Page, ReadRequest
 from shared.connectors.odata import Guid, any_of
-from shared.mapping import MappedRecord, key_identity
+from shared.mapping import MappedRecord
 from shared.models import RunMode
 from shared.store import Store
 from shared.sync.workspace import LegPlan, RunWorkspace
@@ -91,7 +91,9 @@ def _stage(
     for row, record in enumerate(records):
         outcome = plan.mapping(record)
         if outcome.__class__ is MappedRecord:
-            keys.append({"r": row, "k": list(key_identity(outcome.key))})
+            identity = plan.identity(record, outcome)  # type: ignore[arg-type]
+            if identity is not None:
+                keys.append({"r": row, "k": identity})
     store.staging.write_page(run_id, task, keys_leg(leg), page_no, keys)
 
 

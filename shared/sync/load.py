@@ -14,9 +14,12 @@ from typing import Any
 from shared.mapping import DUPLICATE_BUSINESS_KEY, Failed, MappedRecord, Skipped
 from shared.models import ErrorRecord
 from shared.store import Store
+from shared.store.key_maps import derived_id
 from shared.store.staging import page_blob_name
 from shared.sync.dedupe import duplicates_document
 from shared.sync.workspace import LegPlan, RunWorkspace
+
+MISSING_SOURCE_ID = "missing-source-id"
 
 
 def load_page(
@@ -32,7 +35,9 @@ def load_page(
     for row, record in enumerate(records):
         outcome = plan.mapping(record)
         if outcome.__class__ is MappedRecord:
-            if row in superseded:
+            if plan.key_mapped and plan.source_id(record) is None:
+                reasons[MISSING_SOURCE_ID] += 1
+            elif row in superseded:
                 reasons[DUPLICATE_BUSINESS_KEY] += 1
             else:
                 to_write.append((row, outcome))  # type: ignore[arg-type]
@@ -41,6 +46,8 @@ def load_page(
         else:
             assert isinstance(outcome, Failed)
             errors.append(_error(workspace.run_id, plan, record, None, outcome.field, outcome.code, outcome.message))
+    if plan.key_mapped and to_write:
+        to_write = _with_target_ids(store, workspace, plan, records, to_write, dry_run)
     written = 0
     if dry_run:
         written = len(to_write)
@@ -60,6 +67,24 @@ def load_page(
         "failed": len(errors),
         "skippedReasons": dict(reasons),
     }
+
+
+def _with_target_ids(
+    store: Store, workspace: RunWorkspace, plan: LegPlan, records: list[dict[str, Any]],
+    to_write: list[tuple[int, MappedRecord]], dry_run: bool,
+) -> list[tuple[int, MappedRecord]]:
+    """Give each record the id of its target from the key map (recorded first; a dry run records nothing)."""
+    source_ids = {row: plan.source_id(records[row]) or "" for row, _ in to_write}
+    project, task, leg = workspace.project.name, plan.task.name, plan.leg.name
+    if dry_run:
+        targets = {s: derived_id(project, task, leg, s) for s in source_ids.values()}
+    else:
+        targets = store.key_maps.resolve(project, task, leg, list(source_ids.values()))
+    field = plan.key[0]
+    return [
+        (row, MappedRecord((targets[source_ids[row]],), {**mapped.values, field: targets[source_ids[row]]}))
+        for row, mapped in to_write
+    ]
 
 
 @lru_cache(maxsize=64)

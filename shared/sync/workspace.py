@@ -16,7 +16,7 @@ from typing import Any
 
 from shared.connectors.base import Connector
 from shared.errors import InvalidInput
-from shared.mapping import CompiledMapping, compile_mapping
+from shared.mapping import CompiledMapping, MappedRecord, compile_mapping, key_identity
 from shared.models import ConcatTransform, Connection, Endpoint, Leg, ProjectDefinition, Task
 from shared.store import Store
 
@@ -42,6 +42,22 @@ class LegPlan:
     @property
     def key(self) -> list[str]:
         return self.leg.target.key
+
+    @property
+    def key_mapped(self) -> bool:
+        """Targets are found through the key map (by source id), not by a business key."""
+        return self.leg.match == "keyMap"
+
+    def source_id(self, record: dict[str, Any]) -> str | None:
+        value = record.get(self.leg.source.key[0])
+        return None if value is None or not str(value).strip() else str(value)
+
+    def identity(self, record: dict[str, Any], outcome: MappedRecord) -> list[Any] | None:
+        """What makes two records of a run the same one: the source id with a key map, else the business key."""
+        if self.key_mapped:
+            source_id = self.source_id(record)
+            return None if source_id is None else [source_id]
+        return list(key_identity(outcome.key))
 
     def source_query(self) -> tuple[list[str] | None, dict[str, list[str]]]:
         """What to read: the fields to `$select` (None: all of them) and the lookups to `$expand`.
@@ -102,7 +118,7 @@ class RunWorkspace:
             source=self.connector(source_role), target=self.connector(target_role),
             source_kind=self.connections[source_role].kind, target_kind=target_kind,
             company=company.lower() if company else None,
-            mapping=compile_mapping(leg.mappings, leg.target.key, fixed),
+            mapping=compile_mapping(leg.mappings, [] if leg.match == "keyMap" else leg.target.key, fixed),
         )
 
     def connector(self, role: str) -> Connector:

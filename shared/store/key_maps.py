@@ -1,0 +1,71 @@
+"""Key maps: which target record stands for which source record, for tasks without a business key.
+
+One partition per project, task and leg; the row key is the source id, the row holds the
+target id. A target id is derived from the source id (a name-based UUID), and the row is
+written before the target is, so a step that crashes and runs again finds or derives the
+same id and updates the same target: never a second one.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from contextlib import suppress
+
+from azure.core.exceptions import ResourceExistsError
+from azure.data.tables import TableClient, TableTransactionError
+
+from shared.store.keys import encode_composite, encode_key
+
+NAMESPACE = uuid.UUID("5b0f7d1e-8c3a-4f7e-9d26-0a6e3c1b2f48")
+READ_CHUNK = 40
+WRITE_CHUNK = 100
+
+
+def derived_id(project: str, task: str, leg: str, source_id: str) -> str:
+    """The target id a source record gets when the key map has none for it yet."""
+    return str(uuid.uuid5(NAMESPACE, "\n".join((project, task, leg, source_id))))
+
+
+class KeyMapRepository:
+    def __init__(self, table: TableClient) -> None:
+        self._table = table
+
+    def resolve(self, project: str, task: str, leg: str, source_ids: Sequence[str]) -> dict[str, str]:
+        """The target id of every source id, recording new pairs before anything is written to a target."""
+        partition = encode_composite([project, task, leg], field="task")
+        wanted = sorted(set(source_ids))
+        found = self._read(partition, wanted)
+        missing = [s for s in wanted if s not in found]
+        for start in range(0, len(missing), WRITE_CHUNK):
+            created = {s: derived_id(project, task, leg, s) for s in missing[start : start + WRITE_CHUNK]}
+            try:
+                self._table.submit_transaction([("create", _row(partition, s, t)) for s, t in created.items()])
+            except (TableTransactionError, ResourceExistsError):
+                for source_id, target_id in created.items():
+                    with suppress(ResourceExistsError):
+                        self._table.create_entity(_row(partition, source_id, target_id))
+                created = self._read(partition, list(created))
+            found.update(created)
+        return found
+
+    def count(self, project: str, task: str, leg: str) -> int:
+        """How many source records of this task's leg have a target."""
+        partition = encode_composite([project, task, leg], field="task")
+        rows = self._table.query_entities("PartitionKey eq @pk", parameters={"pk": partition}, select=["RowKey"])
+        return sum(1 for _ in rows)
+
+    def _read(self, partition: str, source_ids: Sequence[str]) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for start in range(0, len(source_ids), READ_CHUNK):
+            by_key = {encode_key(s, field="sourceId"): s for s in source_ids[start : start + READ_CHUNK]}
+            names = {f"r{i}": key for i, key in enumerate(by_key)}
+            query = "PartitionKey eq @pk and ( " + " or ".join(f"RowKey eq @{n}" for n in names) + " )"
+            parameters = {"pk": partition, **names}
+            rows = self._table.query_entities(query, parameters=parameters, select=["RowKey", "TargetId"])
+            found.update({by_key[row["RowKey"]]: row["TargetId"] for row in rows})
+        return found
+
+
+def _row(partition: str, source_id: str, target_id: str) -> dict[str, str]:
+    return {"PartitionKey": partition, "RowKey": encode_key(source_id, field="sourceId"), "TargetId": target_id}
