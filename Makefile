@@ -33,7 +33,7 @@ schema: setup
 	$(PY) -m shared.schema
 
 bench: setup
-	$(PY) -m bench.mapping_engine
+	$(PY) -m bench $(if $(filter command line environment,$(origin RECORDS)),--records $(RECORDS))
 
 demo: setup
 	$(PY) -m devhost.demo --records $(RECORDS) $(if $(KEEP),--keep)

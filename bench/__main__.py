@@ -1,0 +1,195 @@
+"""`make bench`: the project's throughput, incremental cost and memory against reference clients.
+
+    .venv/bin/python -m bench [--records N] [--skip memory,reference,...]
+
+Scenarios (issue 7), all on one local twin whose CDS is the measured target:
+
+    mapping      the mapping engine alone, records/s on one core
+    project      a full run of N Sales accounts to CDS: Sync Now -> done on devhost
+    incremental  1% of the source changed, then an incremental run
+    reference    per-record PATCH x10 and $batch of 10 x10 on the same records
+    wire         UpsertMultiple with prebuilt bodies at the best batch size and concurrency
+    memory       devhost's peak RSS for a full run of N and of 10 x N (fresh devhost each)
+
+Every contender writes to a freshly reset target. Writes bench/results/<UTC time>.json
+and prints a table with the goals.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from bench import machine, report
+from bench.mapping_engine import measure as measure_mapping
+from bench.project_runs import ProjectBench, RunFigures
+from bench.reference_clients import ClientRun, batch_upsert, bulk_upsert, per_record_upsert
+from bench.workload import ENTITY_SET, KEY, SOURCE_KNOBS, TARGET_KNOBS, sales_accounts, target_payloads
+from devhost.twin import LocalTwin
+
+SCENARIOS = ("mapping", "incremental", "reference", "wire", "memory")
+"""The scenarios `--skip` can leave out; the full project run always runs."""
+WIRE_GRID = ((1000, 16), (1000, 32), (1000, 48), (500, 48), (250, 48))
+"""(batch size, concurrency) pairs tried for the wire limit; the fastest counts."""
+CHANGED_SHARE = 100
+"""One source record in this many changes before the incremental run."""
+SEED_CHUNK = 10_000
+
+
+def say(text: str = "") -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+class Bench:
+    """Runs the scenarios in order and gathers their figures into one result."""
+
+    def __init__(self, records: int, skip: set[str]) -> None:
+        self.n = records
+        self.skip = skip
+        self.result: dict[str, Any] = {
+            "records": records,
+            "started": datetime.now(UTC).isoformat(timespec="seconds"),
+            "machine": machine.describe(),
+            "target_knobs": TARGET_KNOBS,
+            "source_knobs": SOURCE_KNOBS,
+            "contenders": [],
+        }
+
+    def run(self) -> dict[str, Any]:
+        if "mapping" not in self.skip:
+            say("mapping engine ...")
+            self.result["mapping_rps"] = measure_mapping(200_000, 5)["mapping_rps"]
+        knobs = {"cds": TARGET_KNOBS, "sales": SOURCE_KNOBS}
+        with LocalTwin.start(records=0, dataset=False, knobs=knobs) as twin:
+            project = ProjectBench(twin)
+            project.create()
+            full = self.same_records(project)
+            if "memory" not in self.skip:
+                self.memory(project, full)
+        self.ratios()
+        self.result["goals"] = report.goals(self.result)
+        return self.result
+
+    def same_records(self, project: ProjectBench) -> RunFigures:
+        """Every contender on the same N records: the project (full, then incremental), the clients."""
+        records = sales_accounts(self.n)
+        project.source.seed(ENTITY_SET, records)
+        full = self.project(project)
+        if "incremental" not in self.skip:
+            self.incremental(project, full)
+        payloads = target_payloads(records)
+        if "reference" not in self.skip:
+            self.contender(project, "per_record", lambda: per_record_upsert(project.target.url, payloads))
+            self.contender(project, "batch10", lambda: batch_upsert(project.target.url, payloads))
+        if "wire" not in self.skip:
+            self.wire_limit(project, payloads)
+        return full
+
+    def project(self, project: ProjectBench) -> RunFigures:
+        say(f"project: full run of {self.n:,} records ...")
+        project.target.reset(TARGET_KNOBS)
+        full = project.run("full")
+        _expect(full.status == "Succeeded" and full.written == self.n, f"the full run wrote {full}")
+        _expect(project.target_count() == self.n, "the target holds every record after the full run")
+        self.result.update(project_s=round(full.seconds, 3), project_rps=round(full.rps), project_run=vars(full),
+                           rss_mb_n=round(full.peak_rss_mb, 1))
+        self.result["contenders"].append(_row("project (Sync Now on devhost)", full.seconds, full.rps,
+                                              full.target_requests, full.target_throttled))
+        return full
+
+    def incremental(self, project: ProjectBench, full: RunFigures) -> None:
+        changes = [{KEY: r[KEY], "telephone1": "+1 425 555 0199", "name": r["name"] + " (moved)"}
+                   for r in sales_accounts(self.n)[::CHANGED_SHARE]]
+        say(f"incremental: {len(changes):,} source records changed ...")
+        bulk_upsert(project.source.url, changes, 1000, 4)
+        run = project.run("incremental")
+        _expect(run.status == "Succeeded" and run.written == len(changes), f"the incremental run wrote {run}")
+        self.result["incremental"] = {"changed": len(changes), **vars(run), "requests": run.requests}
+        self.result["incremental_fraction"] = round(run.seconds / full.seconds, 4)
+        self.result["incremental_requests_fraction"] = round(run.requests / full.requests, 4)
+
+    def contender(self, project: ProjectBench, name: str, client: Callable[[], ClientRun]) -> ClientRun:
+        project.target.reset(TARGET_KNOBS)
+        say(f"reference client: {name} ...")
+        run = client()
+        _expect(project.target_count() == self.n, f"{run.name} wrote every record")
+        self.result[f"{name}_rps"] = round(run.rps)
+        self.result["contenders"].append(_row(run.name + " x10", run.seconds, run.rps, run.requests, run.throttled))
+        return run
+
+    def wire_limit(self, project: ProjectBench, payloads: list[dict[str, Any]]) -> None:
+        best: ClientRun | None = None
+        tried = []
+        for batch, workers in WIRE_GRID:
+            project.target.reset(TARGET_KNOBS)
+            say(f"wire limit: UpsertMultiple of {batch} x {workers} ...")
+            run = bulk_upsert(project.target.url, payloads, batch, workers)
+            _expect(project.target_count() == self.n, f"{run.name} wrote every record")
+            tried.append({"batch": batch, "workers": workers, "seconds": round(run.seconds, 3),
+                          "throttled": run.throttled})
+            if best is None or run.seconds < best.seconds:
+                best = run
+        assert best is not None
+        self.result.update(wire_limit_s=round(best.seconds, 3), wire_limit_rps=round(best.rps),
+                           wire_limit_client=best.name, wire_limit_tried=tried)
+        self.result["contenders"].append(_row(f"wire limit: {best.name}", best.seconds, best.rps, best.requests,
+                                              best.throttled))
+
+    def memory(self, project: ProjectBench, full: RunFigures) -> None:
+        big = self.n * 10
+        say(f"memory: full run of {big:,} records on a fresh devhost ...")
+        project.twin.restart_devhost(kill=False)
+        project.source.reset(SOURCE_KNOBS)
+        for start in range(0, big, SEED_CHUNK):
+            project.source.seed(ENTITY_SET, sales_accounts(min(SEED_CHUNK, big - start), start))
+        project.target.reset(TARGET_KNOBS)
+        run = project.run("full")
+        _expect(run.status == "Succeeded" and run.written == big, f"the 10 x N run wrote {run}")
+        self.result.update(rss_mb_10n=round(run.peak_rss_mb, 1), project_10n_s=round(run.seconds, 3),
+                           project_10n_rps=round(run.rps))
+
+    def ratios(self) -> None:
+        r = self.result
+        rps = r.get("project_rps")
+        for name in ("per_record", "batch10"):
+            if rps and r.get(f"{name}_rps"):
+                r[f"vs_{name}"] = round(rps / r[f"{name}_rps"], 2)
+        if r.get("wire_limit_s") and r.get("project_s"):
+            r["vs_wire_limit"] = round(r["project_s"] / r["wire_limit_s"], 2)
+        if r.get("rss_mb_10n") and r.get("rss_mb_n"):
+            r["rss_growth"] = round(r["rss_mb_10n"] / r["rss_mb_n"], 2)
+        for row in r["contenders"][1:]:
+            row["project_speedup"] = round(rps / row["rps"], 2) if rps and row["rps"] else None
+
+
+def _row(name: str, seconds: float, rps: float, requests: int, throttled: int) -> dict[str, Any]:
+    return {"name": name, "seconds": round(seconds, 3), "rps": round(rps), "requests": requests,
+            "throttled": throttled}
+
+
+def _expect(ok: bool, claim: str) -> None:
+    if not ok:
+        raise SystemExit(f"bench: check failed: {claim}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--records", type=int, default=20_000, help="N, the records of the full load")
+    parser.add_argument("--skip", default="", help=f"comma-separated scenarios to leave out: {', '.join(SCENARIOS)}")
+    args = parser.parse_args()
+    skip = {s.strip() for s in args.skip.split(",") if s.strip()}
+    unknown = skip - set(SCENARIOS) - {""}
+    if unknown or args.records < CHANGED_SHARE:
+        parser.error(f"unknown scenarios {sorted(unknown)}" if unknown else f"--records must be >= {CHANGED_SHARE}")
+    result = Bench(args.records, skip).run()
+    path = report.write(result)
+    print(report.table(result))
+    print(f"\nwritten to {path.relative_to(path.parents[2])}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
