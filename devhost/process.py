@@ -19,13 +19,13 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from devhost.app_index import resolve_app_dir
 from devhost.auth import function_key
+from devhost.children import wait_until_listening
 from devhost.host_config import load_local_settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -96,15 +96,5 @@ def start_devhost(
             command, cwd=ROOT, env=child_env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             start_new_session=True,
         )
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        found = LISTENING.search(log_path.read_text(encoding="utf-8", errors="replace"))
-        if found:
-            return DevhostProcess(process, found.group(1), key, log_path)
-        if process.poll() is not None:
-            break
-        time.sleep(0.05)
-    if process.poll() is None:
-        os.kill(process.pid, signal.SIGKILL)
-        process.wait()
-    raise RuntimeError(f"devhost did not start:\n{log_path.read_text(errors='replace')[-3000:]}")
+    found = wait_until_listening(process, log_path, LISTENING, timeout_s, "devhost")
+    return DevhostProcess(process, found.group(1), key, log_path)

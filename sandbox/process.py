@@ -15,12 +15,13 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any
+
+from devhost.children import wait_until_listening
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVICE_ROOTS = {"dataverse": "/api/data/v9.2/", "finops": "/data/"}
@@ -87,15 +88,5 @@ def start_sandbox(kind: str, *, port: int = 0, timeout_s: float = 60.0, **knobs:
     command = [sys.executable, "-m", "sandbox", kind, "--port", str(port), *_flags(knobs)]
     with open(log_path, "wb") as log:
         process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        match = _LISTENING.search(log_path.read_text(errors="replace"))
-        if match:
-            return SandboxProcess(kind, match.group(1), process, log_path)
-        if process.poll() is not None:
-            break
-        time.sleep(0.05)
-    if process.poll() is None:
-        os.kill(process.pid, signal.SIGKILL)
-        process.wait()
-    raise RuntimeError(f"the {kind} sandbox did not start: {log_path.read_text(errors='replace')[-2000:]}")
+    found = wait_until_listening(process, log_path, _LISTENING, timeout_s, f"the {kind} sandbox")
+    return SandboxProcess(kind, found.group(1), process, log_path)

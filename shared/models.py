@@ -44,6 +44,12 @@ class FieldProblem(ValueError):
         self.message = message
 
 
+def exactly_one(model: BaseModel, first: str, second: str) -> None:
+    """Refuse a model that sets both or neither of two alternative fields, naming the first."""
+    if (getattr(model, first) is None) == (getattr(model, second) is None):
+        raise FieldProblem(first, f"give exactly one of {first} or {second}")
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True, serialize_by_alias=True)
 
@@ -91,8 +97,7 @@ class ConcatPart(Strict):
 
     @model_validator(mode="after")
     def _one_of(self) -> ConcatPart:
-        if (self.field is None) == (self.literal is None):
-            raise FieldProblem("field", "give exactly one of field or literal")
+        exactly_one(self, "field", "literal")
         return self
 
 
@@ -185,8 +190,7 @@ class ReplaceTransform(Strict):
 
     @model_validator(mode="after")
     def _find_or_pattern(self) -> ReplaceTransform:
-        if (self.find is None) == (self.pattern is None):
-            raise FieldProblem("find", "give exactly one of find or pattern")
+        exactly_one(self, "find", "pattern")
         if self.pattern is not None:
             try:
                 re.compile(self.pattern)
@@ -460,8 +464,7 @@ class ClientSecretAuth(Strict):
 
     @model_validator(mode="after")
     def _exactly_one_reference(self) -> ClientSecretAuth:
-        if (self.secretSetting is None) == (self.secretUri is None):
-            raise FieldProblem("secretSetting", "give exactly one of secretSetting or secretUri")
+        exactly_one(self, "secretSetting", "secretUri")
         return self
 
 

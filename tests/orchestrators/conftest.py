@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import requests
@@ -47,3 +48,13 @@ def assert_balanced(run: dict[str, Any]) -> None:
         assert task["read"] == task["written"] + task["skipped"] + task["failed"], task
         for leg in task["legs"]:
             assert leg["read"] == leg["written"] + leg["skipped"] + leg["failed"], leg
+
+
+def crash_while_writing(twin: LocalTwin, started: requests.Response, system: str = "cds") -> dict[str, Any]:
+    """SIGKILL devhost as soon as `system` has records written, start it again, and follow the run to its end."""
+    assert started.status_code == 202, started.text
+    deadline = time.monotonic() + 120
+    while twin.records_written(system) == 0 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    twin.restart_devhost(kill=True)
+    return twin.follow(started, timeout_s=300)

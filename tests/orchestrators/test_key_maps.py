@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import time
-
 import requests
 
 from shared.settings import StorageSettings
 from shared.store import Store
-from tests.orchestrators.conftest import create_project, seed, sync_now
+from tests.orchestrators.conftest import crash_while_writing, create_project, seed, sync_now
 from tests.orchestrators.test_sync_project import account
 
 
@@ -60,13 +58,7 @@ def test_a_killed_run_of_a_key_mapped_task_creates_no_duplicate(clean) -> None:
     seed(twin, "sales", "accounts", [nameless(n) for n in range(3_000)])
     requests.post(f"{twin.systems['cds'].url}/_sandbox/config", json={"record_cost_ms": 1.5}, timeout=10)
     create_project(twin, key_map_project("keymap-crash"))
-    started = twin.api("POST", "projects/keymap-crash/runs")
-    assert started.status_code == 202
-    deadline = time.monotonic() + 120
-    while twin.records_written("cds") == 0 and time.monotonic() < deadline:
-        time.sleep(0.1)
-    twin.restart_devhost(kill=True)
-    run = twin.follow(started, timeout_s=300)
+    run = crash_while_writing(twin, twin.api("POST", "projects/keymap-crash/runs"))
     assert run["runtimeStatus"] == "Succeeded", run
     again = sync_now(twin, "keymap-crash")
     assert again["runtimeStatus"] == "Succeeded"

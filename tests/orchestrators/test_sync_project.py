@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import threading
-import time
 from typing import Any
 
 import requests
 
-from tests.orchestrators.conftest import assert_balanced, create_project, errors_of, seed, sync_now
+from tests.orchestrators.conftest import assert_balanced, crash_while_writing, create_project, errors_of, seed, sync_now
 
 COUNTRIES = {"us": "US", "usa": "US", "united States of America": "US", "germany": "DE", "deu": "DE", "": "US"}
 SPELLINGS = ["United States of America ", "usa", "germany", "deu", None]
@@ -129,13 +128,7 @@ def test_a_killed_devhost_resumes_the_run_and_writes_each_record_once(clean) -> 
     seed(twin, "sales", "accounts", [account(n) for n in range(4_000)])
     requests.post(f"{twin.systems['cds'].url}/_sandbox/config", json={"record_cost_ms": 1.5}, timeout=10)
     create_project(twin, accounts_project("crash-e2e"))
-    started = twin.api("POST", "projects/crash-e2e/runs")
-    assert started.status_code == 202
-    deadline = time.monotonic() + 120
-    while twin.records_written("cds") == 0 and time.monotonic() < deadline:
-        time.sleep(0.1)
-    twin.restart_devhost(kill=True)
-    run = twin.follow(started, timeout_s=300)
+    run = crash_while_writing(twin, twin.api("POST", "projects/crash-e2e/runs"))
     assert run["runtimeStatus"] == "Succeeded", run
     assert_balanced(run)
     assert [leg["written"] for leg in run["tasks"][0]["legs"]] == [4_000, 4_000]
