@@ -13,6 +13,7 @@ from typing import Any
 
 from shared.connectors.base import Connector, EntityInfo
 from shared.errors import DomainError, NotFound
+from shared.filters import filter_fields
 from shared.http import AuthenticationError
 from shared.models import Connection, DefaultTransform, Leg, ProjectDefinition, Task
 
@@ -102,6 +103,11 @@ def _check_leg(
         elif mapping.target in target.fields:
             target_type = target.fields[mapping.target].type
             found.extend(_check_constant_types(task, leg, where, mapping.transforms, target_type))
+    if leg.source.filter and source.fields:
+        for name in sorted(filter_fields(leg.source.filter)):
+            if name not in source.fields and name not in source.navigation:
+                message = f"the filter names {name!r}, which {source.entity_set} does not have"
+                found.append(problem(task, leg.name, "source.filter", message))
     for key_field in leg.target.key:
         if key_field not in filled:
             found.append(problem(task, leg.name, f"{leg.name}.key", f"business key field {key_field!r} is not mapped"))

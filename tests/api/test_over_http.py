@@ -76,3 +76,14 @@ def test_polling_gives_202_with_retry_after_then_200_and_terminate_frees_the_loc
     assert twin.follow(again)["runtimeStatus"] == "Succeeded"
     history = twin.api("GET", "projects/p-poll/runs", params={"top": "5"}).json()
     assert [r["runtimeStatus"] for r in history] == ["Succeeded", "Terminated"]
+
+
+def test_validate_names_a_filter_field_the_source_does_not_have(twin) -> None:
+    project = accounts_project("p-filter")
+    project["tasks"][0]["source"]["filter"] = "nosuchfield eq 1 and statecode eq 0"
+    create_project(twin, project)
+    checked = twin.api("POST", "projects/p-filter/validate").json()
+    assert checked["ok"] is False
+    assert [(p["field"], p["message"]) for p in checked["problems"]] == [
+        ("source.filter", "the filter names 'nosuchfield', which accounts does not have")
+    ]
