@@ -3,12 +3,16 @@
 An extract step reads at most `max_pages` pages and returns where the next step resumes, so a
 large source is read by several short activities. Pages are numbered from `first_page`, and
 each staged page has a companion page of keys (`{leg}.keys`) that `find_duplicates` reads.
+A page is staged on a worker thread while the next one is read, at most `STAGING_AHEAD`
+pages behind, so reading and staging overlap and memory stays bounded.
 """
 
 from __future__ import annotations
 
 import json
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from shared.connectors.base import Page, ReadRequest
@@ -21,6 +25,7 @@ from shared.sync.workspace import LegPlan, RunWorkspace
 PAGE_SIZE = 1000
 MAX_PAGES_PER_STEP = 50
 FAILED_KEYS_PER_READ = 40
+STAGING_AHEAD = 2
 
 
 def keys_leg(leg: str) -> str:
@@ -49,16 +54,22 @@ def extract_chunk(
     read = deleted = 0
     next_link: str | None = None
     state: dict[str, Any] | None = None
-    for page in pages:
-        page_no = first_page + len(staged)
-        if page.records:
-            _stage(store, workspace.run_id, plan, task, leg, page_no, page.records)
-            staged.append(page_no)
-        read += len(page.records)
-        deleted += len(page.deleted)
-        next_link, state = page.next, page.state
-        if len(staged) >= max_pages and next_link:
-            break
+    with ThreadPoolExecutor(STAGING_AHEAD, thread_name_prefix="stage") as pool:
+        staging: deque[Future[None]] = deque()
+        for page in pages:
+            page_no = first_page + len(staged)
+            if page.records:
+                staging.append(pool.submit(_stage, store, workspace.run_id, plan, task, leg, page_no, page.records))
+                staged.append(page_no)
+                while len(staging) > STAGING_AHEAD:
+                    staging.popleft().result()
+            read += len(page.records)
+            deleted += len(page.deleted)
+            next_link, state = page.next, page.state
+            if len(staged) >= max_pages and next_link:
+                break
+        for step in staging:
+            step.result()
     return {"pages": staged, "read": read, "deleted": deleted, "next": next_link, "state": state}
 
 
