@@ -1,8 +1,10 @@
 """Read a leg's source in pages and stage each page, with the business keys its records map to.
 
-An extract step reads at most `max_pages` pages and returns where the next step resumes, so a
-large source is read by several short activities. Pages are numbered from `first_page`, and
-each staged page has a companion page of keys (`{leg}.keys`) that `find_duplicates` reads.
+The source is read in pages of `READ_SIZE` records (few round trips) and staged in pages of
+`PAGE_SIZE` (one load activity each). An extract step stages at most `max_pages` pages and
+returns where the next step resumes, so a large source is read by several short activities.
+Pages are numbered from `first_page`, and each staged page has a companion page of keys
+(`{leg}.keys`) that `find_duplicates` reads.
 A page is staged on a worker thread while the next one is read, at most `STAGING_AHEAD`
 pages behind, so reading and staging overlap and memory stays bounded.
 """
@@ -22,6 +24,7 @@ from shared.models import RunMode
 from shared.store import Store
 from shared.sync.workspace import LegPlan, RunWorkspace
 
+READ_SIZE = 5000
 PAGE_SIZE = 1000
 MAX_PAGES_PER_STEP = 50
 FAILED_KEYS_PER_READ = 40
@@ -43,13 +46,14 @@ def extract_chunk(
     previous_run: str | None = None,
     page_size: int = PAGE_SIZE,
     max_pages: int = MAX_PAGES_PER_STEP,
+    read_size: int = READ_SIZE,
 ) -> dict[str, Any]:
     """Stage up to `max_pages` pages; return `{"pages", "read", "deleted", "next", "state"}` (no records)."""
     plan = workspace.leg(task, leg)
     if mode == RunMode.FAILED_ONLY:
-        pages = _failed_records(store, plan, previous_run, page_size)
+        pages = _failed_records(store, plan, previous_run, read_size)
     else:
-        pages = plan.source.read_pages(_request(store, workspace, plan, mode, resume, page_size))
+        pages = plan.source.read_pages(_request(store, workspace, plan, mode, resume, read_size))
     staged: list[int] = []
     read = deleted = 0
     next_link: str | None = None
@@ -57,9 +61,10 @@ def extract_chunk(
     with ThreadPoolExecutor(STAGING_AHEAD, thread_name_prefix="stage") as pool:
         staging: deque[Future[None]] = deque()
         for page in pages:
-            page_no = first_page + len(staged)
-            if page.records:
-                staging.append(pool.submit(_stage, store, workspace.run_id, plan, task, leg, page_no, page.records))
+            for start in range(0, len(page.records), page_size):
+                page_no = first_page + len(staged)
+                records = page.records[start : start + page_size]
+                staging.append(pool.submit(_stage, store, workspace.run_id, plan, task, leg, page_no, records))
                 staged.append(page_no)
                 while len(staging) > STAGING_AHEAD:
                     staging.popleft().result()
