@@ -40,7 +40,7 @@ class Staging:
         lines = "".join(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n" for record in records)
         self._container.upload_blob(
             name,
-            gzip.compress(lines.encode("utf-8"), mtime=0),
+            gzip.compress(lines.encode("utf-8"), compresslevel=1, mtime=0),
             overwrite=True,
             content_settings=ContentSettings(content_type="application/gzip"),
         )
