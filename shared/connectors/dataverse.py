@@ -52,7 +52,10 @@ class DataverseConnector(Connector):
     # --- describe ---------------------------------------------------------------------------
 
     def describe(self, entity: str) -> EntityInfo:
-        """From `EntityDefinitions`: the set's logical name, its attributes (with lengths) and keys."""
+        """From `EntityDefinitions`: the set's logical name, its attributes (with lengths) and keys.
+
+        The attributes, keys and lookups are asked for side by side: metadata requests are slow.
+        """
         with self._lock:
             if entity in self._described:
                 return self._described[entity]
@@ -62,12 +65,14 @@ class DataverseConnector(Connector):
             raise NotFound(f"Dataverse has no entity set {entity!r}", field="entity")
         definition = found[0]
         path = f"EntityDefinitions(LogicalName='{definition['LogicalName']}')"
-        definition["Attributes"] = self._get(f"{path}/Attributes", None, entity)
-        definition["Keys"] = self._get(f"{path}/Keys", {"$select": "KeyAttributes"}, entity)
-        definition["ManyToOneRelationships"] = self._get(
-            f"{path}/ManyToOneRelationships",
-            {"$select": "ReferencingAttribute,ReferencingEntityNavigationPropertyName"}, entity,
-        )
+        parts = {
+            "Attributes": None,
+            "Keys": {"$select": "KeyAttributes"},
+            "ManyToOneRelationships": {"$select": "ReferencingAttribute,ReferencingEntityNavigationPropertyName"},
+        }
+        with ThreadPoolExecutor(len(parts), thread_name_prefix="dataverse-describe") as pool:
+            asked = {part: pool.submit(self._get, f"{path}/{part}", params, entity) for part, params in parts.items()}
+            definition.update({part: answer.result() for part, answer in asked.items()})
         info = _entity_info(definition)
         with self._lock:
             self._described[entity] = info
