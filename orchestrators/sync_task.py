@@ -1,5 +1,8 @@
 """`sync_task`: one task's legs in order: extract and stage, find duplicates, fan out the loads.
 
+Duplicates are found by their own step only when the leg took several extract steps; one
+step finds them itself (`indexed`).
+
 Input: the run's input plus `{"task", "legs", "previousRunId"}`. Returns each leg's counts.
 Only page numbers and counts cross this orchestrator, never records.
 """
@@ -27,6 +30,7 @@ def sync_task(context: df.DurableOrchestrationContext) -> Any:
         resume = None
         deleted = 0
         state = None
+        indexed = False
         while True:
             context.set_custom_status({"task": job["task"], "leg": leg, "stage": "extract", "pages": len(pages)})
             chunk = yield context.call_activity_with_retry(
@@ -36,12 +40,14 @@ def sync_task(context: df.DurableOrchestrationContext) -> Any:
             pages.extend(chunk["pages"])
             deleted += chunk["deleted"]
             resume, state = chunk["next"], chunk["state"]
+            indexed = chunk.get("indexed", False)
             if resume is None:
                 break
         totals: Counter[str] = Counter()
         reasons: Counter[str] = Counter()
         if pages:
-            yield context.call_activity_with_retry("find_duplicates", STEP_RETRY, {**step, "leg": leg})
+            if not indexed:
+                yield context.call_activity_with_retry("find_duplicates", STEP_RETRY, {**step, "leg": leg})
             context.set_custom_status({"task": job["task"], "leg": leg, "stage": "load", "pages": len(pages)})
             loads = [context.call_activity_with_retry("load_page", STEP_RETRY, {**step, "leg": leg, "page": page})
                      for page in pages]

@@ -4,7 +4,8 @@ The source is read in pages of `READ_SIZE` records (few round trips) and staged 
 `PAGE_SIZE` (one load activity each). An extract step stages at most `max_pages` pages and
 returns where the next step resumes, so a large source is read by several short activities.
 Pages are numbered from `first_page`, and each staged page has a companion page of keys
-(`{leg}.keys`) that `find_duplicates` reads.
+(`{leg}.keys`) that `find_duplicates` reads; a step that reads the whole leg finds the
+duplicates itself and says so (`indexed`), which spares the run that step.
 A page is staged on a worker thread while the next one is read, at most `STAGING_AHEAD`
 pages behind, so reading and staging overlap and memory stays bounded.
 """
@@ -22,6 +23,7 @@ from shared.connectors.odata import Guid, any_of
 from shared.mapping import MappedRecord
 from shared.models import RunMode
 from shared.store import Store
+from shared.sync.dedupe import KeyPage, keep_duplicates, keys_leg, superseded_rows
 from shared.sync.workspace import LegPlan, RunWorkspace
 
 READ_SIZE = 5000
@@ -29,10 +31,6 @@ PAGE_SIZE = 1000
 MAX_PAGES_PER_STEP = 50
 FAILED_KEYS_PER_READ = 40
 STAGING_AHEAD = 2
-
-
-def keys_leg(leg: str) -> str:
-    return f"{leg}.keys"
 
 
 def extract_chunk(
@@ -48,7 +46,7 @@ def extract_chunk(
     max_pages: int = MAX_PAGES_PER_STEP,
     read_size: int = READ_SIZE,
 ) -> dict[str, Any]:
-    """Stage up to `max_pages` pages; return `{"pages", "read", "deleted", "next", "state"}` (no records)."""
+    """Stage up to `max_pages` pages; return `{"pages", "read", "deleted", "next", "state", "indexed"}`."""
     plan = workspace.leg(task, leg)
     if mode == RunMode.FAILED_ONLY:
         pages = _failed_records(store, plan, previous_run, read_size)
@@ -58,8 +56,9 @@ def extract_chunk(
     read = deleted = 0
     next_link: str | None = None
     state: dict[str, Any] | None = None
+    keys: list[KeyPage] = []
     with ThreadPoolExecutor(STAGING_AHEAD, thread_name_prefix="stage") as pool:
-        staging: deque[Future[None]] = deque()
+        staging: deque[Future[KeyPage]] = deque()
         for page in pages:
             for start in range(0, len(page.records), page_size):
                 page_no = first_page + len(staged)
@@ -67,15 +66,17 @@ def extract_chunk(
                 staging.append(pool.submit(_stage, store, workspace.run_id, plan, task, leg, page_no, records))
                 staged.append(page_no)
                 while len(staging) > STAGING_AHEAD:
-                    staging.popleft().result()
+                    keys.append(staging.popleft().result())
             read += len(page.records)
             deleted += len(page.deleted)
             next_link, state = page.next, page.state
             if len(staged) >= max_pages and next_link:
                 break
-        for step in staging:
-            step.result()
-    return {"pages": staged, "read": read, "deleted": deleted, "next": next_link, "state": state}
+        keys.extend(step.result() for step in staging)
+    indexed = first_page == 1 and next_link is None
+    if indexed:
+        keep_duplicates(store, workspace.run_id, task, leg, superseded_rows(keys))
+    return {"pages": staged, "read": read, "deleted": deleted, "next": next_link, "state": state, "indexed": indexed}
 
 
 def _request(
@@ -101,7 +102,8 @@ def _request(
 
 def _stage(
     store: Store, run_id: str, plan: LegPlan, task: str, leg: str, page_no: int, records: list[dict[str, Any]]
-) -> None:
+) -> KeyPage:
+    """Stage a page and its keys; return the keys."""
     store.staging.write_page(run_id, task, leg, page_no, records)
     keys = []
     for row, record in enumerate(records):
@@ -111,6 +113,7 @@ def _stage(
             if identity is not None:
                 keys.append({"r": row, "k": identity})
     store.staging.write_page(run_id, task, keys_leg(leg), page_no, keys)
+    return page_no, keys
 
 
 def _failed_records(store: Store, plan: LegPlan, previous_run: str | None, page_size: int) -> Iterator[Page]:
