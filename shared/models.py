@@ -366,8 +366,8 @@ _SCHEDULE_CHECK_FROM = datetime(2000, 1, 1, tzinfo=UTC)
 ValidSchedule = Annotated[Schedule, AfterValidator(_check_schedule)]
 
 
-class ProjectDefinition(Strict):
-    """What a project is: its connections and its ordered tasks. Templates carry the same shape."""
+class ProjectSettings(Strict):
+    """What a project definition and a request to create one have in common."""
 
     name: Name
     description: Description | None = None
@@ -377,6 +377,11 @@ class ProjectDefinition(Strict):
     schedule: ValidSchedule | None = None
     scheduleMode: Literal["full", "incremental"] = "incremental"
     notify: Notify | None = None
+
+
+class ProjectDefinition(ProjectSettings):
+    """What a project is: its connections and its ordered tasks. Templates carry the same shape."""
+
     tasks: list[Task] = Field(min_length=1, max_length=100)
 
     @model_validator(mode="after")
@@ -397,17 +402,9 @@ class ProjectDefinition(Strict):
         return [c for c in (self.connections.source, self.connections.cds, self.connections.destination) if c]
 
 
-class ProjectRequest(Strict):
+class ProjectRequest(ProjectSettings):
     """The body of `POST /api/projects`: a definition (or a template to take the tasks from) and consent."""
 
-    name: Name
-    description: Description | None = None
-    template: Name | None = None
-    connections: ProjectConnections
-    companyCode: CompanyCode | None = None
-    schedule: ValidSchedule | None = None
-    scheduleMode: Literal["full", "incremental"] = "incremental"
-    notify: Notify | None = None
     tasks: list[dict[str, Any]] | None = None
     consent: Consent | None = None
 
