@@ -17,6 +17,7 @@ from typing import Any
 import requests
 
 from bench.memory import peak_rss_mb
+from bench.phases import spans
 from bench.workload import ENTITY_SET, project
 from devhost.twin import LocalTwin
 
@@ -67,6 +68,8 @@ class RunFigures:
     target_requests: int
     target_throttled: int
     peak_rss_mb: float
+    phases: dict[str, float]
+    """Seconds each step of the run spanned (devhost's log)."""
 
     @property
     def requests(self) -> int:
@@ -96,6 +99,7 @@ class ProjectBench:
     def run(self, mode: str) -> RunFigures:
         """Sync Now in `mode` and wait until the run is done."""
         source_before, target_before = self.source.stats(), self.target.stats()
+        log_mark = len(self.twin.host.logs())
         started = datetime.now(UTC)
         answer = self.twin.api("POST", f"projects/{self.name}/runs", json={"mode": mode})
         if answer.status_code != 202:
@@ -111,6 +115,7 @@ class ProjectBench:
             target_requests=target_after["requests"] - target_before["requests"],
             target_throttled=target_after["throttled"] - target_before["throttled"],
             peak_rss_mb=peak_rss_mb(self.twin.host.pid),
+            phases=spans(self.twin.host.logs()[log_mark:]),
         )
 
     def _wait(self, run_id: str) -> dict[str, Any]:

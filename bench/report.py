@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import operator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ GOALS = (
     ("peak RSS at 10N (MB)", "rss_mb_10n", "<", 500.0),
     ("mapping engine records/s", "mapping_rps", ">=", 200_000.0),
 )
+COMPARE = {">=": operator.ge, "<=": operator.le, "<": operator.lt}
 
 
 def goals(result: dict[str, Any]) -> list[dict[str, Any]]:
@@ -28,8 +30,7 @@ def goals(result: dict[str, Any]) -> list[dict[str, Any]]:
     checked = []
     for title, name, op, target in GOALS:
         value = result.get(name)
-        met = None if value is None else value >= target if op == ">=" else value <= target if op == "<=" \
-            else value < target
+        met = None if value is None else COMPARE[op](value, target)
         checked.append({"goal": title, "metric": name, "target": f"{op} {target:g}", "value": value, "met": met})
     return checked
 
@@ -48,18 +49,26 @@ def table(result: dict[str, Any]) -> str:
     """The figures and the goals as plain text."""
     lines = [f"records: {result['records']:,}   machine: {result['machine']['cores']} cores, "
              f"{result['machine']['cpu_model']}, Python {result['machine']['python']}", ""]
-    rows = [("contender", "seconds", "records/s", "requests", "429s", "project is")]
+    rows = [("contender", "seconds", "records/s", "requests", "429s", "first project run is")]
     for contender in result["contenders"]:
         ratio = contender.get("project_speedup")
         rows.append((contender["name"], f"{contender['seconds']:.2f}", f"{contender['rps']:,.0f}",
                      f"{contender['requests']:,}", f"{contender['throttled']:,}",
                      "-" if ratio is None else f"{ratio:.2f}x faster"))
     lines += _columns(rows)
-    inc = result.get("incremental") or {}
-    if inc:
-        lines += ["", f"incremental ({inc['changed']:,} changed): {inc['seconds']:.2f} s, {inc['requests']} requests "
-                      f"= {result['incremental_fraction']:.1%} of the full run's time, "
-                      f"{result['incremental_requests_fraction']:.1%} of its requests"]
+    phases = (result.get("project_run") or {}).get("phases")
+    if phases:
+        lines.append("first project run, span of each step: " + ", ".join(f"{k} {v:.2f} s" for k, v in phases.items()))
+    lines.append("")
+    for suffix, records in (("", result["records"]), ("_10n", result["records"] * 10)):
+        inc = result.get("incremental" + suffix)
+        if inc:
+            lines.append(f"incremental, {inc['changed']:,} of {records:,} changed: {inc['seconds']:.2f} s, "
+                         f"{inc['requests']} requests = {result['incremental_fraction' + suffix]:.1%} of the full "
+                         f"run's time, {result['incremental_requests_fraction' + suffix]:.1%} of its requests")
+    if result.get("project_10n_s") is not None:
+        lines.append(f"full run of {result['records'] * 10:,}: {result['project_10n_s']:.2f} s "
+                     f"({result['project_10n_rps']:,} records/s)")
     if result.get("rss_mb_10n") is not None:
         lines.append(f"devhost peak RSS: {result['rss_mb_n']:.0f} MB at {result['records']:,}, "
                      f"{result['rss_mb_10n']:.0f} MB at {result['records'] * 10:,} (x{result['rss_growth']:.2f})")
