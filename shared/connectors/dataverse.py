@@ -21,10 +21,9 @@ from typing import Any
 from shared.connectors.base import Connector, EntityInfo, FieldInfo, Page, ReadRequest, WriteResult
 from shared.connectors.odata import (
     BatchOperation,
-    batch_body,
     error_of,
     field_named,
-    parse_batch_response,
+    send_batch,
     server_watermark,
 )
 from shared.errors import InvalidInput, NotFound
@@ -167,15 +166,10 @@ class DataverseConnector(Connector):
         """One `$batch`, one single-record upsert per operation: the bad records fail alone."""
         path = f"{API_PATH}{entity}/Microsoft.Dynamics.CRM.UpsertMultiple"
         operations = [BatchOperation("POST", path, {"Targets": [target]}) for target in targets]
-        content_type, body = batch_body(operations, own_change_sets=False)
-        response = self.http.send(
-            "POST", self.root + "$batch", data=body,
-            headers={"Content-Type": content_type, "Accept": "application/json", "Prefer": "odata.continue-on-error"},
+        answers = send_batch(
+            self.http, self.root + "$batch", operations, False,
+            lambda status, text: _raise_for_status(status, text, entity),
         )
-        _raise_for_status(response.status_code, response.text, entity)
-        answers = parse_batch_response(response.headers.get("Content-Type", ""), response.content)
-        if len(answers) != len(targets):
-            raise InvalidInput(f"$batch answered {len(answers)} of {len(targets)} operations", field="entity")
         results = []
         for answer, target in zip(answers, targets, strict=True):
             if answer.status < 300:

@@ -19,12 +19,11 @@ from shared.connectors.base import Connector, EntityInfo, FieldInfo, Page, ReadR
 from shared.connectors.odata import (
     BatchOperation,
     any_of,
-    batch_body,
     error_of,
     field_named,
     key_segment,
     literal,
-    parse_batch_response,
+    send_batch,
     server_watermark,
 )
 from shared.errors import InvalidInput, NotFound
@@ -169,15 +168,10 @@ class FinOpsConnector(Connector):
                 statuses.append("created")
         if not operations:
             return [refused[i] for i in range(len(records))]
-        content_type, body = batch_body(operations, own_change_sets=True)
-        response = self.http.send(
-            "POST", self.root + "$batch", data=body,
-            headers={"Content-Type": content_type, "Accept": "application/json", "Prefer": "odata.continue-on-error"},
+        answers = send_batch(
+            self.http, self.root + "$batch", operations, True,
+            lambda status, text: _raise_for_status(status, text, entity),
         )
-        _raise_for_status(response.status_code, response.text, entity)
-        answers = parse_batch_response(response.headers.get("Content-Type", ""), response.content)
-        if len(answers) != len(operations):
-            raise InvalidInput(f"$batch answered {len(answers)} of {len(operations)} operations", field="entity")
         sent = iter(zip(answers, statuses, strict=True))
         results = []
         for index in range(len(records)):

@@ -6,11 +6,13 @@ import email.utils
 import json
 import re
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote
+
+from shared.errors import InvalidInput
 
 _ERROR_MESSAGE_LIMIT = 1000
 WATERMARK_MARGIN = timedelta(minutes=2)
@@ -175,3 +177,23 @@ def _http_response(raw: bytes) -> BatchResponse:
         key, _, value = line.partition(":")
         headers[key.strip().lower()] = value.strip()
     return BatchResponse(status, body.decode("utf-8", "replace").strip(), headers)
+
+
+def send_batch(
+    http: Any, url: str, operations: Sequence[BatchOperation], own_change_sets: bool,
+    check: Callable[[int, str], None],
+) -> list[BatchResponse]:
+    """Send `operations` as one `$batch` with continue-on-error; one answer per operation, in order.
+
+    `check(status, text)` is the connector's own verdict on the batch request as a whole.
+    """
+    content_type, body = batch_body(operations, own_change_sets)
+    response = http.send(
+        "POST", url, data=body,
+        headers={"Content-Type": content_type, "Accept": "application/json", "Prefer": "odata.continue-on-error"},
+    )
+    check(response.status_code, response.text)
+    answers = parse_batch_response(response.headers.get("Content-Type", ""), response.content)
+    if len(answers) != len(operations):
+        raise InvalidInput(f"$batch answered {len(answers)} of {len(operations)} operations", field="entity")
+    return answers
