@@ -9,6 +9,7 @@ itself (duplicate targets, unknown transforms) was already checked when it was s
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from shared.connectors.base import Connector, EntityInfo
@@ -21,6 +22,8 @@ NUMERIC_TYPES = frozenset(
     {"integer", "int", "bigint", "decimal", "double", "money", "picklist", "state", "status", "edm.int32",
      "edm.int64", "edm.decimal", "edm.double", "int32", "int64", "real"}
 )
+PARALLEL_DESCRIBES = 8
+"""Entities described side by side: each description takes a few metadata requests."""
 SYSTEM_SET = frozenset({"createdon", "modifiedon", "versionnumber", "ModifiedDateTime"})
 
 
@@ -39,26 +42,31 @@ def validate_project(
 ) -> list[dict[str, Any]]:
     """Every problem found, as `{"task", "leg", "field", "message"}`; an empty list means ready to run."""
     found: list[dict[str, Any]] = []
-    described: dict[tuple[str, str], EntityInfo | str] = {}
 
-    def describe(role: str, entity: str) -> EntityInfo | str:
-        if (role, entity) not in described:
-            try:
-                described[(role, entity)] = connector(connections[role]).describe(entity)
-            except NotFound:
-                described[(role, entity)] = f"the {role} system has no entity {entity!r}"
-            except (AuthenticationError, DomainError, OSError) as error:
-                described[(role, entity)] = f"the {role} connection failed: {error}"
-        return described[(role, entity)]
+    def describe(pair: tuple[str, str]) -> EntityInfo | str:
+        role, entity = pair
+        try:
+            return connector(connections[role]).describe(entity)
+        except NotFound:
+            return f"the {role} system has no entity {entity!r}"
+        except (AuthenticationError, DomainError, OSError) as error:
+            return f"the {role} connection failed: {error}"
 
+    pairs = list(dict.fromkeys(
+        (role, endpoint.entity)
+        for task in project.tasks for leg in task.legs()
+        for role, endpoint in zip(_roles(leg), (leg.source, leg.target), strict=True)
+    ))
+    with ThreadPoolExecutor(min(len(pairs), PARALLEL_DESCRIBES) or 1, thread_name_prefix="describe") as pool:
+        described = dict(zip(pairs, pool.map(describe, pairs), strict=True))
     for task in project.tasks:
         for leg in task.legs():
             source_role, target_role = _roles(leg)
             for role in (source_role, target_role):
                 if connections[role].kind == "finops" and not project.companyCode:
                     found.append(problem(task, leg.name, "companyCode", f"the {role} system is F&O: set companyCode"))
-            source = describe(source_role, leg.source.entity)
-            target = describe(target_role, leg.target.entity)
+            source = described[(source_role, leg.source.entity)]
+            target = described[(target_role, leg.target.entity)]
             for side, info in (("source", source), ("target", target)):
                 if isinstance(info, str):
                     found.append(problem(task, leg.name, f"{side}.entity", info))

@@ -7,8 +7,10 @@ per record. The sync never needs to know which kind of system it talks to.
 
 from __future__ import annotations
 
+import threading
+import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -35,6 +37,31 @@ class EntityInfo:
     change_tracking: bool = False
     navigation: dict[str, str] = field(default_factory=dict)
     """Lookups by navigation property: `customerid_account` -> the lookup field `customerid`."""
+
+
+class MetadataCache:
+    """Entity descriptions kept for `ttl_s` seconds: metadata is slow to ask for and rarely changes.
+
+    A connector lives as long as its process, so descriptions expire: a field added to an
+    entity is seen by the next check after at most `ttl_s`.
+    """
+
+    def __init__(self, ttl_s: float = 300.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.ttl_s = ttl_s
+        self.clock = clock
+        self._kept: dict[str, tuple[float, EntityInfo]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, entity: str, describe: Callable[[str], EntityInfo]) -> EntityInfo:
+        """The kept description of `entity`, or a fresh one from `describe` (then kept)."""
+        with self._lock:
+            kept = self._kept.get(entity)
+        if kept is not None and self.clock() - kept[0] < self.ttl_s:
+            return kept[1]
+        info = describe(entity)
+        with self._lock:
+            self._kept[entity] = (self.clock(), info)
+        return info
 
 
 @dataclass

@@ -13,12 +13,19 @@ Keys travel in request bodies, never in key URLs, so values with `/ ? # % +` wor
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from shared.connectors.base import Connector, EntityInfo, FieldInfo, Page, ReadRequest, WriteResult
+from shared.connectors.base import (
+    Connector,
+    EntityInfo,
+    FieldInfo,
+    MetadataCache,
+    Page,
+    ReadRequest,
+    WriteResult,
+)
 from shared.connectors.odata import (
     BatchOperation,
     error_of,
@@ -32,7 +39,9 @@ from shared.http import HttpClient
 API_PATH = "/api/data/v9.2/"
 MAX_PAGE_SIZE = 5000
 BULK_SIZE = 250
-"""Records in one UpsertMultiple request (the service takes up to 1,000)."""
+"""Most records in one UpsertMultiple request (the service takes up to 1,000)."""
+MIN_BULK_SIZE = 25
+"""Fewest records a batch is split down to, so that a small batch still goes side by side."""
 PARALLEL_BULKS = 4
 """Bulk requests of one batch in flight at once; the HTTP client bounds the connector's total."""
 
@@ -45,19 +54,18 @@ class DataverseConnector(Connector):
         self.http = http
         self.bulk_size = bulk_size
         self.parallel_bulks = parallel_bulks
-        self._described: dict[str, EntityInfo] = {}
-        self._lock = threading.Lock()
+        self.metadata = MetadataCache()
 
     # --- describe ---------------------------------------------------------------------------
 
     def describe(self, entity: str) -> EntityInfo:
+        return self.metadata.get(entity, self._describe)
+
+    def _describe(self, entity: str) -> EntityInfo:
         """From `EntityDefinitions`: the set's logical name, its attributes (with lengths) and keys.
 
         The attributes, keys and lookups are asked for side by side: metadata requests are slow.
         """
-        with self._lock:
-            if entity in self._described:
-                return self._described[entity]
         definitions = self._get("EntityDefinitions", {"$select": ",".join(_DEFINITION_FIELDS)}, entity)
         found = [d for d in definitions if d.get("EntitySetName") == entity]
         if not found:
@@ -72,10 +80,7 @@ class DataverseConnector(Connector):
         with ThreadPoolExecutor(len(parts), thread_name_prefix="dataverse-describe") as pool:
             asked = {part: pool.submit(self._get, f"{path}/{part}", params, entity) for part, params in parts.items()}
             definition.update({part: answer.result() for part, answer in asked.items()})
-        info = _entity_info(definition)
-        with self._lock:
-            self._described[entity] = info
-        return info
+        return _entity_info(definition)
 
     def _get(self, path: str, params: dict[str, str] | None, entity: str) -> list[dict[str, Any]]:
         response = self.http.send("GET", self.root + path, params=params, headers=_JSON)
@@ -141,7 +146,8 @@ class DataverseConnector(Connector):
     def write_batch(self, entity: str, key: Sequence[str], records: Sequence[dict[str, Any]]) -> list[WriteResult]:
         """Upsert in bulks, side by side unless two records share a key (then in order, so the later wins)."""
         info = self.describe(entity)
-        chunks = [records[start : start + self.bulk_size] for start in range(0, len(records), self.bulk_size)]
+        size = bulk_size(len(records), self.bulk_size, self.parallel_bulks)
+        chunks = [records[start : start + size] for start in range(0, len(records), size)]
         workers = min(self.parallel_bulks, len(chunks))
         if workers <= 1 or not _distinct_keys(key, records):
             return [result for chunk in chunks for result in self._upsert_chunk(entity, info, chunk)]
@@ -182,6 +188,15 @@ class DataverseConnector(Connector):
 
 _DEFINITION_FIELDS = ("LogicalName", "EntitySetName", "PrimaryIdAttribute", "ChangeTrackingEnabled")
 _JSON = {"Accept": "application/json", "OData-MaxVersion": "4.0", "OData-Version": "4.0"}
+
+
+def bulk_size(count: int, most: int = BULK_SIZE, parallel: int = PARALLEL_BULKS) -> int:
+    """Records in each bulk of a batch of `count`: the batch spread over the bulks in flight, within bounds.
+
+    The service's time for a bulk grows with its records, so 200 records go as four bulks of
+    50 side by side rather than one of 200.
+    """
+    return min(most, max(MIN_BULK_SIZE, -(-count // parallel)))
 
 
 def _raise_for_status(status: int, text: str, entity: str, records_fail: bool = False) -> None:

@@ -10,12 +10,11 @@ server's clock when the read began.
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator, Sequence
 from typing import Any
 from urllib.parse import quote
 
-from shared.connectors.base import Connector, EntityInfo, FieldInfo, Page, ReadRequest, WriteResult
+from shared.connectors.base import Connector, EntityInfo, FieldInfo, MetadataCache, Page, ReadRequest, WriteResult
 from shared.connectors.odata import (
     BatchOperation,
     any_of,
@@ -45,14 +44,13 @@ class FinOpsConnector(Connector):
         self.root = url.rstrip("/") + DATA_PATH
         self.http = http
         self.batch_size = batch_size
-        self._described: dict[str, EntityInfo] = {}
-        self._lock = threading.Lock()
+        self.metadata = MetadataCache()
 
     def describe(self, entity: str) -> EntityInfo:
+        return self.metadata.get(entity, self._describe)
+
+    def _describe(self, entity: str) -> EntityInfo:
         """From `/Metadata/PublicEntities`: the entity's fields, which are mandatory, and its key."""
-        with self._lock:
-            if entity in self._described:
-                return self._described[entity]
         response = self.http.send(
             "GET", self.root.removesuffix("data/") + "Metadata/PublicEntities",
             params={"$filter": f"EntitySetName eq {literal(entity)}"}, headers=_JSON,
@@ -67,10 +65,7 @@ class FinOpsConnector(Connector):
             for p in properties
         }
         keys = [[p["Name"] for p in properties if p.get("IsKey")]]
-        info = EntityInfo(entity, found[0].get("Name", entity), None, fields, keys, change_tracking=False)
-        with self._lock:
-            self._described[entity] = info
-        return info
+        return EntityInfo(entity, found[0].get("Name", entity), None, fields, keys, change_tracking=False)
 
     def read_pages(self, request: ReadRequest) -> Iterator[Page]:
         if request.company is None:

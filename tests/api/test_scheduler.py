@@ -8,11 +8,12 @@ from itertools import pairwise
 
 import requests
 
-from shared.connectors.dataverse import BULK_SIZE
+from shared.connectors.dataverse import bulk_size
 from tests.orchestrators.conftest import create_project, seed
 from tests.orchestrators.test_sync_project import account, accounts_project
 
-SLOW_MS_PER_RECORD = 75_000 // BULK_SIZE
+RECORDS = 500
+SLOW_MS_PER_RECORD = 75_000 // bulk_size(RECORDS)
 """Every bulk write takes 75 s however the connector splits the records, so the first run spans a due time."""
 
 
@@ -32,7 +33,7 @@ def wait_for(condition, timeout_s: float, what: str):
 
 def test_a_project_scheduled_every_minute_runs_twice_and_skips_a_due_time_while_busy(clean) -> None:
     twin = clean
-    seed(twin, "sales", "accounts", [account(n) for n in range(500)])
+    seed(twin, "sales", "accounts", [account(n) for n in range(RECORDS)])
     cds = twin.systems["cds"].url
     requests.post(f"{cds}/_sandbox/config", json={"record_cost_ms": SLOW_MS_PER_RECORD}, timeout=10)
     project = accounts_project("scheduled-e2e")
