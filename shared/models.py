@@ -110,10 +110,11 @@ class ConcatTransform(Strict):
 
 
 class LookupTransform(Strict):
-    """Turn a business key into a Dataverse reference by alternate key: `/accounts(accountnumber='A-1')`.
+    """Resolve a business key to the id of the `entitySet` record with that `keyField`: `/accounts(<id>)`.
 
-    Map it to `<navigation property>@odata.bind`; the service resolves the reference when the
-    record is written, and a key that matches no record fails that record on that field.
+    Map it to `<navigation property>@odata.bind` of a Dataverse target. Ids are looked up in
+    the target system before writing, each key once per run; a key that matches no record
+    fails that record on that field (code `LookupNotFound`).
     """
 
     transformType: Literal["Lookup"]

@@ -13,7 +13,7 @@ from shared.mapping.compiler import (
 )
 from shared.mapping.duplicates import LatestByKey, SourcePosition, key_identity
 from shared.mapping.page import PageResult, map_page
-from shared.mapping.transforms import TransformError, compile_transforms, is_blank
+from shared.mapping.transforms import LookupKey, TransformError, compile_transforms, is_blank
 
 __all__ = [
     "DUPLICATE_BUSINESS_KEY",
@@ -21,6 +21,7 @@ __all__ = [
     "CompiledMapping",
     "Failed",
     "LatestByKey",
+    "LookupKey",
     "MappedRecord",
     "Outcome",
     "PageResult",

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from shared.connectors.odata import literal
 from shared.mapping.errors import TransformError
 from shared.mapping.formats import converter
 from shared.models import (
@@ -91,13 +91,32 @@ def _compile_value_map(transform: ValueMapTransform) -> ValueFn:
     return map_value
 
 
+@dataclass(frozen=True, slots=True)
+class LookupKey:
+    """A reference to resolve before writing: the `entity_set` record whose `key_field` is `value`.
+
+    Mapping stays free of I/O: the load step resolves these to record ids (once per run) and
+    a key that matches no record fails its record on the field.
+    """
+
+    entity_set: str
+    key_field: str
+    value: Any
+
+    @property
+    def folded(self) -> tuple[str, str, Any]:
+        """What two equal references share: text compares trimmed and case-insensitively, as the services do."""
+        value = self.value.strip().casefold() if isinstance(self.value, str) else self.value
+        return self.entity_set, self.key_field, value
+
+
 def _compile_lookup(transform: LookupTransform) -> ValueFn:
-    prefix, suffix = f"/{transform.entitySet}({transform.keyField}=", ")"
+    entity_set, key_field = transform.entitySet, transform.keyField
 
     def reference(value: Any) -> Any:
         if value is None or (value.__class__ is str and not value.strip()):
             return None
-        return prefix + literal(value) + suffix
+        return LookupKey(entity_set, key_field, value)
 
     return reference
 

@@ -17,6 +17,7 @@ from shared.store import Store
 from shared.store.key_maps import derived_id
 from shared.store.staging import page_blob_name
 from shared.sync.dedupe import duplicates_document
+from shared.sync.lookups import LOOKUP_NOT_FOUND, resolve_lookups
 from shared.sync.workspace import LegPlan, RunWorkspace
 
 MISSING_SOURCE_ID = "missing-source-id"
@@ -46,6 +47,10 @@ def load_page(
         else:
             assert isinstance(outcome, Failed)
             errors.append(_error(workspace.run_id, plan, record, None, outcome.field, outcome.code, outcome.message))
+    if plan.lookup_fields and to_write:
+        to_write, misses = resolve_lookups(plan.target, plan.lookups, plan.lookup_fields, to_write)
+        errors.extend(_error(workspace.run_id, plan, records[miss.row], None, miss.field, LOOKUP_NOT_FOUND,
+                             miss.message) for miss in misses)
     if plan.key_mapped and to_write:
         to_write = _with_target_ids(store, workspace, plan, records, to_write, dry_run)
     written = 0

@@ -17,8 +17,9 @@ from typing import Any
 from shared.connectors.base import Connector
 from shared.errors import InvalidInput
 from shared.mapping import CompiledMapping, MappedRecord, compile_mapping, key_identity
-from shared.models import ConcatTransform, Connection, Endpoint, Leg, ProjectDefinition, Task
+from shared.models import ConcatTransform, Connection, Endpoint, Leg, LookupTransform, ProjectDefinition, Task
 from shared.store import Store
+from shared.sync.lookups import LookupCache
 
 SNAPSHOT = "project"
 ConnectorFactory = Callable[[Connection], Connector]
@@ -38,6 +39,14 @@ class LegPlan:
     target_kind: str
     company: str | None
     mapping: CompiledMapping
+    lookups: LookupCache
+    """The run's resolved `Lookup` references, shared by all its legs."""
+
+    @cached_property
+    def lookup_fields(self) -> tuple[str, ...]:
+        """The targets whose mapping ends in a `Lookup` (their values are resolved before writing)."""
+        return tuple(m.target for m in self.leg.mappings
+                     if any(isinstance(t, LookupTransform) for t in m.transforms))
 
     @property
     def key(self) -> list[str]:
@@ -88,6 +97,7 @@ class RunWorkspace:
         self.connections = {role: Connection.model_validate(c) for role, c in snapshot["connections"].items()}
         self._connectors = connectors
         self._legs: dict[tuple[str, str], LegPlan] = {}
+        self._lookups = LookupCache()
         self._lock = threading.Lock()
 
     @cached_property
@@ -119,6 +129,7 @@ class RunWorkspace:
             source_kind=self.connections[source_role].kind, target_kind=target_kind,
             company=company.lower() if company else None,
             mapping=compile_mapping(leg.mappings, [] if leg.match == "keyMap" else leg.target.key, fixed),
+            lookups=self._lookups,
         )
 
     def connector(self, role: str) -> Connector:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
-from shared.mapping import MappedRecord, compile_mapping
+from shared.mapping import LookupKey, MappedRecord, compile_mapping
 from shared.models import FieldMapping, problems
 
 MAPPINGS = TypeAdapter(list[FieldMapping])
@@ -45,16 +45,17 @@ def test_concat_must_come_first_and_without_a_source() -> None:
     assert problems(info.value)[0]["field"] == "0.transforms.0.parts.0.field"
 
 
-def test_lookup_builds_a_reference_by_alternate_key() -> None:
+def test_lookup_leaves_a_key_to_resolve_before_writing() -> None:
     items = [{"source": "account", "target": "customerid_account@odata.bind",
               "transforms": [{"transformType": "Lookup", "entitySet": "accounts", "keyField": "accountnumber"}]}]
-    assert mapped(items, {"id": 1, "account": "O'NEIL-01"})["customerid_account@odata.bind"] == (
-        "/accounts(accountnumber='O''NEIL-01')"
-    )
+    reference = mapped(items, {"id": 1, "account": " O'NEIL-01"})["customerid_account@odata.bind"]
+    assert reference == LookupKey("accounts", "accountnumber", " O'NEIL-01")
+    assert reference.folded == LookupKey("accounts", "accountnumber", "o'neil-01").folded
     assert mapped(items, {"id": 1, "account": "  "})["customerid_account@odata.bind"] is None
+    assert mapped(items, {"id": 1})["customerid_account@odata.bind"] is None
     number = [{"source": "n", "target": "x@odata.bind",
                "transforms": [{"transformType": "Lookup", "entitySet": "things", "keyField": "no"}]}]
-    assert mapped(number, {"id": 1, "n": 42})["x@odata.bind"] == "/things(no=42)"
+    assert mapped(number, {"id": 1, "n": 42})["x@odata.bind"] == LookupKey("things", "no", 42)
 
 
 def test_trim_lower_constant_and_non_text_values() -> None:
