@@ -87,9 +87,16 @@ class AzureIdentityToken:
         self._lock = threading.Lock()
 
     def token(self) -> str:
+        """The cached token, or a new one; a credential that cannot get one is InvalidInput naming `auth`."""
+        from azure.core.exceptions import ClientAuthenticationError
+
         with self._lock:
             if self._cached is None or self._cached[1] - time.time() < _RENEW_BEFORE_EXPIRY_S:
-                access = self._credential.get_token(self._scope)  # type: ignore[attr-defined]
+                try:
+                    access = self._credential.get_token(self._scope)  # type: ignore[attr-defined]
+                except ClientAuthenticationError as exc:
+                    reason = str(exc.message or exc).splitlines()[0][:200]
+                    raise InvalidInput(f"the managed identity got no token: {reason}", field="auth") from None
                 self._cached = (access.token, float(access.expires_on))
             return self._cached[0]
 

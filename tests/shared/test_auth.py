@@ -59,6 +59,18 @@ def test_identity_tokens_are_cached_until_close_to_expiry() -> None:
     assert expiring.calls == 2
 
 
+def test_an_identity_that_gets_no_token_is_a_clear_error_naming_auth() -> None:
+    from azure.core.exceptions import ClientAuthenticationError
+
+    class Unavailable:
+        def get_token(self, scope: str) -> SimpleNamespace:
+            raise ClientAuthenticationError(message="ManagedIdentityCredential: no endpoint\nmore detail")
+
+    with pytest.raises(InvalidInput, match=r"no endpoint$") as info:
+        AzureIdentityToken(Unavailable(), "scope").token()
+    assert info.value.field == "auth"
+
+
 def test_managed_identity_connection_gets_an_identity_provider() -> None:
     provider = token_provider(connection({"type": "managedIdentity", "clientId": "abc"}), "scope")
     assert isinstance(provider, AzureIdentityToken)
