@@ -35,7 +35,7 @@ def _project_response(definition: ProjectDefinition, etag: str, status: int = 20
 @answers_problems
 async def create_project(req: func.HttpRequest) -> func.HttpResponse:
     require(req, ADMIN)
-    definition, etag = Projects(store()).create(object_body(req), utc_now())
+    definition, etag = await asyncio.to_thread(Projects(store(), connector_for).create, object_body(req), utc_now())
     return _project_response(definition, etag, 201)
 
 
@@ -63,7 +63,8 @@ async def replace_project(req: func.HttpRequest) -> func.HttpResponse:
     body.pop("nextRun", None)
     if body.get("name", name) != name:
         raise InvalidInput("a project cannot be renamed", field="name")
-    return _project_response(*Projects(store()).replace(name, body, etag, utc_now()))
+    projects = Projects(store(), connector_for)
+    return _project_response(*await asyncio.to_thread(projects.replace, name, body, etag, utc_now()))
 
 
 @blueprint.route(route="projects/{id}", methods=["DELETE"])

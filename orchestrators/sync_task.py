@@ -1,7 +1,8 @@
 """`sync_task`: one task's legs in order: extract and stage, find duplicates, fan out the loads.
 
 Duplicates are found by their own step only when the leg took several extract steps; one
-step finds them itself (`indexed`).
+step finds them itself (`indexed`). Records the task's filter leaves out are counted by the
+extract steps and reported as skipped (`filtered`).
 
 Input: the run's input plus `{"task", "legs", "previousRunId"}`. Returns each leg's counts.
 Only page numbers and counts cross this orchestrator, never records.
@@ -18,6 +19,8 @@ from orchestrators.blueprint import blueprint
 from orchestrators.retry import STEP_RETRY
 
 COUNTS = ("read", "written", "skipped", "failed")
+FILTERED = "filtered"
+"""The skip reason of records the task's filter leaves out (counted by extraction, never staged)."""
 
 
 @blueprint.orchestration_trigger(context_name="context")
@@ -28,7 +31,7 @@ def sync_task(context: df.DurableOrchestrationContext) -> Any:
     for leg in job["legs"]:
         pages: list[int] = []
         resume = None
-        deleted = 0
+        deleted = filtered = 0
         state = None
         indexed = False
         while True:
@@ -39,6 +42,7 @@ def sync_task(context: df.DurableOrchestrationContext) -> Any:
             _stop_on_error(leg, chunk)
             pages.extend(chunk["pages"])
             deleted += chunk["deleted"]
+            filtered += chunk.get("filtered", 0)
             resume, state = chunk["next"], chunk["state"]
             indexed = chunk.get("indexed", False)
             if resume is None:
@@ -55,6 +59,9 @@ def sync_task(context: df.DurableOrchestrationContext) -> Any:
                 _stop_on_error(leg, result)
                 totals.update({k: result[k] for k in COUNTS})
                 reasons.update(result["skippedReasons"])
+        if filtered:
+            totals.update(read=filtered, skipped=filtered)
+            reasons[FILTERED] += filtered
         if state is not None and not job["dryRun"]:
             yield context.call_activity_with_retry(
                 "save_task_state", STEP_RETRY, {**step, "leg": leg, "state": state}

@@ -22,6 +22,7 @@ from pydantic import (
     model_validator,
 )
 
+from shared.filters import FilterSyntaxError, parse_filter
 from shared.ncrontab import CronSchedule, ScheduleError
 
 Name = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._-]{1,64}$")]
@@ -260,13 +261,25 @@ class FieldMapping(Strict):
 ConnectionRole = Literal["source", "cds", "destination"]
 
 
+def _check_filter(expression: str) -> str:
+    try:
+        parse_filter(expression)
+    except FilterSyntaxError as exc:
+        raise ValueError(exc.message) from None
+    return expression
+
+
+SourceFilter = Annotated[str, StringConstraints(min_length=1, max_length=4000), AfterValidator(_check_filter)]
+
+
 class Endpoint(Strict):
     """One side of a task: which of the project's connections, which entity, which business key."""
 
     connection: ConnectionRole | None = None
     entity: FieldName
     key: list[FieldName] = Field(min_length=1, max_length=16)
-    filter: Annotated[str, StringConstraints(min_length=1, max_length=4000)] | None = None
+    filter: SourceFilter | None = None
+    """An OData `$filter` the source's records must match (evaluated on every record read)."""
 
 
 class Task(Strict):

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from shared.connectors.base import Connector
 from shared.errors import ConsentRequired, InvalidInput, NotFound, RunActive
-from shared.models import Consent, ConsentRecord, ProjectDefinition, ProjectRequest
+from shared.models import Connection, Consent, ConsentRecord, ProjectDefinition, ProjectRequest
 from shared.store import Store
 from shared.templates import template
+from shared.validation import check_filters, connections_of
 
 
 def require_consent(body: dict[str, Any]) -> Consent:
@@ -46,10 +49,11 @@ def definition_hash(definition: ProjectDefinition) -> str:
 
 
 class Projects:
-    """The project lifecycle over a Store."""
+    """The project lifecycle over a Store; `connectors` (when given) lets a save check filters against the source."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, connectors: Callable[[Connection], Connector] | None = None) -> None:
         self._store = store
+        self._connectors = connectors
 
     def systems(self, definition: ProjectDefinition) -> list[str]:
         """`role=name (kind url)` for each connection, in flow order; unknown connections are errors."""
@@ -69,6 +73,7 @@ class Projects:
         consent = require_consent(body)
         definition = definition_from_request(ProjectRequest.model_validate(body))
         record = self._consent_record(definition, consent, now)
+        self._check_filters(definition)
         etag = self._store.projects.create(definition)
         try:
             self._store.consents.append(record)
@@ -87,6 +92,7 @@ class Projects:
         if self.systems(definition) != self.systems(current) or consent_given is not None:
             consent = require_consent({"consent": consent_given})
             record = self._consent_record(definition, consent, now)
+        self._check_filters(definition)
         etag = self._store.projects.replace(definition, if_match)
         if record is not None:
             self._store.consents.append(record)
@@ -98,6 +104,10 @@ class Projects:
         if holder is not None:
             raise RunActive(name, holder)
         self._store.projects.delete(name)
+
+    def _check_filters(self, definition: ProjectDefinition) -> None:
+        if self._connectors is not None and any(task.source.filter for task in definition.tasks):
+            check_filters(definition, connections_of(self._store, definition), self._connectors)
 
     def _consent_record(self, definition: ProjectDefinition, consent: Consent, now: datetime) -> ConsentRecord:
         return ConsentRecord(

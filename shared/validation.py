@@ -9,12 +9,12 @@ itself (duplicate targets, unknown transforms) was already checked when it was s
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from typing import Any
 
 from shared.connectors.base import Connector, EntityInfo
-from shared.errors import DomainError, NotFound
-from shared.filters import filter_fields
+from shared.errors import DomainError, InvalidInput, NotFound
+from shared.filters import parse_filter
 from shared.http import AuthenticationError
 from shared.models import Connection, DefaultTransform, Leg, ProjectDefinition, Task
 
@@ -24,6 +24,9 @@ NUMERIC_TYPES = frozenset(
 )
 PARALLEL_DESCRIBES = 8
 """Entities described side by side: each description takes a few metadata requests."""
+SAVE_CHECK_S = 5.0
+"""How long saving a project waits for its sources to describe themselves before leaving the filters to the
+checks before every run."""
 SYSTEM_SET = frozenset({"createdon", "modifiedon", "versionnumber", "ModifiedDateTime"})
 
 
@@ -75,6 +78,42 @@ def validate_project(
     return found
 
 
+def check_filters(
+    project: ProjectDefinition, connections: dict[str, Connection], connector: Callable[[Connection], Connector],
+    wait_s: float = SAVE_CHECK_S,
+) -> None:
+    """Refuse a task filter naming a field its source entity lacks (InvalidInput naming the task's filter).
+
+    Run when a project is saved. A source that cannot be described within `wait_s` (down,
+    slow, no such entity) is not held against the save: the checks before every run report it.
+    """
+    filtered = [(index, task.legs()[0]) for index, task in enumerate(project.tasks) if task.source.filter]
+    if not filtered:
+        return
+    pool = ThreadPoolExecutor(min(len(filtered), PARALLEL_DESCRIBES), thread_name_prefix="describe-on-save")
+    asked = {index: pool.submit(connector(connections[_roles(leg)[0]]).describe, leg.source.entity)
+             for index, leg in filtered}
+    wait(asked.values(), timeout=wait_s)
+    pool.shutdown(wait=False, cancel_futures=True)
+    for index, leg in filtered:
+        answer = asked[index]
+        if not answer.done() or answer.cancelled() or answer.exception() is not None:
+            continue
+        messages = _filter_problems(leg, answer.result())
+        if messages:
+            raise InvalidInput(messages[0], field=f"tasks.{index}.source.filter")
+
+
+def _filter_problems(leg: Leg, source: EntityInfo) -> list[str]:
+    if not leg.source.filter or not source.fields:
+        return []
+    return [
+        f"the filter names {name!r}, which {source.entity_set} does not have"
+        for name in sorted(parse_filter(leg.source.filter).fields)
+        if name not in source.fields and name not in source.navigation
+    ]
+
+
 def _roles(leg: Leg) -> tuple[str, str]:
     if leg.name == "sourceToCds":
         return leg.source.connection or "source", leg.target.connection or "cds"
@@ -111,11 +150,7 @@ def _check_leg(
         elif mapping.target in target.fields:
             target_type = target.fields[mapping.target].type
             found.extend(_check_constant_types(task, leg, where, mapping.transforms, target_type))
-    if leg.source.filter and source.fields:
-        for name in sorted(filter_fields(leg.source.filter)):
-            if name not in source.fields and name not in source.navigation:
-                message = f"the filter names {name!r}, which {source.entity_set} does not have"
-                found.append(problem(task, leg.name, "source.filter", message))
+    found.extend(problem(task, leg.name, "source.filter", message) for message in _filter_problems(leg, source))
     for key_field in leg.target.key:
         if key_field not in filled:
             found.append(problem(task, leg.name, f"{leg.name}.key", f"business key field {key_field!r} is not mapped"))

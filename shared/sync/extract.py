@@ -46,23 +46,29 @@ def extract_chunk(
     max_pages: int = MAX_PAGES_PER_STEP,
     read_size: int = READ_SIZE,
 ) -> dict[str, Any]:
-    """Stage up to `max_pages` pages; return `{"pages", "read", "deleted", "next", "state", "indexed"}`."""
+    """Stage up to `max_pages` pages; return `{"pages", "read", "filtered", "deleted", "next", "state", "indexed"}`.
+
+    Records the task's filter leaves out are counted (`filtered`), not staged.
+    """
     plan = workspace.leg(task, leg)
     if mode == RunMode.FAILED_ONLY:
         pages = _failed_records(store, plan, previous_run, read_size)
     else:
         pages = plan.source.read_pages(_request(store, workspace, plan, mode, resume, read_size))
     staged: list[int] = []
-    read = deleted = 0
+    read = deleted = filtered = 0
     next_link: str | None = None
     state: dict[str, Any] | None = None
     keys: list[KeyPage] = []
     with ThreadPoolExecutor(STAGING_AHEAD, thread_name_prefix="stage") as pool:
         staging: deque[Future[KeyPage]] = deque()
+        keep = plan.source_filter.matches if plan.source_filter is not None else None
         for page in pages:
-            for start in range(0, len(page.records), page_size):
+            kept = page.records if keep is None else list(filter(keep, page.records))
+            filtered += len(page.records) - len(kept)
+            for start in range(0, len(kept), page_size):
                 page_no = first_page + len(staged)
-                records = page.records[start : start + page_size]
+                records = kept[start : start + page_size]
                 staging.append(pool.submit(_stage, store, workspace.run_id, plan, task, leg, page_no, records))
                 staged.append(page_no)
                 while len(staging) > STAGING_AHEAD:
@@ -76,7 +82,8 @@ def extract_chunk(
     indexed = first_page == 1 and next_link is None
     if indexed:
         keep_duplicates(store, workspace.run_id, task, leg, superseded_rows(keys))
-    return {"pages": staged, "read": read, "deleted": deleted, "next": next_link, "state": state, "indexed": indexed}
+    return {"pages": staged, "read": read, "filtered": filtered, "deleted": deleted, "next": next_link, "state": state,
+            "indexed": indexed}
 
 
 def _request(
@@ -91,7 +98,6 @@ def _request(
         entity=plan.leg.source.entity,
         select=select,
         expand=expand,
-        filter=plan.leg.source.filter,
         page_size=page_size,
         incremental=mode == RunMode.INCREMENTAL,
         state=saved,
@@ -145,7 +151,7 @@ def _failed_records(store: Store, plan: LegPlan, previous_run: str | None, page_
         select, expand = plan.source_query()
         request = ReadRequest(
             entity=plan.leg.source.entity, select=select, expand=expand, page_size=page_size,
-            filter=f"({plan.leg.source.filter}) and ({chosen})" if plan.leg.source.filter else chosen,
+            filter=chosen,
             company=plan.company if plan.source_kind == "finops" else None,
         )
         for page in plan.source.read_pages(request):

@@ -16,6 +16,7 @@ from typing import Any
 
 from shared.connectors.base import Connector
 from shared.errors import InvalidInput
+from shared.filters import Filter, parse_filter
 from shared.mapping import CompiledMapping, MappedRecord, compile_mapping, key_identity
 from shared.models import ConcatTransform, Connection, Endpoint, Leg, LookupTransform, ProjectDefinition, Task
 from shared.store import Store
@@ -41,6 +42,11 @@ class LegPlan:
     mapping: CompiledMapping
     lookups: LookupCache
     """The run's resolved `Lookup` references, shared by all its legs."""
+
+    @cached_property
+    def source_filter(self) -> Filter | None:
+        """The task's filter, evaluated on every record read (those it leaves out are skipped as `filtered`)."""
+        return parse_filter(self.leg.source.filter) if self.leg.source.filter else None
 
     @cached_property
     def lookup_fields(self) -> tuple[str, ...]:
@@ -77,6 +83,8 @@ class LegPlan:
         paths = [m.source for m in self.leg.mappings if m.source is not None]
         paths += [p.field for m in self.leg.mappings for t in m.transforms if isinstance(t, ConcatTransform)
                   for p in t.parts if p.field is not None]
+        if self.source_filter is not None:
+            paths += [path.replace("/", ".") for path in sorted(self.source_filter.paths)]
         if any("@" in p for p in paths):
             return None, {}
         expand: dict[str, set[str]] = {}

@@ -78,10 +78,18 @@ def test_polling_gives_202_with_retry_after_then_200_and_terminate_frees_the_loc
     assert [r["runtimeStatus"] for r in history] == ["Succeeded", "Terminated"]
 
 
-def test_validate_names_a_filter_field_the_source_does_not_have(twin) -> None:
+def test_a_filter_saved_while_its_source_was_down_is_checked_before_the_run(twin) -> None:
+    """Saving does not wait long for a source that is down; `/validate` (and every run) checks the filter."""
+    down = {"kind": "dataverse", "url": "http://127.0.0.1:9", "auth": {"type": "none"}}
+    assert twin.api("PUT", "connections/sales-later", json=down).status_code == 201
     project = accounts_project("p-filter")
+    project["connections"]["source"] = "sales-later"
     project["tasks"][0]["source"]["filter"] = "nosuchfield eq 1 and statecode eq 0"
+    started = time.monotonic()
     create_project(twin, project)
+    assert time.monotonic() - started < 30
+    up = {**down, "url": twin.systems["sales"].url}
+    assert twin.api("PUT", "connections/sales-later", json=up).status_code == 200
     checked = twin.api("POST", "projects/p-filter/validate").json()
     assert checked["ok"] is False
     assert [(p["field"], p["message"]) for p in checked["problems"]] == [

@@ -144,15 +144,15 @@ def test_a_failing_second_task_fails_the_run_keeps_the_first_and_frees_the_lock(
     twin = clean
     seed(twin, "sales", "accounts", [account(n) for n in range(50)])
     project = accounts_project("fail-e2e")
-    broken = {**project["tasks"][0], "name": "Broken",
-              "source": {"entity": "accounts", "key": ["accountnumber"], "filter": "statecode eq 'zero'"}}
+    broken = {**project["tasks"][0], "name": "Broken", "sourceToCds": [
+        *project["tasks"][0]["sourceToCds"], {"source": "primarycontactid.nosuchfield", "target": "description"}]}
     project["tasks"].append(broken)
     create_project(twin, project)
     run = sync_now(twin, "fail-e2e")
     assert run["runtimeStatus"] == "Failed"
     first, second = run["tasks"]
     assert first["status"] == "Succeeded" and first["written"] == 100, run
-    assert second["status"] == "Failed" and "incompatible types" in second["message"]
+    assert second["status"] == "Failed" and "Could not find a property named 'nosuchfield'" in second["message"]
     assert len(twin.records("operations", "CustomersV3")) == 50
     again = twin.api("POST", "projects/fail-e2e/runs")
     assert again.status_code == 202
