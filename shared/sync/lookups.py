@@ -23,6 +23,8 @@ from shared.mapping import LookupKey, MappedRecord
 KEYS_PER_READ = 50
 """Keys in one filtered read: the filter travels in the URL."""
 PARALLEL_READS = 4
+MAX_KEY_LENGTH = 900
+"""An alternate key holds at most 900 bytes: a longer value matches nothing, so it is not asked for."""
 LOOKUP_NOT_FOUND = "LookupNotFound"
 
 
@@ -81,18 +83,20 @@ def resolve_lookups(
 
 def _read_ids(target: Connector, keys: list[LookupKey]) -> dict[tuple[str, str, Any], str | None]:
     """Ids of `keys` read from `target`; keys no record has map to None."""
+    found: dict[tuple[str, str, Any], str | None] = {key.folded: None for key in keys}
     groups: dict[tuple[str, str], list[LookupKey]] = defaultdict(list)
     for key in keys:
-        groups[(key.entity_set, key.key_field)].append(key)
+        if len(str(key.value).encode("utf-8")) <= MAX_KEY_LENGTH:
+            groups[(key.entity_set, key.key_field)].append(key)
     reads = [
         (entity_set, key_field, group[start : start + KEYS_PER_READ])
         for (entity_set, key_field), group in groups.items()
         for start in range(0, len(group), KEYS_PER_READ)
     ]
-    found: dict[tuple[str, str, Any], str | None] = {key.folded: None for key in keys}
-    with ThreadPoolExecutor(min(PARALLEL_READS, len(reads)), thread_name_prefix="lookup") as pool:
-        for answer in pool.map(lambda read: _read_group(target, *read), reads):
-            found.update(answer)
+    if reads:
+        with ThreadPoolExecutor(min(PARALLEL_READS, len(reads)), thread_name_prefix="lookup") as pool:
+            for answer in pool.map(lambda read: _read_group(target, *read), reads):
+                found.update(answer)
     return found
 
 

@@ -43,8 +43,11 @@ def row(n: int, value: object) -> tuple[int, MappedRecord]:
 
 
 def test_keys_resolve_to_ids_whatever_their_case_quotes_slashes_or_unicode(cds, connector) -> None:
-    rows = [row(0, "a-1"), row(1, "O'BRIEN/01"), row(2, " Zürich ✓ "), row(3, None), row(4, "nobody")]
+    rows = [row(0, "a-1"), row(1, "O'BRIEN/01"), row(2, " Zürich ✓ "), row(3, None), row(4, "nobody"),
+            row(5, "x" * 1_000_000)]
+    before = reads(cds)
     written, misses = resolve_lookups(connector, LookupCache(), [FIELD], rows)
+    assert reads(cds) - before == 1, "an oversized key is a miss without being asked for"
     assert [(n, m.values[FIELD]) for n, m in written] == [
         (0, "/accounts(00000000-0000-0000-0000-000000000000)"),
         (1, "/accounts(00000000-0000-0000-0000-000000000001)"),
@@ -53,6 +56,7 @@ def test_keys_resolve_to_ids_whatever_their_case_quotes_slashes_or_unicode(cds, 
     ]
     assert [(m.row, m.field, m.message) for m in misses] == [
         (4, FIELD, "no accounts record has accountnumber 'nobody'"),
+        (5, FIELD, "no accounts record has accountnumber '" + "x" * 99 + "..."),
     ]
 
 
