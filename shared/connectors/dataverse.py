@@ -40,8 +40,9 @@ API_PATH = "/api/data/v9.2/"
 MAX_PAGE_SIZE = 5000
 BULK_SIZE = 250
 """Most records in one UpsertMultiple request (the service takes up to 1,000)."""
-MIN_BULK_SIZE = 25
-"""Fewest records a batch is split down to, so that a small batch still goes side by side."""
+MIN_BULK_SIZE = 100
+"""Fewest records a batch is split down to: smaller bulks would spend the service-protection request
+budget (6,000 requests in 5 minutes) faster than they save time."""
 PARALLEL_BULKS = 4
 """Bulk requests of one batch in flight at once; the HTTP client bounds the connector's total."""
 
@@ -193,8 +194,8 @@ _JSON = {"Accept": "application/json", "OData-MaxVersion": "4.0", "OData-Version
 def bulk_size(count: int, most: int = BULK_SIZE, parallel: int = PARALLEL_BULKS) -> int:
     """Records in each bulk of a batch of `count`: the batch spread over the bulks in flight, within bounds.
 
-    The service's time for a bulk grows with its records, so 200 records go as four bulks of
-    50 side by side rather than one of 200.
+    The service's time for a bulk grows with its records, so 200 records go as two bulks of
+    100 side by side rather than one of 200.
     """
     return min(most, max(MIN_BULK_SIZE, -(-count // parallel)))
 
