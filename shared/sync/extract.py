@@ -3,9 +3,9 @@
 The source is read in pages of `READ_SIZE` records (few round trips) and staged in pages of
 `PAGE_SIZE` (one load activity each). An extract step stages at most `max_pages` pages and
 returns where the next step resumes, so a large source is read by several short activities.
-Pages are numbered from `first_page`, and each staged page has a companion page of keys
-(`{leg}.keys`) that `find_duplicates` reads; a step that reads the whole leg finds the
-duplicates itself and says so (`indexed`), which spares the run that step.
+Pages are numbered from `first_page`. A step that reads the whole leg finds the duplicates
+itself and says so (`indexed`), which spares the run the `find_duplicates` step; otherwise
+each staged page gets a companion page of keys (`{leg}.keys`) for `find_duplicates` to read.
 A page is staged on a worker thread while the next one is read, at most `STAGING_AHEAD`
 pages behind, so reading and staging overlap and memory stays bounded.
 """
@@ -79,9 +79,11 @@ def extract_chunk(
             if len(staged) >= max_pages and next_link:
                 break
         keys.extend(step.result() for step in staging)
-    indexed = first_page == 1 and next_link is None
-    if indexed:
-        keep_duplicates(store, workspace.run_id, task, leg, superseded_rows(keys))
+        indexed = first_page == 1 and next_link is None
+        if indexed:
+            keep_duplicates(store, workspace.run_id, task, leg, superseded_rows(keys))
+        else:
+            list(pool.map(lambda page: store.staging.write_page(workspace.run_id, task, keys_leg(leg), *page), keys))
     return {"pages": staged, "read": read, "filtered": filtered, "deleted": deleted, "next": next_link, "state": state,
             "indexed": indexed}
 
@@ -109,7 +111,7 @@ def _request(
 def _stage(
     store: Store, run_id: str, plan: LegPlan, task: str, leg: str, page_no: int, records: list[dict[str, Any]]
 ) -> KeyPage:
-    """Stage a page and its keys; return the keys."""
+    """Stage a page; return its keys (staged by the caller when another step needs them)."""
     store.staging.write_page(run_id, task, leg, page_no, records)
     keys = []
     for row, record in enumerate(records):
@@ -118,7 +120,6 @@ def _stage(
             identity = plan.identity(record, outcome)  # type: ignore[arg-type]
             if identity is not None:
                 keys.append({"r": row, "k": identity})
-    store.staging.write_page(run_id, task, keys_leg(leg), page_no, keys)
     return page_no, keys
 
 
