@@ -8,8 +8,9 @@ supports. Ids are derived from names, so they are stable across restarts and res
 
 from __future__ import annotations
 
+import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from sandbox import dataverse_errors as errors
@@ -76,7 +77,8 @@ def handle(request: ApiRequest, resource: ResourcePath, entities: Mapping[str, E
     if resource.key is None:
         if resource.rest is not None:
             raise errors.segment_not_found(resource.rest)
-        value = [_select(_entity_metadata(e), request.param("$select")) for e in entities.values()]
+        matches = _metadata_filter(request.param("$filter"))
+        value = [_select(m, request.param("$select")) for e in entities.values() if matches(m := _entity_metadata(e))]
         return json_response(200, {"@odata.context": f"{base}$metadata#EntityDefinitions", "value": value})
     entity = _find_entity(resource.key, by_logical)
     if resource.rest is None:
@@ -108,6 +110,22 @@ def _find_entity(raw_key: str, by_logical: Mapping[str, Entity]) -> Entity:
             404, f"Could not find an entity with the key {raw_key}.", errors.OBJECT_DOES_NOT_EXIST
         )
     return entity
+
+
+_EQUALS = re.compile(r"^\s*(\w+)\s+eq\s+'((?:[^']|'')*)'\s*$")
+
+
+def _metadata_filter(expression: str | None) -> Callable[[dict[str, Any]], bool]:
+    """A `$filter` on definitions: `Property eq 'text'` clauses joined by `and` (what clients ask for)."""
+    if not expression:
+        return lambda _item: True
+    wanted = []
+    for clause in re.split(r"\s+and\s+", expression):
+        found = _EQUALS.match(clause)
+        if found is None:
+            raise errors.query_error(f"The sandbox filters definitions by `Property eq 'text'` only: {expression}")
+        wanted.append((found.group(1), found.group(2).replace("''", "'")))
+    return lambda item: all(str(item.get(name, "")).casefold() == value.casefold() for name, value in wanted)
 
 
 def _select(item: dict[str, Any], select: str | None) -> dict[str, Any]:

@@ -30,6 +30,7 @@ from shared.connectors.odata import (
     BatchOperation,
     error_of,
     field_named,
+    literal,
     send_batch,
     server_watermark,
 )
@@ -67,7 +68,8 @@ class DataverseConnector(Connector):
 
         The attributes, keys and lookups are asked for side by side: metadata requests are slow.
         """
-        definitions = self._get("EntityDefinitions", {"$select": ",".join(_DEFINITION_FIELDS)}, entity)
+        query = {"$select": ",".join(_DEFINITION_FIELDS), "$filter": f"EntitySetName eq {literal(entity)}"}
+        definitions = self._get("EntityDefinitions", query, entity)
         found = [d for d in definitions if d.get("EntitySetName") == entity]
         if not found:
             raise NotFound(f"Dataverse has no entity set {entity!r}", field="entity")

@@ -170,6 +170,9 @@ def test_metadata_count_and_service_document(dataverse_dataset, http):
     assert attributes["name"]["MaxLength"] == 160
     assert attributes["name"]["RequiredLevel"]["Value"] == "SystemRequired"
     assert attributes["primarycontactid"]["Targets"] == ["contact"]
+    by_set = http.get(base + "EntityDefinitions?$select=LogicalName&$filter=EntitySetName eq 'Contacts'").json()
+    assert [d["LogicalName"] for d in by_set["value"]] == ["contact"]
+    assert http.get(base + "EntityDefinitions?$filter=startswith(EntitySetName,'c')").status_code == 400
     keys = http.get(base + "EntityDefinitions(LogicalName='contact')/Keys").json()["value"]
     assert [k["KeyAttributes"] for k in keys] == [["msdyn_contactpersonid"], ["firstname", "emailaddress1"]]
     assert http.get(base + "accounts/$count?$filter=statecode eq 0").text.isdigit()
