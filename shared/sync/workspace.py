@@ -41,7 +41,7 @@ class LegPlan:
     company: str | None
     mapping: CompiledMapping
     lookups: LookupCache
-    """The run's resolved `Lookup` references, shared by all its legs."""
+    """The run's resolved `Lookup` references in the target system, shared by the legs writing there."""
 
     @cached_property
     def source_filter(self) -> Filter | None:
@@ -105,7 +105,7 @@ class RunWorkspace:
         self.connections = {role: Connection.model_validate(c) for role, c in snapshot["connections"].items()}
         self._connectors = connectors
         self._legs: dict[tuple[str, str], LegPlan] = {}
-        self._lookups = LookupCache()
+        self._lookups: dict[str, LookupCache] = {}
         self._lock = threading.Lock()
 
     @cached_property
@@ -137,7 +137,7 @@ class RunWorkspace:
             source_kind=self.connections[source_role].kind, target_kind=target_kind,
             company=company.lower() if company else None,
             mapping=compile_mapping(leg.mappings, [] if leg.match == "keyMap" else leg.target.key, fixed),
-            lookups=self._lookups,
+            lookups=self._lookups.setdefault(target_role, LookupCache()),
         )
 
     def connector(self, role: str) -> Connector:

@@ -13,6 +13,7 @@ from shared.connectors.base import Connector
 from shared.mapping import LookupKey, MappedRecord
 from shared.models import Connection
 from shared.sync.lookups import KEYS_PER_READ, LookupCache, resolve_lookups
+from shared.sync.workspace import RunWorkspace
 
 FIELD = "parentcustomerid_account@odata.bind"
 NUMBERS = ["A-1", "O'Brien/01", "Zürich ✓", "with space", *(f"B-{n:03d}" for n in range(120))]
@@ -75,3 +76,17 @@ def test_a_run_asks_for_each_key_once_found_or_not(cds, connector) -> None:
     assert len(misses_again) == 1
     resolve_lookups(connector, LookupCache(), [FIELD], rows[:1])
     assert reads(cds) - before == asked + 1, "another run asks again"
+
+
+def test_each_target_system_of_a_run_has_its_own_lookup_cache() -> None:
+    endpoint = {"entity": "contacts", "key": ["msdyn_contactpersonid"]}
+    copy = [{"source": "msdyn_contactpersonid", "target": "msdyn_contactpersonid"}]
+    project = {"name": "two-systems", "connections": {"source": "sales", "cds": "cds", "destination": "service"},
+               "tasks": [{"name": "Contacts", "source": endpoint, "cds": endpoint, "destination": endpoint,
+                          "sourceToCds": copy, "cdsToDestination": copy}]}
+    connections = {role: {"kind": "dataverse", "url": f"https://{role}.crm.dynamics.com",
+                          "auth": {"type": "none"}} for role in ("source", "cds", "destination")}
+    workspace = RunWorkspace("r1", {"project": project, "connections": connections}, build_connector)
+    to_cds, to_destination = workspace.leg("Contacts", "sourceToCds"), workspace.leg("Contacts", "cdsToDestination")
+    assert to_cds.lookups is not to_destination.lookups
+    assert workspace.leg("Contacts", "sourceToCds").lookups is to_cds.lookups
