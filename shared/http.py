@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import requests
+from pydantic_core import to_json
 from requests.adapters import HTTPAdapter
 
 from shared.errors import RetryableError
@@ -125,9 +126,13 @@ class HttpClient:
         self._in_flight = threading.BoundedSemaphore(self.max_in_flight)
 
     def send(self, method: str, url: str, **kwargs: Any) -> requests.Response:
+        """Send with retries; a `json` body is encoded once, whatever the number of attempts."""
         waited = 0.0
         last_problem = ""
         extra_headers = kwargs.pop("headers", {})
+        if "json" in kwargs:
+            kwargs["data"] = to_json(kwargs.pop("json"))
+            extra_headers = {"Content-Type": "application/json", **extra_headers}
         for attempt in range(self.policy.max_attempts):
             self.throttle.wait(self.sleep)
             headers = {**self.headers(), "x-ms-client-request-id": str(uuid.uuid4()), **extra_headers}

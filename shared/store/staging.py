@@ -14,6 +14,7 @@ from typing import Any
 
 from azure.core.exceptions import ResourceNotFoundError
 from azure.storage.blob import ContainerClient, ContentSettings
+from pydantic_core import from_json, to_json
 
 from shared.errors import NotFound
 from shared.store.keys import encode_key
@@ -37,10 +38,10 @@ class Staging:
     def write_page(self, run_id: str, task: str, leg: str, page_no: int, records: list[dict[str, Any]]) -> str:
         """Stage `records` as one page, replacing any page already staged there; return its blob name."""
         name = page_blob_name(run_id, task, leg, page_no)
-        lines = "".join(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n" for record in records)
+        lines = b"".join(to_json(record) + b"\n" for record in records)
         self._container.upload_blob(
             name,
-            gzip.compress(lines.encode("utf-8"), compresslevel=1, mtime=0),
+            gzip.compress(lines, compresslevel=1, mtime=0),
             overwrite=True,
             content_settings=ContentSettings(content_type="application/gzip"),
         )
@@ -52,8 +53,8 @@ class Staging:
             data = self._container.download_blob(blob_name).readall()
         except ResourceNotFoundError:
             raise NotFound(f"no staged page {blob_name!r}", field="blobName") from None
-        # split on "\n" only: str.splitlines would also cut at U+2028 or U+0085 inside a JSON string
-        return [json.loads(line) for line in gzip.decompress(data).decode("utf-8").split("\n") if line]
+        # split on b"\n" only: a JSON line escapes its newlines, and str.splitlines would also cut at U+2028
+        return [from_json(line) for line in gzip.decompress(data).split(b"\n") if line]
 
     def delete_page(self, run_id: str, task: str, leg: str, page_no: int) -> None:
         """Remove one page if it exists."""
