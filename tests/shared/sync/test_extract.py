@@ -7,15 +7,15 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import requests
 
-from sandbox.process import SandboxProcess, start_sandbox
+from sandbox.process import SandboxProcess
 from shared.connectors import connector_for
 from shared.models import Connection, ProjectDefinition
 from shared.store import Store
 from shared.sync.dedupe import duplicates_document, find_duplicates
 from shared.sync.extract import extract_chunk
 from shared.sync.workspace import Workspaces, take_snapshot
+from tests.shared.sync.conftest import dataverse_with_accounts
 
 ACCOUNTS = [f"A-{n:03d}" for n in range(12)]
 ACCOUNTS[9] = " a-002 "
@@ -23,10 +23,7 @@ ACCOUNTS[9] = " a-002 "
 
 @pytest.fixture(scope="module")
 def sales() -> Iterator[SandboxProcess]:
-    with start_sandbox("dataverse") as server:
-        records = [{"accountid": f"00000000-0000-0000-0000-{n:012d}", "accountnumber": number, "name": f"Account {n}"}
-                   for n, number in enumerate(ACCOUNTS)]
-        requests.post(f"{server.url}/_sandbox/records/accounts", json=records, timeout=30).raise_for_status()
+    with dataverse_with_accounts(ACCOUNTS) as server:
         yield server
 
 

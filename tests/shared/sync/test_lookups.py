@@ -7,13 +7,14 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from sandbox.process import SandboxProcess, start_sandbox
+from sandbox.process import SandboxProcess
 from shared.connectors import build_connector
 from shared.connectors.base import Connector
 from shared.mapping import LookupKey, MappedRecord
 from shared.models import Connection
 from shared.sync.lookups import KEYS_PER_READ, LookupCache, resolve_lookups
 from shared.sync.workspace import RunWorkspace
+from tests.shared.sync.conftest import dataverse_with_accounts
 
 FIELD = "parentcustomerid_account@odata.bind"
 NUMBERS = ["A-1", "O'Brien/01", "Zürich ✓", "with space", *(f"B-{n:03d}" for n in range(120))]
@@ -21,10 +22,7 @@ NUMBERS = ["A-1", "O'Brien/01", "Zürich ✓", "with space", *(f"B-{n:03d}" for 
 
 @pytest.fixture(scope="module")
 def cds() -> Iterator[SandboxProcess]:
-    with start_sandbox("dataverse") as server:
-        records = [{"accountid": f"00000000-0000-0000-0000-{n:012d}", "accountnumber": number, "name": f"Account {n}"}
-                   for n, number in enumerate(NUMBERS)]
-        requests.post(f"{server.url}/_sandbox/records/accounts", json=records, timeout=30).raise_for_status()
+    with dataverse_with_accounts(NUMBERS) as server:
         yield server
 
 
