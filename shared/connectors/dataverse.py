@@ -1,8 +1,8 @@
 """Dataverse (CDS, Dynamics 365 for Sales) over its Web API.
 
 Reads follow `@odata.nextLink` with `Prefer: odata.maxpagesize`. Incremental reads use change
-tracking (a delta link) where the entity has it and the task has no filter, else a
-`modifiedon` watermark taken from the server's clock when the read began. Writes go in bulk
+tracking (a delta link) where the entity has it and the read needs no `$filter` or `$expand`,
+else a `modifiedon` watermark taken from the server's clock when the read began. Writes go in bulk
 with `UpsertMultiple`, several bulks of one batch in flight at once (the service's time for a
 request grows with its records, so smaller bulks side by side finish sooner); when a bulk
 request fails, its records are sent again in one `$batch` with `continue-on-error`, one
