@@ -18,7 +18,7 @@ def _view(name: str, connection: Connection) -> dict:
 
 @blueprint.route(route="connections/{name}", methods=["PUT"])
 @answers_problems
-async def put_connection(req: func.HttpRequest) -> func.HttpResponse:
+def put_connection(req: func.HttpRequest) -> func.HttpResponse:
     require(req, ADMIN)
     name = path_name(req, "name")
     body = object_body(req)
@@ -36,14 +36,14 @@ async def put_connection(req: func.HttpRequest) -> func.HttpResponse:
 
 @blueprint.route(route="connections", methods=["GET"])
 @answers_problems
-async def list_connections(req: func.HttpRequest) -> func.HttpResponse:
+def list_connections(req: func.HttpRequest) -> func.HttpResponse:
     require(req, OPERATOR)
     return json_response([_view(name, c) for name, c in store().connections.list()])
 
 
 @blueprint.route(route="connections/{name}", methods=["GET"])
 @answers_problems
-async def get_connection(req: func.HttpRequest) -> func.HttpResponse:
+def get_connection(req: func.HttpRequest) -> func.HttpResponse:
     require(req, OPERATOR)
     name = path_name(req, "name")
     return json_response(_view(name, store().connections.get(name)))
@@ -51,7 +51,7 @@ async def get_connection(req: func.HttpRequest) -> func.HttpResponse:
 
 @blueprint.route(route="connections/{name}", methods=["DELETE"])
 @answers_problems
-async def delete_connection(req: func.HttpRequest) -> func.HttpResponse:
+def delete_connection(req: func.HttpRequest) -> func.HttpResponse:
     require(req, ADMIN)
     name = path_name(req, "name")
     repo = store()

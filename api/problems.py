@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import inspect
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -53,17 +54,31 @@ def from_exception(exc: Exception) -> func.HttpResponse:
     return problem(500, "Internal error", "the request failed; see the function's logs")
 
 
-Handler = Callable[..., Awaitable[func.HttpResponse]]
+Handler = Callable[..., func.HttpResponse] | Callable[..., Awaitable[func.HttpResponse]]
 
 
 def answers_problems(handler: Handler) -> Handler:
-    """Turn any error raised by `handler` into its problem response."""
+    """Turn any error raised by `handler` (a plain or an async function) into its problem response.
+
+    Handlers that only call storage are plain functions, which the Functions host runs on its
+    thread pool; the ones that await the Durable client are async.
+    """
+    if inspect.iscoroutinefunction(handler):
+
+        @functools.wraps(handler)
+        async def awaiting(*args: Any, **kwargs: Any) -> func.HttpResponse:
+            try:
+                return await handler(*args, **kwargs)  # type: ignore[misc]
+            except Exception as exc:
+                return from_exception(exc)
+
+        return awaiting
 
     @functools.wraps(handler)
-    async def wrapper(*args: Any, **kwargs: Any) -> func.HttpResponse:
+    def calling(*args: Any, **kwargs: Any) -> func.HttpResponse:
         try:
-            return await handler(*args, **kwargs)
+            return handler(*args, **kwargs)  # type: ignore[return-value]
         except Exception as exc:
             return from_exception(exc)
 
-    return wrapper
+    return calling

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import azure.functions as func
 
 from api.blueprint import blueprint
@@ -33,29 +31,29 @@ def _project_response(definition: ProjectDefinition, etag: str, status: int = 20
 
 @blueprint.route(route="projects", methods=["POST"])
 @answers_problems
-async def create_project(req: func.HttpRequest) -> func.HttpResponse:
+def create_project(req: func.HttpRequest) -> func.HttpResponse:
     require(req, ADMIN)
-    definition, etag = await asyncio.to_thread(Projects(store(), connector_for).create, object_body(req), utc_now())
+    definition, etag = Projects(store(), connector_for).create(object_body(req), utc_now())
     return _project_response(definition, etag, 201)
 
 
 @blueprint.route(route="projects", methods=["GET"])
 @answers_problems
-async def list_projects(req: func.HttpRequest) -> func.HttpResponse:
+def list_projects(req: func.HttpRequest) -> func.HttpResponse:
     require(req, OPERATOR)
     return json_response([_view(p) for p, _ in store().projects.list()])
 
 
 @blueprint.route(route="projects/{id}", methods=["GET"])
 @answers_problems
-async def get_project(req: func.HttpRequest) -> func.HttpResponse:
+def get_project(req: func.HttpRequest) -> func.HttpResponse:
     require(req, OPERATOR)
     return _project_response(*store().projects.get(path_name(req, "id")))
 
 
 @blueprint.route(route="projects/{id}", methods=["PUT"])
 @answers_problems
-async def replace_project(req: func.HttpRequest) -> func.HttpResponse:
+def replace_project(req: func.HttpRequest) -> func.HttpResponse:
     require(req, ADMIN)
     name = path_name(req, "id")
     etag = if_match(req)
@@ -63,13 +61,12 @@ async def replace_project(req: func.HttpRequest) -> func.HttpResponse:
     body.pop("nextRun", None)
     if body.get("name", name) != name:
         raise InvalidInput("a project cannot be renamed", field="name")
-    projects = Projects(store(), connector_for)
-    return _project_response(*await asyncio.to_thread(projects.replace, name, body, etag, utc_now()))
+    return _project_response(*Projects(store(), connector_for).replace(name, body, etag, utc_now()))
 
 
 @blueprint.route(route="projects/{id}", methods=["DELETE"])
 @answers_problems
-async def delete_project(req: func.HttpRequest) -> func.HttpResponse:
+def delete_project(req: func.HttpRequest) -> func.HttpResponse:
     require(req, ADMIN)
     Projects(store()).delete(path_name(req, "id"))
     return func.HttpResponse(status_code=204)
@@ -77,7 +74,7 @@ async def delete_project(req: func.HttpRequest) -> func.HttpResponse:
 
 @blueprint.route(route="projects/{id}/consent", methods=["GET"])
 @answers_problems
-async def get_consent(req: func.HttpRequest) -> func.HttpResponse:
+def get_consent(req: func.HttpRequest) -> func.HttpResponse:
     require(req, OPERATOR)
     name = path_name(req, "id")
     records = store().consents.list(name)
@@ -88,9 +85,9 @@ async def get_consent(req: func.HttpRequest) -> func.HttpResponse:
 
 @blueprint.route(route="projects/{id}/validate", methods=["POST"])
 @answers_problems
-async def validate_project(req: func.HttpRequest) -> func.HttpResponse:
+def validate_project(req: func.HttpRequest) -> func.HttpResponse:
     require(req, OPERATOR)
     repo = store()
     project, _ = repo.projects.get(path_name(req, "id"))
-    problems = await asyncio.to_thread(validate, project, connections_of(repo, project), connector_for)
+    problems = validate(project, connections_of(repo, project), connector_for)
     return json_response({"ok": not problems, "problems": problems})

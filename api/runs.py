@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 
@@ -48,7 +49,7 @@ async def start_run(req: func.HttpRequest, client: df.DurableOrchestrationClient
 async def get_run(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
     require(req, OPERATOR)
     run_id = path_name(req, "runId")
-    run = store().runs.get(run_id)
+    run = await asyncio.to_thread(store().runs.get, run_id)
     durable = await client.get_status(run_id)
     runtime = durable.runtime_status.name if durable and durable.runtime_status else None
     status = effective_status(run, runtime)
@@ -60,7 +61,7 @@ async def get_run(req: func.HttpRequest, client: df.DurableOrchestrationClient) 
 
 @blueprint.route(route="projects/{id}/runs", methods=["GET"])
 @answers_problems
-async def list_runs(req: func.HttpRequest) -> func.HttpResponse:
+def list_runs(req: func.HttpRequest) -> func.HttpResponse:
     require(req, OPERATOR)
     project_id = path_name(req, "id")
     top_text = req.params.get("top", "50")
@@ -74,7 +75,7 @@ async def list_runs(req: func.HttpRequest) -> func.HttpResponse:
 
 @blueprint.route(route="runs/{runId}/errors", methods=["GET"])
 @answers_problems
-async def list_errors(req: func.HttpRequest) -> func.HttpResponse:
+def list_errors(req: func.HttpRequest) -> func.HttpResponse:
     require(req, OPERATOR)
     run_id = path_name(req, "runId")
     repo = store()
@@ -92,10 +93,10 @@ async def terminate(req: func.HttpRequest, client: df.DurableOrchestrationClient
     require(req, OPERATOR)
     run_id = path_name(req, "runId")
     repo = store()
-    run = repo.runs.get(run_id)
+    run = await asyncio.to_thread(repo.runs.get, run_id)
     if run.status.active:
         await client.terminate(run_id, "terminated over the API")
-        terminate_run(repo, run, "terminated over the API", utc_now())
+        await asyncio.to_thread(terminate_run, repo, run, "terminated over the API", utc_now())
     return json_response({"runId": run_id, "status": "Terminated"}, 202, {"Location": _location(run_id)})
 
 

@@ -6,6 +6,7 @@ instead; runs never overlap.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import azure.durable_functions as df
@@ -26,14 +27,14 @@ EVERY_MINUTE = "0 * * * * *"
 @blueprint.durable_client_input(client_name="client")
 async def start_due_runs(timer: func.TimerRequest, client: df.DurableOrchestrationClient) -> None:
     repo = store()
-    for project, _ in repo.projects.list():
-        due = claim_due(repo, project, utc_now())
+    for project, _ in await asyncio.to_thread(repo.projects.list):
+        due = await asyncio.to_thread(claim_due, repo, project, utc_now())
         if due is None:
             continue
         try:
             run = await start(client, repo, project.name, RunRequest(mode=project.scheduleMode))
         except RunActive as active:
-            record_skipped(repo, project, due, active.run_id, utc_now())
+            await asyncio.to_thread(record_skipped, repo, project, due, active.run_id, utc_now())
             log.info("project %s due at %s: skipped, run %s still active", project.name, due, active.run_id)
         else:
             log.info("project %s due at %s: started run %s", project.name, due, run.runId)

@@ -13,7 +13,7 @@ from shared.templates import template, templates
 
 @blueprint.route(route="templates", methods=["GET"])
 @answers_problems
-async def list_templates(req: func.HttpRequest) -> func.HttpResponse:
+def list_templates(req: func.HttpRequest) -> func.HttpResponse:
     require(req, OPERATOR)
     return json_response(
         [
@@ -33,6 +33,6 @@ async def list_templates(req: func.HttpRequest) -> func.HttpResponse:
 
 @blueprint.route(route="templates/{name}", methods=["GET"])
 @answers_problems
-async def get_template(req: func.HttpRequest) -> func.HttpResponse:
+def get_template(req: func.HttpRequest) -> func.HttpResponse:
     require(req, OPERATOR)
     return json_response(template(path_name(req, "name")).model_dump(mode="json", exclude_none=True))
