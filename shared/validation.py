@@ -16,7 +16,7 @@ from shared.connectors.base import Connector, EntityInfo
 from shared.errors import DomainError, InvalidInput, NotFound
 from shared.filters import parse_filter
 from shared.http import AuthenticationError
-from shared.models import Connection, DefaultTransform, Leg, ProjectDefinition, Task
+from shared.models import Connection, DefaultTransform, Leg, LookupTransform, ProjectDefinition, Task
 
 NUMERIC_TYPES = frozenset(
     {"integer", "int", "bigint", "decimal", "double", "money", "picklist", "state", "status", "edm.int32",
@@ -56,9 +56,10 @@ def validate_project(
             return f"the {role} connection failed: {error}"
 
     pairs = list(dict.fromkeys(
-        (role, endpoint.entity)
+        pair
         for task in project.tasks for leg in task.legs()
-        for role, endpoint in zip(_roles(leg), (leg.source, leg.target), strict=True)
+        for pair in (*zip(_roles(leg), (leg.source.entity, leg.target.entity), strict=True),
+                     *((_roles(leg)[1], lookup.entitySet) for _, lookup in _lookups(leg)))
     ))
     with ThreadPoolExecutor(min(len(pairs), PARALLEL_DESCRIBES) or 1, thread_name_prefix="describe") as pool:
         described = dict(zip(pairs, pool.map(describe, pairs), strict=True))
@@ -75,7 +76,20 @@ def validate_project(
                     found.append(problem(task, leg.name, f"{side}.entity", info))
             if isinstance(source, EntityInfo) and isinstance(target, EntityInfo):
                 found.extend(_check_leg(task, leg, source, target, connections[target_role].kind == "finops"))
+            for where, lookup in _lookups(leg):
+                referred = described[(target_role, lookup.entitySet)]
+                if isinstance(referred, str):
+                    found.append(problem(task, leg.name, f"{where}.entitySet", referred))
+                elif referred.fields and lookup.keyField not in referred.fields:
+                    message = f"{lookup.entitySet} has no field {lookup.keyField!r} to look records up by"
+                    found.append(problem(task, leg.name, f"{where}.keyField", message))
     return found
+
+
+def _lookups(leg: Leg) -> list[tuple[str, LookupTransform]]:
+    """The leg's Lookup transforms, with where each one is (`sourceToCds.2.transforms.0`)."""
+    return [(f"{leg.name}.{i}.transforms.{j}", t) for i, m in enumerate(leg.mappings)
+            for j, t in enumerate(m.transforms) if isinstance(t, LookupTransform)]
 
 
 def check_filters(

@@ -76,3 +76,24 @@ def test_references_resolve_to_ids_once_per_run_and_a_miss_fails_its_record_on_t
     assert not any(f"C-{n:05d}" in contacts for n in missing)
     pages = -(-CONTACTS // 1000)
     assert 1 <= account_reads(twin) - reads_before <= pages, "the run asks for each key at most once a page"
+
+
+def test_the_checks_name_a_lookup_whose_entity_or_key_field_the_target_lacks(clean) -> None:
+    twin = clean
+    project = contacts_project("lookup-checks")
+    lookup = project["tasks"][0]["sourceToCds"][2]["transforms"][0]
+    lookup["entitySet"] = "nosuchsets"
+    create_project(twin, project)
+    checked = twin.api("POST", "projects/lookup-checks/validate").json()
+    assert [(p["field"], p["message"]) for p in checked["problems"]] == [
+        ("sourceToCds.2.transforms.0.entitySet", "the cds system has no entity 'nosuchsets'")
+    ]
+    lookup.update(entitySet="accounts", keyField="nosuchfield")
+    etag = twin.api("GET", "projects/lookup-checks").headers["ETag"]
+    assert twin.api("PUT", "projects/lookup-checks", json=project, headers={"If-Match": etag}).status_code == 200
+    checked = twin.api("POST", "projects/lookup-checks/validate").json()
+    assert [(p["field"], p["message"]) for p in checked["problems"]] == [
+        ("sourceToCds.2.transforms.0.keyField", "accounts has no field 'nosuchfield' to look records up by")
+    ]
+    run = sync_now(twin, "lookup-checks")
+    assert run["runtimeStatus"] == "Failed" and run["tasks"] == []
