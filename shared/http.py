@@ -120,7 +120,6 @@ class HttpClient:
     rng: random.Random = field(default_factory=random.Random)
     sleep: Callable[[float], None] = time.sleep
     max_in_flight: int = MAX_IN_FLIGHT
-    requests_sent: int = 0
 
     def __post_init__(self) -> None:
         self._in_flight = threading.BoundedSemaphore(self.max_in_flight)
@@ -137,7 +136,6 @@ class HttpClient:
             self.throttle.wait(self.sleep)
             headers = {**self.headers(), "x-ms-client-request-id": str(uuid.uuid4()), **extra_headers}
             try:
-                self.requests_sent += 1
                 with self._in_flight:
                     response = self.session.request(
                         method, url, headers=headers, timeout=self.policy.timeout_s, **kwargs
