@@ -122,3 +122,17 @@ class Connector(ABC):
 
     def close(self) -> None:  # noqa: B027 - most connectors hold nothing to release
         """Release pooled connections."""
+
+
+class MetadataConnector(Connector):
+    """A connector whose descriptions come from slow metadata requests: each is kept in a MetadataCache."""
+
+    def __init__(self) -> None:
+        self.metadata = MetadataCache()
+
+    def describe(self, entity: str) -> EntityInfo:
+        return self.metadata.get(entity, self.read_description)
+
+    @abstractmethod
+    def read_description(self, entity: str) -> EntityInfo:
+        """Ask the service for the description of `entity` (the cache calls this when it has none)."""

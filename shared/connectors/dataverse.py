@@ -18,10 +18,9 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from shared.connectors.base import (
-    Connector,
     EntityInfo,
     FieldInfo,
-    MetadataCache,
+    MetadataConnector,
     Page,
     ReadRequest,
     WriteResult,
@@ -48,7 +47,7 @@ PARALLEL_BULKS = 4
 """Bulk requests of one batch in flight at once; the HTTP client bounds the connector's total."""
 
 
-class DataverseConnector(Connector):
+class DataverseConnector(MetadataConnector):
     def __init__(
         self, url: str, http: HttpClient, bulk_size: int = BULK_SIZE, parallel_bulks: int = PARALLEL_BULKS
     ) -> None:
@@ -56,14 +55,11 @@ class DataverseConnector(Connector):
         self.http = http
         self.bulk_size = bulk_size
         self.parallel_bulks = parallel_bulks
-        self.metadata = MetadataCache()
+        super().__init__()
 
     # --- describe ---------------------------------------------------------------------------
 
-    def describe(self, entity: str) -> EntityInfo:
-        return self.metadata.get(entity, self._describe)
-
-    def _describe(self, entity: str) -> EntityInfo:
+    def read_description(self, entity: str) -> EntityInfo:
         """From `EntityDefinitions`: the set's logical name, its attributes (with lengths) and keys.
 
         The attributes, keys and lookups are asked for side by side: metadata requests are slow.

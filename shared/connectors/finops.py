@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 from urllib.parse import quote
 
-from shared.connectors.base import Connector, EntityInfo, FieldInfo, MetadataCache, Page, ReadRequest, WriteResult
+from shared.connectors.base import EntityInfo, FieldInfo, MetadataConnector, Page, ReadRequest, WriteResult
 from shared.connectors.odata import (
     BatchOperation,
     any_of,
@@ -39,17 +39,14 @@ UNADDRESSABLE = frozenset("/\\#%&*:<>?+")
 _JSON = {"Accept": "application/json", "OData-MaxVersion": "4.0", "OData-Version": "4.0"}
 
 
-class FinOpsConnector(Connector):
+class FinOpsConnector(MetadataConnector):
     def __init__(self, url: str, http: HttpClient, batch_size: int = BATCH_SIZE) -> None:
         self.root = url.rstrip("/") + DATA_PATH
         self.http = http
         self.batch_size = batch_size
-        self.metadata = MetadataCache()
+        super().__init__()
 
-    def describe(self, entity: str) -> EntityInfo:
-        return self.metadata.get(entity, self._describe)
-
-    def _describe(self, entity: str) -> EntityInfo:
+    def read_description(self, entity: str) -> EntityInfo:
         """From `/Metadata/PublicEntities`: the entity's fields, which are mandatory, and its key."""
         response = self.http.send(
             "GET", self.root.removesuffix("data/") + "Metadata/PublicEntities",
