@@ -6,14 +6,14 @@ returns where the next step resumes, so a large source is read by several short 
 Pages are numbered from `first_page`. A step that reads the whole leg finds the duplicates
 itself and says so (`indexed`), which spares the run the `find_duplicates` step; otherwise
 each staged page gets a companion page of keys (`{leg}.keys`) for `find_duplicates` to read.
-A page is staged on a worker thread while the next one is read, at most `STAGING_AHEAD`
-pages behind, so reading and staging overlap and memory stays bounded.
+The pages of one read are staged on `STAGING_THREADS` worker threads while the next read is
+on its way; before that one is taken, the read before it must be staged, so reading and
+staging overlap and at most two reads' records are held at once.
 """
 
 from __future__ import annotations
 
 import json
-from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
@@ -30,7 +30,7 @@ READ_SIZE = 5000
 PAGE_SIZE = 1000
 MAX_PAGES_PER_STEP = 50
 FAILED_KEYS_PER_READ = 40
-STAGING_AHEAD = 2
+STAGING_THREADS = 2
 
 
 def extract_chunk(
@@ -60,19 +60,19 @@ def extract_chunk(
     next_link: str | None = None
     state: dict[str, Any] | None = None
     keys: list[KeyPage] = []
-    with ThreadPoolExecutor(STAGING_AHEAD, thread_name_prefix="stage") as pool:
-        staging: deque[Future[KeyPage]] = deque()
+    with ThreadPoolExecutor(STAGING_THREADS, thread_name_prefix="stage") as pool:
+        staging: list[Future[KeyPage]] = []
         keep = plan.source_filter.matches if plan.source_filter is not None else None
         for page in pages:
             kept = page.records if keep is None else list(filter(keep, page.records))
             filtered += len(page.records) - len(kept)
+            earlier, staging = staging, []
             for start in range(0, len(kept), page_size):
                 page_no = first_page + len(staged)
                 records = kept[start : start + page_size]
                 staging.append(pool.submit(_stage, store, workspace.run_id, plan, task, leg, page_no, records))
                 staged.append(page_no)
-                while len(staging) > STAGING_AHEAD:
-                    keys.append(staging.popleft().result())
+            keys.extend(step.result() for step in earlier)
             read += len(page.records)
             deleted += len(page.deleted)
             next_link, state = page.next, page.state
