@@ -22,7 +22,6 @@ from shared.sync.begin import begin_run as begin
 from shared.sync.dedupe import find_duplicates as dedupe
 from shared.sync.extract import extract_chunk as extract
 from shared.sync.finish import finish_run as finish
-from shared.sync.finish import save_task_state as save_state
 from shared.sync.load import load_page as load
 from shared.sync.workspace import Workspaces
 
@@ -82,12 +81,6 @@ def load_page(step: dict[str, Any]) -> dict[str, Any]:
 
 
 @blueprint.activity_trigger(input_name="step")
-def save_task_state(step: dict[str, Any]) -> dict[str, Any]:
-    save_state(workspaces().store, step["projectId"], step["task"], step["leg"], step["state"], step["runId"], _now())
-    return {"saved": True}
-
-
-@blueprint.activity_trigger(input_name="step")
 def notify_run(step: dict[str, Any]) -> dict[str, Any]:
     store = workspaces().store
     project, _ = store.projects.get(step["projectId"])
@@ -101,6 +94,6 @@ def notify_run(step: dict[str, Any]) -> dict[str, Any]:
 def finish_run(step: dict[str, Any]) -> dict[str, Any]:
     status = finish(
         workspaces().store, step["runId"], step["projectId"], step["tasks"], step["planned"], step.get("message"),
-        _now(),
+        _now(), step.get("states", []),
     )
     return {"status": status}

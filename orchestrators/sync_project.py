@@ -2,7 +2,8 @@
 
 Input: `{"runId", "projectId", "mode", "dryRun"}`. Each task is a `sync_task`
 sub-orchestration. A task error stops the tasks after it and fails the run; failed records
-only make it a Warning. `finish_run` runs whatever happened, so the run lock is always freed.
+only make it a Warning. `finish_run` runs whatever happened, so the run lock is always freed;
+it also saves where the next incremental read of each finished task's legs resumes.
 When the run ends with a status the project asked to hear about, `notify_run` posts a
 summary to its webhook; a notification that cannot be delivered never changes the outcome.
 """
@@ -22,6 +23,7 @@ from shared.sync.finish import task_outcome
 def sync_project(context: df.DurableOrchestrationContext) -> Any:
     run = context.get_input()
     done: list[dict[str, Any]] = []
+    states: list[dict[str, Any]] = []
     planned = 0
     message = None
     notify_on: list[str] = []
@@ -35,15 +37,16 @@ def sync_project(context: df.DurableOrchestrationContext) -> Any:
             context.set_custom_status(_progress(run, plan, index, done))
             child = {**run, "task": task["name"], "legs": task["legs"], "previousRunId": plan["previousRunId"]}
             try:
-                legs = yield context.call_sub_orchestrator("sync_task", child, f"{run['runId']}-task{index:03d}")
+                result = yield context.call_sub_orchestrator("sync_task", child, f"{run['runId']}-task{index:03d}")
             except Exception as error:
                 done.append(task_outcome(task["name"], [], _reason(error)).model_dump(mode="json"))
                 break
-            done.append(task_outcome(task["name"], legs).model_dump(mode="json"))
+            done.append(task_outcome(task["name"], result["legs"]).model_dump(mode="json"))
+            states.extend({"task": task["name"], **saved} for saved in result["states"])
     except Exception as error:
         message = _reason(error)
     finished = {"runId": run["runId"], "projectId": run["projectId"], "tasks": done, "planned": planned,
-                "message": message}
+                "message": message, "states": states}
     result = yield context.call_activity_with_retry("finish_run", STEP_RETRY, finished)
     context.set_custom_status({"runId": run["runId"], "status": result["status"], "tasks": _summary(done)})
     if result["status"] in notify_on:

@@ -4,8 +4,10 @@ Duplicates are found by their own step only when the leg took several extract st
 step finds them itself (`indexed`). Records the task's filter leaves out are counted by the
 extract steps and reported as skipped (`filtered`).
 
-Input: the run's input plus `{"task", "legs", "previousRunId"}`. Returns each leg's counts.
-Only page numbers and counts cross this orchestrator, never records.
+Input: the run's input plus `{"task", "legs", "previousRunId"}`. Returns `{"legs": [each leg's
+counts], "states": [{"leg", "state"}]}`: where the next incremental read of each leg resumes,
+which `finish_run` saves (a dry run saves none). Only page numbers, counts and those small
+states cross this orchestrator, never records.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ def sync_task(context: df.DurableOrchestrationContext) -> Any:
     job = context.get_input()
     step = {k: job[k] for k in ("runId", "projectId", "task", "mode", "dryRun", "previousRunId")}
     outcomes = []
+    states = []
     for leg in job["legs"]:
         pages: list[int] = []
         resume = None
@@ -63,12 +66,10 @@ def sync_task(context: df.DurableOrchestrationContext) -> Any:
             totals.update(read=filtered, skipped=filtered)
             reasons[FILTERED] += filtered
         if state is not None and not job["dryRun"]:
-            yield context.call_activity_with_retry(
-                "save_task_state", STEP_RETRY, {**step, "leg": leg, "state": state}
-            )
+            states.append({"leg": leg, "state": state})
         outcomes.append({"leg": leg, **{k: totals[k] for k in COUNTS}, "skippedReasons": dict(reasons),
                          "deletedInSource": deleted})
-    return outcomes
+    return {"legs": outcomes, "states": states}
 
 
 class TaskError(Exception):

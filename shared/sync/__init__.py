@@ -4,6 +4,6 @@
     extract_chunk    read source pages and stage them (with their business keys) as blobs
     find_duplicates  decide which staged records a later one with the same key supersedes
     load_page        map one staged page, write it to the target in bulk, keep error records
-    save_task_state  remember where an incremental read resumes, after a leg succeeded
-    finish_run       record the outcome, free the run lock, drop the staged pages
+    finish_run       remember where the finished tasks' incremental reads resume, record the
+                     outcome, free the run lock, drop the staged pages
 """

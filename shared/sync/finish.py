@@ -1,7 +1,9 @@
-"""The last step of a run: its outcome on record, its lock free, its staged pages gone."""
+"""The last step of a run: where incremental reads resume, its outcome on record, its lock free, its
+staged pages gone."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -54,12 +56,15 @@ def save_task_state(
 
 def finish_run(
     store: Store, run_id: str, project: str, tasks: list[dict[str, Any]], planned: int, message: str | None,
-    now: datetime,
+    now: datetime, states: Sequence[dict[str, Any]] = (),
 ) -> str:
-    """Record the outcome of the run, release the project's run lock, and delete the run's staged pages."""
+    """Save where the finished tasks' incremental reads resume (`states`: `{"task", "leg", "state"}`),
+    record the outcome of the run, release the project's run lock, and delete the run's staged pages."""
     outcomes = [TaskOutcome.model_validate(task) for task in tasks]
     status = RunStatus.FAILED if message and not outcomes else run_status(outcomes, planned)
     try:
+        for saved in states:
+            save_task_state(store, project, saved["task"], saved["leg"], saved["state"], run_id, now)
         run = store.runs.get(run_id)
         run.status = status
         run.tasks = outcomes
