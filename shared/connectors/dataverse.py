@@ -34,7 +34,7 @@ from shared.connectors.odata import (
     server_watermark,
 )
 from shared.errors import InvalidInput, NotFound
-from shared.http import HttpClient
+from shared.http import HttpClient, json_body
 
 API_PATH = "/api/data/v9.2/"
 MAX_PAGE_SIZE = 5000
@@ -112,7 +112,7 @@ class DataverseConnector(MetadataConnector):
             _raise_for_status(response.status_code, response.text, request.entity)
             if since is None and not tracking:
                 since = server_watermark(response.headers.get("Date"))
-            body = response.json()
+            body = json_body(response)
             records, deleted = _split_deleted(body.get("value", []))
             next_link = body.get("@odata.nextLink")
             if next_link:

@@ -26,7 +26,7 @@ from shared.connectors.odata import (
     server_watermark,
 )
 from shared.errors import InvalidInput, NotFound
-from shared.http import HttpClient
+from shared.http import HttpClient, json_body
 
 DATA_PATH = "/data/"
 MAX_PAGE_SIZE = 10_000
@@ -79,7 +79,7 @@ class FinOpsConnector(MetadataConnector):
             response = self.http.send("GET", url, params=params, headers=headers)
             _raise_for_status(response.status_code, response.text, request.entity)
             since = since or server_watermark(response.headers.get("Date"))
-            body = response.json()
+            body = json_body(response)
             records = body.get("value", [])
             next_link = body.get("@odata.nextLink")
             if next_link:
