@@ -2,8 +2,10 @@
 
 The clock runs from the Sync Now request until the run records its outcome (its
 `lastUpdatedTime`, the moment its status starts answering 200; same machine, same clock).
-Polling is slow on purpose, so that watching the run does not load devhost. Requests and
-429s are read from the sandbox systems' stats before and after.
+Polling is slow on purpose, so that watching the run does not load devhost. The bench then
+waits for the orchestration itself to end (its last step tidies up after the outcome is on
+record), so that nothing of one run spills into the next measurement. Requests and 429s are
+read from the sandbox systems' stats before and after.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from devhost.twin import LocalTwin
 
 CONSENT = {"accepted": True, "acceptedBy": "bench@contoso.example", "noticeVersion": "2026-01"}
 POLL_S = 0.5
+DURABLE_DONE = ("Completed", "Failed", "Terminated")
 SEED_CHUNK = 5000
 
 
@@ -104,7 +107,9 @@ class ProjectBench:
         answer = self.twin.api("POST", f"projects/{self.name}/runs", json={"mode": mode})
         if answer.status_code != 202:
             raise RuntimeError(f"Sync Now was refused: {answer.text}")
-        run = self._wait(answer.json()["runId"])
+        started_run = answer.json()
+        run = self._wait(started_run["runId"])
+        self._wait_for_orchestration(started_run["statusQueryGetUri"])
         seconds = (datetime.fromisoformat(run["lastUpdatedTime"]) - started).total_seconds()
         source_after, target_after = self.source.stats(), self.target.stats()
         task = run["tasks"][0]
@@ -126,6 +131,15 @@ class ProjectBench:
             if answer.status_code != 202:
                 raise RuntimeError(f"polling the run failed: {answer.status_code} {answer.text}")
             time.sleep(POLL_S)
+
+    def _wait_for_orchestration(self, status_url: str) -> None:
+        while True:
+            answer = self.twin.session.get(status_url, timeout=60)
+            if answer.status_code == 200 and answer.json()["runtimeStatus"] in DURABLE_DONE:
+                return
+            if answer.status_code not in (200, 202):
+                raise RuntimeError(f"polling the orchestration failed: {answer.status_code} {answer.text}")
+            time.sleep(POLL_S / 10)
 
     def target_count(self) -> int:
         return self.target.count(ENTITY_SET)
