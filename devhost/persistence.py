@@ -25,6 +25,7 @@ import contextlib
 import json
 import logging
 import secrets
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -37,7 +38,7 @@ from azure.data.tables import TableClient, TableServiceClient, TableTransactionE
 from azure.storage.blob import BlobServiceClient, ContainerClient
 
 from devhost.large_values import LargeValues
-from devhost.orchestration_runner import Message, ParentLink, PendingTask, RetryPolicy
+from devhost.orchestration_runner import TERMINAL_STATUSES, Message, ParentLink, PendingTask, RetryPolicy
 from devhost.table_keys import encode_key
 
 MAX_BATCH_OPERATIONS = 100
@@ -112,6 +113,8 @@ class HubStore:
         self._values = LargeValues(self._large)
         self._writers = ThreadPoolExecutor(PARALLEL_TRANSACTIONS, thread_name_prefix="storage")
         self._deleter = ThreadPoolExecutor(1, thread_name_prefix="storage-cleanup")
+        self._finished_lock = threading.Lock()
+        self._finished: dict[str, list[str]] = {}
 
     def create(self) -> None:
         """Create the hub's tables and container when missing."""
@@ -122,6 +125,10 @@ class HubStore:
 
     def close(self) -> None:
         """Finish background deletions and close the clients."""
+        with self._finished_lock:
+            finished, self._finished = self._finished, {}
+        for instance_id, row_keys in finished.items():
+            self._deleter.submit(self._delete_logged, instance_id, row_keys)
         self._deleter.shutdown(wait=True)
         self._writers.shutdown(wait=True)
         self._tables_service.close()
@@ -269,8 +276,9 @@ class HubStore:
         done_messages: list[str],
     ) -> None:
         """Persist an episode: its new work and history (the checkpoint last), then the instance
-        row, then remove the messages it applied; the rows of finished tasks go in the background
-        (recovery ignores a task row whose result is in the history)."""
+        row, then remove the messages it applied; the rows of finished tasks go in the background,
+        a transaction's worth at a time or all of them once the instance ends (recovery ignores a
+        task row whose result is in the history)."""
         key = encode_key(record.instance_id)
         first = checkpoint.event_count - len(events)
         rows = []
@@ -293,11 +301,13 @@ class HubStore:
         self._upsert_batch(self.history, closing)
         self.put_instance(record)
         self._delete(self.work, key, done_messages)
-        self.delete_work_later(record.instance_id, done_tasks)
+        self.delete_work_later(record.instance_id, done_tasks, ended=record.status in TERMINAL_STATUSES)
 
     def start_generation(self, record: InstanceRecord, checkpoint: Checkpoint) -> None:
         """Begin a new generation (continue-as-new): drop the old history and pending work."""
         key = encode_key(record.instance_id)
+        with self._finished_lock:
+            self._finished.pop(record.instance_id, None)  # every task row of the old generation goes below
         self._upsert(self.history, [self._checkpoint_row(key, checkpoint)])
         self.put_instance(record)
         old = [row_key for row_key in self._row_keys(self.history, key) if row_key != CHECKPOINT_ROW]
@@ -343,10 +353,21 @@ class HubStore:
         """Delete work rows now (rows already gone are fine)."""
         self._delete(self.work, encode_key(instance_id), row_keys)
 
-    def delete_work_later(self, instance_id: str, row_keys: list[str]) -> None:
-        """Delete work rows in the background, in order with purges."""
-        if row_keys:
-            self._deleter.submit(self._delete_logged, instance_id, row_keys)
+    def delete_work_later(self, instance_id: str, row_keys: list[str], ended: bool = False) -> None:
+        """Delete finished work rows in the background, in order with purges: gathered until they fill
+        a transaction or the instance has `ended`, so a fan-out of many tasks costs few requests."""
+        with self._finished_lock:
+            gathered = self._finished.setdefault(instance_id, [])
+            gathered.extend(row_keys)
+            if not ended and len(gathered) < MAX_BATCH_OPERATIONS:
+                return
+            del self._finished[instance_id]
+        if gathered:
+            self._deleter.submit(self._delete_logged, instance_id, gathered)
+
+    def settle(self) -> None:
+        """Wait until the background deletions asked for so far are done."""
+        self._deleter.submit(lambda: None).result()
 
     def _delete_logged(self, instance_id: str, row_keys: list[str]) -> None:
         try:
@@ -400,7 +421,9 @@ class HubStore:
 
     def purge(self, instance_id: str) -> None:
         """Delete everything the hub keeps about an instance."""
-        self._deleter.submit(lambda: None).result()  # background deletions first: they may hit a reused id
+        with self._finished_lock:
+            self._finished.pop(instance_id, None)  # every row of the instance goes below
+        self.settle()  # background deletions first: they may hit a reused id
         key = encode_key(instance_id)
         for table in (self.work, self.history):
             self._delete(table, key, self._row_keys(table, key))

@@ -59,3 +59,24 @@ def test_rows_past_the_checkpoint_of_a_cut_short_episode_are_ignored(store: HubS
     assert [t.task for t in tasks] == [task] and messages == []
     store.purge("i-1")
     assert store.get_instance("i-1") is None and store.load_history("i-1").events == []
+
+
+def test_finished_task_rows_go_in_one_sweep_when_the_instance_ends(store: HubStore) -> None:
+    now = datetime.now(UTC)
+    running = InstanceRecord("fan/out 'ü'", "orchestrator", "Running", "null", now, now)
+    tasks = [PendingTask(n, ACTIVITY, "double", str(n), action_index=n) for n in range(3)]
+    row = [HubStore.task_row_key(0, n) for n in range(3)]
+    events = [{"EventType": 12, "EventId": -1, "Timestamp": "t"}]
+    store.commit_episode(running, Checkpoint(0, 1, 3, 3, "e", "null"), events, [], tasks, [], [])
+    store.commit_episode(running, Checkpoint(0, 2, 3, 3, "e", "null"), events, [], [], [row[0]], [])
+    store.commit_episode(running, Checkpoint(0, 3, 3, 3, "e", "null"), events, [], [], [row[1]], [])
+    store.settle()
+
+    assert [t.task.task_id for t in store.load_work("fan/out 'ü'")[0]] == [0, 1, 2]  # kept while it runs
+
+    done = InstanceRecord("fan/out 'ü'", "orchestrator", "Completed", "null", now, now, output="6")
+    store.commit_episode(done, Checkpoint(0, 4, 3, 3, "e", "null"), events, [], [], [row[2]], [])
+    store.settle()
+
+    assert store.load_work("fan/out 'ü'") == ([], [])
+    assert store.get_instance("fan/out 'ü'").status == "Completed"
