@@ -1,7 +1,10 @@
-"""The retry loop over real HTTP: Retry-After honoured, auth errors not retried, budgets kept."""
+"""The retry loop over real HTTP: Retry-After honoured, auth errors not retried, budgets kept, bodies
+read whole (compressed or cut short) on connections that are kept."""
 
 from __future__ import annotations
 
+import gzip
+import json
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -11,6 +14,8 @@ import pytest
 from shared.errors import RetryableError
 from shared.http import AuthenticationError, HttpClient, RetryPolicy, new_session
 
+BIG = {"value": [{"name": f"Account {n} ✓", "description": "x" * 200} for n in range(15_000)]}
+
 
 class Script:
     """The statuses the server answers, in order, then 200 for ever."""
@@ -18,6 +23,7 @@ class Script:
     def __init__(self) -> None:
         self.answers: list[tuple[int, dict[str, str]]] = []
         self.seen: list[dict[str, str]] = []
+        self.ports: list[int] = []
 
 
 @pytest.fixture
@@ -25,13 +31,26 @@ def server() -> Iterator[tuple[str, Script]]:
     script = Script()
 
     class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep connections open, as the services do
+
         def do_GET(self) -> None:
             script.seen.append(dict(self.headers))
+            script.ports.append(self.client_address[1])
             status, headers = script.answers.pop(0) if script.answers else (200, {})
             body = b'{"error": {"code": "x", "message": "nope"}}' if status >= 400 else b'{"ok": true}'
+            if self.path == "/big":
+                body = gzip.compress(json.dumps(BIG).encode())
+                headers = {**headers, "Content-Encoding": "gzip"}
             self.send_response(status)
             for name, value in headers.items():
                 self.send_header(name, value)
+            if headers.get("X-Cut"):  # promise more than is sent, then hang up
+                self.send_header("Content-Length", str(len(body) + 100))
+                self.send_header("Connection", "close")
+                self.end_headers()
+                self.wfile.write(body[:5])
+                self.close_connection = True
+                return
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
@@ -86,3 +105,28 @@ def test_a_storm_longer_than_the_budget_is_retryable(server) -> None:
     with pytest.raises(RetryableError, match="503"):
         client([], RetryPolicy(max_attempts=4)).send("GET", url)
     assert len(script.seen) == 4
+
+
+def test_a_body_cut_short_is_retried(server) -> None:
+    url, script = server
+    script.answers = [(200, {"X-Cut": "yes"}), (200, {})]
+    assert client([]).send("GET", url).json() == {"ok": True}
+    assert len(script.seen) == 2
+
+
+def test_a_large_compressed_body_arrives_whole_and_decoded(server) -> None:
+    url, _ = server
+    answer = client([]).send("GET", url + "big")
+    assert answer.json() == BIG
+    assert answer.text.startswith('{"value"')
+    assert len(answer.content) > 3_000_000
+
+
+def test_connections_are_kept_between_requests(server) -> None:
+    url, script = server
+    http = client([])
+    for _ in range(5):
+        assert http.send("GET", url).json() == {"ok": True}
+    assert http.send("GET", url + "big").json() == BIG
+    assert http.send("GET", url).json() == {"ok": True}
+    assert len(set(script.ports)) == 1
