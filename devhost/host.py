@@ -77,7 +77,7 @@ def run(options: Options) -> int:
     """Run devhost until SIGTERM; returns the process exit code."""
     try:
         config, index, storage = _load_app(options)
-        listener = _listen(options.port)
+        listener = listen(options.port)
         store = _open_store(storage, config.hub_name)
     except StartupError as error:
         log.error("devhost cannot start: %s", error)
@@ -123,11 +123,17 @@ def _load_app(options: Options) -> tuple[HostConfig, AppIndex, str]:
         raise StartupError(str(error)) from error
 
 
-def _listen(port: int) -> socket.socket:
+def listen(port: int) -> socket.socket:
+    """The loopback listener of the HTTP front (port 0: any free one)."""
     try:
-        return socket.create_server(("127.0.0.1", port))
+        listener = socket.create_server(("127.0.0.1", port))
     except OSError as error:
         raise StartupError(f"cannot listen on 127.0.0.1:{port}: {error}") from error
+    # asyncio sets TCP_NODELAY only on sockets whose protocol is spelled out, which create_server's
+    # is not; accepted connections inherit it from the listener. Without it a response written in
+    # two parts (head, then body) waits for the client's delayed ACK: 40 ms on every kept-alive GET.
+    listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return listener
 
 
 def _open_store(storage: str, hub_name: str) -> HubStore:
