@@ -357,11 +357,11 @@ class HubStore:
         """Delete finished work rows in the background, in order with purges: gathered until they fill
         a transaction or the instance has `ended`, so a fan-out of many tasks costs few requests."""
         with self._finished_lock:
-            gathered = self._finished.setdefault(instance_id, [])
-            gathered.extend(row_keys)
+            gathered = self._finished.pop(instance_id, []) + row_keys
             if not ended and len(gathered) < MAX_BATCH_OPERATIONS:
+                if gathered:
+                    self._finished[instance_id] = gathered
                 return
-            del self._finished[instance_id]
         if gathered:
             self._deleter.submit(self._delete_logged, instance_id, gathered)
 
