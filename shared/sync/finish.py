@@ -48,12 +48,6 @@ def run_status(tasks: list[TaskOutcome], planned: int) -> RunStatus:
     return RunStatus.WARNING if any(t.status == RunStatus.WARNING for t in tasks) else RunStatus.SUCCEEDED
 
 
-def save_task_state(
-    store: Store, project: str, task: str, leg: str, state: dict[str, Any], run_id: str, now: datetime
-) -> None:
-    store.task_state.save(TaskState(project=project, task=task, leg=leg, state=state, runId=run_id, savedAt=now))
-
-
 def finish_run(
     store: Store, run_id: str, project: str, tasks: list[dict[str, Any]], planned: int, message: str | None,
     now: datetime, states: Sequence[dict[str, Any]] = (),
@@ -64,7 +58,8 @@ def finish_run(
     status = RunStatus.FAILED if message and not outcomes else run_status(outcomes, planned)
     try:
         for saved in states:
-            save_task_state(store, project, saved["task"], saved["leg"], saved["state"], run_id, now)
+            store.task_state.save(TaskState(project=project, task=saved["task"], leg=saved["leg"],
+                                            state=saved["state"], runId=run_id, savedAt=now))
         run = store.runs.get(run_id)
         run.status = status
         run.tasks = outcomes
