@@ -54,6 +54,8 @@ class Options:
     storage: str | None = None
     app_dir: Path | None = None
     app_module: str | None = None
+    lenient: bool = False
+    poll_ms: int = 0
 
 
 def configure_logging() -> None:

@@ -26,6 +26,40 @@ class ConfigError(Exception):
 
 
 @dataclass(frozen=True)
+class Strictness:
+    """Where devhost behaves as strictly as the Functions host and the Durable extension on Azure Storage.
+
+    Each field models one behaviour of Azure (see README, "How strict devhost is"); the
+    defaults are Azure's. `--lenient` turns them all off for debugging; a test that needs
+    that is a product bug on Azure.
+    """
+
+    reload_history: bool = True
+    """Every episode loads the instance's history from Table Storage (no in-memory copy)."""
+    max_messages_per_episode: int | None = 32
+    """An episode takes at most this many queued messages (None: all of them)."""
+    function_timeout: bool = True
+    """host.json's functionTimeout is enforced by restarting the worker process, as Azure does."""
+    worker_processes: bool = True
+    """User functions run in FUNCTIONS_WORKER_PROCESS_COUNT worker processes on one thread pool
+    each (PYTHON_THREADPOOL_THREAD_COUNT), not in devhost's own process."""
+    custom_status_limit: bool = True
+    """Custom status over 16 KB (UTF-16) fails the orchestration after the episode."""
+    system_key: bool = True
+    """The Durable webhooks take only the generated durabletask_extension system key."""
+    poll_ms: int = 0
+    """A delay before a queued message is seen, like the Storage queues' polling (0: none)."""
+
+    @classmethod
+    def lenient(cls, poll_ms: int = 0) -> Strictness:
+        """The kind local host: every strictness off."""
+        return cls(
+            reload_history=False, max_messages_per_episode=None, function_timeout=False, worker_processes=False,
+            custom_status_limit=False, system_key=False, poll_ms=poll_ms,
+        )
+
+
+@dataclass(frozen=True)
 class HostConfig:
     """The settings of host.json that devhost honours."""
 
@@ -34,6 +68,7 @@ class HostConfig:
     route_prefix: str
     max_concurrent_activities: int
     max_concurrent_orchestrations: int
+    strictness: Strictness = Strictness()
 
 
 def load_local_settings(app_dir: Path) -> dict[str, str]:
