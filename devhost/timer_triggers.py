@@ -24,11 +24,11 @@ from azure.functions.timer import TimerRequestConverter
 
 from devhost.app_index import TimerFunction
 from devhost.history import parse_time
-from devhost.host_config import resolve_setting_references
+from devhost.host_config import ConfigError, resolve_setting_references
 from devhost.invoker import FunctionInvoker
+from devhost.ncrontab import CronSchedule, ScheduleError
 from devhost.persistence import HubStore
 from devhost.timers import TimerService
-from shared.ncrontab import CronSchedule
 
 log = logging.getLogger("devhost")
 
@@ -44,7 +44,11 @@ class _Timer:
 
 
 class TimerTriggers:
-    """Schedules every timer function of the app; `start` once, `stop` at shutdown."""
+    """Schedules every timer function of the app; `start` once, `stop` at shutdown.
+
+    A schedule that cannot be read is a ConfigError when the triggers are built, as the host
+    refuses to index such a function.
+    """
 
     def __init__(
         self,
@@ -65,7 +69,10 @@ class TimerTriggers:
         self._entries: list[_Timer] = []
         for function in functions:
             expression = resolve_setting_references(function.schedule, environ, f"the schedule of {function.name}")
-            schedule = CronSchedule.parse(expression)
+            try:
+                schedule = CronSchedule.parse(expression)
+            except ScheduleError as error:
+                raise ConfigError(f"the schedule of {function.name}: {error}") from error
             monitored = function.use_monitor
             if monitored is None:
                 first = schedule.next_after(datetime.now(UTC))
