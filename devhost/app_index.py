@@ -24,6 +24,7 @@ from devhost.host_config import ConfigError
 log = logging.getLogger("devhost")
 
 DEFAULT_MODULE = "function_app"
+APP_FILE = DEFAULT_MODULE + ".py"
 PROVIDED_BINDINGS = frozenset({"durableClient", "http"})
 
 
@@ -127,9 +128,17 @@ def _indexed(function: Any, trigger: dict[str, Any], bindings: list[dict[str, An
 
 
 def resolve_app_dir(app_dir: Path | None, module: str | None) -> Path:
-    """The app's root folder (host.json, local.settings.json): app_dir, or the app module's folder."""
+    """The app's root folder (host.json, local.settings.json): app_dir, or the app module's folder.
+
+    A folder (given, or the current one) must hold function_app.py: devhost serves only the
+    app it is given, never one it happens to find on the import path.
+    """
     if module is None:
-        return (app_dir or Path.cwd()).resolve()
+        folder = (app_dir or Path.cwd()).resolve()
+        if not (folder / APP_FILE).is_file():
+            raise ConfigError(f"{folder} has no {APP_FILE}: pass the folder of a function app (--app-dir) "
+                              "or its module (--app)")
+        return folder
     spec = importlib.util.find_spec(module)
     if spec is None or spec.origin is None:
         raise ConfigError(f"cannot find the app module {module!r}")
@@ -137,11 +146,20 @@ def resolve_app_dir(app_dir: Path | None, module: str | None) -> Path:
 
 
 def import_app(app_dir: Path, module: str | None) -> func.FunctionRegister:
-    """Import `module`, or function_app from app_dir, and return the FunctionApp it defines."""
+    """Import `module`, or function_app from app_dir, and return the FunctionApp it defines.
+
+    For a folder, the folder goes first on the import path, as the Python worker puts the
+    app's root there: the app's own top-level packages are found before any other.
+    """
     if module is None:
         sys.path.insert(0, str(app_dir))
         module = DEFAULT_MODULE
-    loaded = importlib.import_module(module)
+        loaded = importlib.import_module(module)
+        origin = Path(loaded.__file__ or "").resolve()
+        if origin != (app_dir / APP_FILE).resolve():
+            raise ConfigError(f"{module} was imported from {origin}, not from {app_dir}")
+    else:
+        loaded = importlib.import_module(module)
     apps = [value for value in vars(loaded).values() if isinstance(value, func.FunctionRegister)]
     if len(apps) != 1:
         raise ConfigError(f"{module} must define exactly one FunctionApp at module level, found {len(apps)}")

@@ -16,6 +16,7 @@ from pathlib import Path
 
 DEFAULT_HUB_NAME = "TestHubName"
 STORAGE_SETTING = "AzureWebJobsStorage"
+HOST_JSON_VERSION = "2.0"
 
 _SETTING_REFERENCE = re.compile(r"%([^%]+)%")
 _HUB_NAME = re.compile(r"[A-Za-z][A-Za-z0-9]{2,44}")
@@ -110,6 +111,8 @@ def read_host_config(app_dir: Path, environ: Mapping[str, str] | None = None) ->
         host = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
     except ValueError as error:
         raise ConfigError(f"{path} is not valid JSON: {error}") from error
+    if path.exists():
+        _check_version(host, path)
     extensions = host.get("extensions") or {}
     durable = extensions.get("durableTask") or {}
     http = extensions.get("http") or {}
@@ -124,6 +127,22 @@ def read_host_config(app_dir: Path, environ: Mapping[str, str] | None = None) ->
         max_concurrent_activities=_positive(durable, "maxConcurrentActivityFunctions", 10 * cores),
         max_concurrent_orchestrations=_positive(durable, "maxConcurrentOrchestratorFunctions", 10 * cores),
     )
+
+
+def _check_version(host: object, path: Path) -> None:
+    """Refuse a host.json the Functions host (v4) refuses: not an object, or without version 2.0.
+
+    Without host.json the host writes a default one, so only an existing file is checked.
+    """
+    if not isinstance(host, dict):
+        raise ConfigError(f"{path} must hold a JSON object")
+    version = host.get("version")
+    if not version:
+        raise ConfigError(f"{path} is missing the required 'version' property: the Functions host refuses it; "
+                          f"add \"version\": \"{HOST_JSON_VERSION}\"")
+    if version != HOST_JSON_VERSION:
+        raise ConfigError(f"{version!r} is an invalid value for the 'version' property of {path}: "
+                          f"the Functions host takes only {HOST_JSON_VERSION!r}")
 
 
 def _positive(section: Mapping[str, object], name: str, default: int) -> int:
