@@ -1,7 +1,8 @@
-"""`python -m devhost [--port 7071] [--storage CONNSTR] [--app-dir DIR | --app MODULE]`
+"""`python -m devhost [--port 7071] [--storage CONNSTR] [--app-dir DIR | --app MODULE] [--lenient] [--poll-ms N]`
 
 Serves a function app (default: function_app.py in the current folder) like `func start`,
-with the Durable extension's part played by devhost. See devhost/host.py.
+with the Durable extension's part played by devhost, as strictly as Azure unless
+`--lenient`. See devhost/host.py.
 """
 
 from __future__ import annotations
@@ -26,8 +27,23 @@ def parse_args(argv: list[str] | None = None) -> Options:
                      help="folder holding function_app.py, host.json, local.settings.json")
     app.add_argument("--app", dest="app_module", metavar="MODULE",
                      help="dotted module of the FunctionApp; its folder holds host.json")
+    parser.add_argument("--lenient", action="store_true",
+                        help="turn off every strictness that models Azure (for debugging; see README)")
+    parser.add_argument("--poll-ms", type=_milliseconds, default=0, metavar="N",
+                        help="delay before a queued Durable message is seen, like queue polling (default 0)")
     args = parser.parse_args(argv)
-    return Options(port=args.port, storage=args.storage, app_dir=args.app_dir, app_module=args.app_module)
+    return Options(port=args.port, storage=args.storage, app_dir=args.app_dir, app_module=args.app_module,
+                   lenient=args.lenient, poll_ms=args.poll_ms)
+
+
+def _milliseconds(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of milliseconds (0 or more)")
+    return value
 
 
 def main() -> None:

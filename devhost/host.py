@@ -2,9 +2,10 @@
 
 Startup reads local.settings.json into the app settings (the environment wins, `--storage`
 wins over both for AzureWebJobsStorage), imports and indexes the app, resumes unfinished
-orchestrations, starts the timer triggers, and serves HTTP on 127.0.0.1. When it accepts
-connections it prints exactly one line, `listening on http://127.0.0.1:PORT`. SIGTERM (or
-Ctrl-C) stops it cleanly.
+orchestrations, starts the timer triggers, and serves HTTP on 127.0.0.1. It logs one line
+saying how strict it is (as Azure, or lenient) and, when it accepts connections, prints
+exactly one line, `listening on http://127.0.0.1:PORT`. SIGTERM (or Ctrl-C) stops it cleanly.
+Startup errors (no app, a bad host.json or schedule, unreachable storage) exit with code 2.
 """
 
 from __future__ import annotations
@@ -16,19 +17,21 @@ import signal
 import socket
 import sys
 import time
-from dataclasses import dataclass
+from contextlib import ExitStack
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 import uvicorn
 from azure.core.exceptions import AzureError
 
 from devhost.app_index import AppIndex, import_app, resolve_app_dir
-from devhost.auth import function_key
+from devhost.auth import HostKeys
 from devhost.client_binding import DurableUrls
 from devhost.host_config import (
     STORAGE_SETTING,
     ConfigError,
     HostConfig,
+    Strictness,
     apply_app_settings,
     load_local_settings,
     read_host_config,
@@ -48,7 +51,7 @@ QUIET_LOGGERS = ("azure", "urllib3", "uvicorn", "uvicorn.error", "uvicorn.access
 
 @dataclass(frozen=True)
 class Options:
-    """The command line: where to listen, which storage, which app."""
+    """The command line: where to listen, which storage, which app, how strict."""
 
     port: int = 7071
     storage: str | None = None
@@ -56,6 +59,25 @@ class Options:
     app_module: str | None = None
     lenient: bool = False
     poll_ms: int = 0
+
+    @property
+    def strictness(self) -> Strictness:
+        """Azure's strictness, or none with `lenient`; the queue-polling delay either way."""
+        return Strictness.lenient(self.poll_ms) if self.lenient else Strictness(poll_ms=self.poll_ms)
+
+
+def describe_strictness(strictness: Strictness, lenient: bool) -> str:
+    """One line naming each behaviour of Azure and whether devhost models it."""
+    parts = []
+    for field in fields(strictness):
+        value = getattr(strictness, field.name)
+        if value is True:
+            parts.append(field.name)
+        elif value is False or value is None:
+            parts.append(f"no {field.name}")
+        else:
+            parts.append(f"{field.name}={value}")
+    return f"{'lenient' if lenient else 'as Azure'} ({', '.join(parts)})"
 
 
 def configure_logging() -> None:
@@ -79,33 +101,38 @@ def run(options: Options) -> int:
     """Run devhost until SIGTERM; returns the process exit code."""
     try:
         config, index, storage = _load_app(options)
+        keys = _host_keys(config)
         listener = listen(options.port)
         store = _open_store(storage, config.hub_name)
     except StartupError as error:
         log.error("devhost cannot start: %s", error)
         return 2
-    urls = DurableUrls(f"http://127.0.0.1:{listener.getsockname()[1]}", config.hub_name, function_key())
-    invoker = FunctionInvoker()
-    invoker.start()
-    timers = TimerService()
-    timers.start()
-    hub = TaskHub(index, store, invoker, timers, config)
-    front = HttpFront(index, invoker, ManagementApi(hub, urls), urls, config.route_prefix)
-    triggers = TimerTriggers(index.timers, invoker, timers, store, urls.client_binding())
-    try:
+    log.info("devhost strictness: %s", describe_strictness(config.strictness, options.lenient))
+    urls = DurableUrls(f"http://127.0.0.1:{listener.getsockname()[1]}", config.hub_name, keys.system)
+    with ExitStack() as running:
+        running.callback(store.close)
+        invoker = FunctionInvoker()
+        invoker.start()
+        running.callback(invoker.stop)
+        timers = TimerService()
+        timers.start()
+        running.callback(timers.stop)
+        hub = TaskHub(index, store, invoker, timers, config)
+        running.callback(hub.stop)
+        front = HttpFront(index, invoker, ManagementApi(hub, urls), urls, config.route_prefix, keys)
+        running.callback(front.stop)
+        try:
+            triggers = TimerTriggers(index.timers, invoker, timers, store, urls.client_binding())
+        except ConfigError as error:
+            log.error("devhost cannot start: %s", error)
+            return 2
+        running.callback(triggers.stop)
         resumed = hub.recover()
         if resumed:
             log.info("Resumed %d unfinished orchestration instance(s) of task hub %s", resumed, config.hub_name)
         triggers.start()
         _log_functions(index, front)
         _serve(front, listener, urls.base_url)
-    finally:
-        triggers.stop()
-        front.stop()
-        hub.stop()
-        timers.stop()
-        invoker.stop()
-        store.close()
     return 0
 
 
@@ -119,8 +146,15 @@ def _load_app(options: Options) -> tuple[HostConfig, AppIndex, str]:
         storage = os.environ.get(STORAGE_SETTING)
         if not storage:
             raise ConfigError(f"no storage: pass --storage or set {STORAGE_SETTING}")
-        config = read_host_config(app_dir)
+        config = replace(read_host_config(app_dir), strictness=options.strictness)
         return config, AppIndex.build(import_app(app_dir, options.app_module)), storage
+    except ConfigError as error:
+        raise StartupError(str(error)) from error
+
+
+def _host_keys(config: HostConfig) -> HostKeys:
+    try:
+        return HostKeys.from_settings(os.environ, config.strictness.system_key)
     except ConfigError as error:
         raise StartupError(str(error)) from error
 

@@ -3,9 +3,11 @@
 - `/{routePrefix}/{route}`: the HTTP-triggered functions, matched by route template and
   method (no match: 404), guarded by their auth level (401 without the key), called with a
   `func.HttpRequest` and, for `durableClient` inputs, the client binding JSON.
-- `/runtime/webhooks/durabletask/...`: the management API, with the key.
-- `/durabletask/...`: the same API as the durable client's RPC base, without a key, as the
-  Durable extension's loopback RPC endpoint.
+- `/runtime/webhooks/durabletask/...`: the management API, with the system key (401 for
+  none or a function key).
+- `/durabletask/{systemKey}/...`: the same API as the durable client's RPC base, which stands
+  for the Durable extension's loopback RPC endpoint (see client_binding.py); 401 without the
+  system key in its path.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from devhost.app_index import AppIndex, HttpFunction
-from devhost.auth import is_authorized, presented_key
+from devhost.auth import HostKeys, is_authorized, presented_key, same_key
 from devhost.client_binding import RPC_PATH, WEBHOOK_PATH, DurableUrls
 from devhost.invoker import REASON_HTTP, FunctionInvoker
 from devhost.management_api import ManagementApi
@@ -41,12 +43,14 @@ class HttpFront:
     """Builds the ASGI app that serves one function app and its task hub."""
 
     def __init__(
-        self, index: AppIndex, invoker: FunctionInvoker, api: ManagementApi, urls: DurableUrls, route_prefix: str
+        self, index: AppIndex, invoker: FunctionInvoker, api: ManagementApi, urls: DurableUrls, route_prefix: str,
+        keys: HostKeys,
     ) -> None:
         self._routes = sorted(((RouteTemplate(f.route), f) for f in index.http), key=lambda r: r[0].specificity)
         self._invoker = invoker
         self._api = api
         self._urls = urls
+        self._keys = keys
         self._prefix = f"/{route_prefix}" if route_prefix else ""
         self._pool = ThreadPoolExecutor(thread_name_prefix="http")
 
@@ -69,14 +73,26 @@ class HttpFront:
         path = request.scope["path"]  # percent-decoded, unlike request.url.path
         if path == WEBHOOK_PATH or path.startswith(WEBHOOK_PATH + "/"):
             key = presented_key(request.headers, request.query_params)
-            if not is_authorized("function", key, self._urls.key):
+            if not is_authorized("function", key, self._keys.system):
                 return Response(status_code=401)
             return await self._management(request, path[len(WEBHOOK_PATH):])
-        if path.startswith(RPC_PATH + "/"):
-            return await self._management(request, path[len(RPC_PATH):])
+        if path == RPC_PATH or path.startswith(RPC_PATH + "/"):
+            rest = self._after_rpc_key(path[len(RPC_PATH) + 1:])
+            if rest is None:
+                return Response(status_code=401)
+            return await self._management(request, rest)
         if self._prefix and path != self._prefix and not path.startswith(self._prefix + "/"):
             return Response(status_code=404)
         return await self._function(request, path[len(self._prefix):])
+
+    def _after_rpc_key(self, path: str) -> str | None:
+        """The RPC path after its leading system key, or None when the key is not there."""
+        # Compared as a prefix, not as a path segment: a key set in DEVHOST_SYSTEM_KEY may hold a '/'.
+        key = self._keys.system
+        rest = path[len(key):]
+        if not same_key(path[:len(key)], key) or not rest.startswith("/"):
+            return None
+        return rest
 
     async def _management(self, request: Request, path: str) -> Response:
         body = await request.body()
@@ -92,7 +108,8 @@ class HttpFront:
         if matched is None:
             return Response(status_code=404)
         function, route_values = matched
-        if not is_authorized(function.auth_level, presented_key(request.headers, request.query_params), self._urls.key):
+        key = presented_key(request.headers, request.query_params)
+        if not is_authorized(function.auth_level, key, self._keys.function):
             return Response(status_code=401)
         http_request = func.HttpRequest(
             request.method,

@@ -2,13 +2,16 @@
 
     host = start_devhost(connection_string, app="tests.devhost.apps.durable_app.function_app",
                          env={"DEVHOST_TEST_HUB": "hub1"}, log_path=tmp / "devhost.log")
-    requests.get(f"{host.url}/api/ping")
+    requests.get(f"{host.url}/api/ping", headers={"x-functions-key": host.key})
+    requests.get(f"{host.url}/runtime/webhooks/durabletask/instances", params={"code": host.system_key})
     host.stop()          # SIGTERM, then SIGKILL if it lingers
     host.kill()          # SIGKILL, to test recovery
 
 `app` is a dotted module name, or a folder holding function_app.py (default: the repo root).
 The child's output goes to `log_path` (a temporary file by default), never to a pipe that
-could fill up.
+could fill up. The child gets a random system key in DEVHOST_SYSTEM_KEY unless `env` or the
+app's local.settings.json sets one; pass `env={"DEVHOST_SYSTEM_KEY": old.system_key}` to
+restart a devhost with the keys it had, as an app on Azure keeps its keys.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from devhost.app_index import resolve_app_dir
-from devhost.auth import function_key
+from devhost.auth import SYSTEM_KEY_SETTING, function_key, new_system_key
 from devhost.children import wait_until_listening
 from devhost.host_config import load_local_settings
 
@@ -34,11 +37,12 @@ LISTENING = re.compile(r"^listening on (http://127\.0\.0\.1:\d+)$", re.MULTILINE
 
 @dataclass
 class DevhostProcess:
-    """A running devhost this process started."""
+    """A running devhost this process started: `key` is its function key, `system_key` the Durable webhooks' key."""
 
     process: subprocess.Popen[bytes]
     url: str
     key: str
+    system_key: str
     log_path: Path
 
     @property
@@ -74,10 +78,18 @@ def start_devhost(
     port: int = 0,
     log_path: Path | None = None,
     timeout_s: float = 30.0,
+    lenient: bool = False,
+    poll_ms: int = 0,
 ) -> DevhostProcess:
-    """Start `python -m devhost` and return once it prints its `listening on` line."""
+    """Start `python -m devhost` and return once it prints its `listening on` line.
+
+    `lenient` and `poll_ms` are devhost's `--lenient` and `--poll-ms`.
+    """
     child_env = {**os.environ, **(env or {})}
-    command = [sys.executable, "-m", "devhost", "--port", str(port), "--storage", storage_connection_string]
+    command = [sys.executable, "-m", "devhost", "--port", str(port), "--storage", storage_connection_string,
+               "--poll-ms", str(poll_ms)]
+    if lenient:
+        command.append("--lenient")
     if isinstance(app, Path):
         app_dir = resolve_app_dir(app, None)
         command += ["--app-dir", str(app_dir)]
@@ -86,7 +98,13 @@ def start_devhost(
         app_dir = resolve_app_dir(None, app)
     else:
         app_dir = ROOT
-    key = function_key({**load_local_settings(app_dir), **child_env})
+    settings = {**load_local_settings(app_dir), **child_env}
+    key = function_key(settings)
+    if lenient:
+        system_key = key
+    else:
+        system_key = settings.get(SYSTEM_KEY_SETTING) or new_system_key()
+        child_env[SYSTEM_KEY_SETTING] = system_key
     if log_path is None:
         handle, name = tempfile.mkstemp(prefix="devhost-", suffix=".log")
         os.close(handle)
@@ -97,4 +115,4 @@ def start_devhost(
             start_new_session=True,
         )
     found = wait_until_listening(process, log_path, LISTENING, timeout_s, "devhost")
-    return DevhostProcess(process, found.group(1), key, log_path)
+    return DevhostProcess(process, found.group(1), key, system_key, log_path)

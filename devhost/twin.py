@@ -20,6 +20,7 @@ from typing import Any
 import requests
 
 from devhost import azurite
+from devhost.auth import SYSTEM_KEY_SETTING
 from devhost.process import DevhostProcess, start_devhost
 from sandbox.process import SandboxProcess, start_sandbox
 
@@ -34,6 +35,8 @@ class LocalTwin:
     hub: str
     table_prefix: str
     env: dict[str, str]
+    lenient: bool = False
+    poll_ms: int = 0
     session: requests.Session = field(default_factory=requests.Session)
 
     @classmethod
@@ -46,12 +49,15 @@ class LocalTwin:
         knobs: dict[str, dict[str, Any]] | None = None,
         log_dir: Path | None = None,
         settings: dict[str, str] | None = None,
+        lenient: bool = False,
+        poll_ms: int = 0,
     ) -> Iterator[LocalTwin]:
         """Start every part and stop them all after.
 
         Azurite starts only when no `storage` connection string is given. With `dataset`, Sales and
         Operations hold the prospect-to-cash sample data (`records` accounts); CDS starts empty.
-        `settings` are extra app settings for devhost.
+        `settings` are extra app settings for devhost; `lenient` and `poll_ms` are its `--lenient`
+        and `--poll-ms`.
         """
         with ExitStack() as stack:
             if storage is None:
@@ -69,23 +75,28 @@ class LocalTwin:
             suffix = uuid.uuid4().hex[:8]
             env = {"TaskHubName": f"twin{suffix}", "DI_TABLE_PREFIX": f"twin{suffix}", "AzureWebJobsStorage": storage,
                    **(settings or {})}
-            twin = cls(storage, systems, cls._devhost(storage, env, log_dir), env["TaskHubName"],
-                       env["DI_TABLE_PREFIX"], env)
+            host = cls._devhost(storage, env, log_dir, lenient, poll_ms)
+            twin = cls(storage, systems, host, env["TaskHubName"], env["DI_TABLE_PREFIX"], env, lenient, poll_ms)
             stack.callback(lambda: twin.host.stop())
             yield twin
 
     @staticmethod
-    def _devhost(storage: str, env: dict[str, str], log_dir: Path | None) -> DevhostProcess:
+    def _devhost(storage: str, env: dict[str, str], log_dir: Path | None, lenient: bool, poll_ms: int
+                 ) -> DevhostProcess:
         log_path = log_dir / "devhost.log" if log_dir else None
-        return start_devhost(storage, env=env, log_path=log_path)
+        return start_devhost(storage, env=env, log_path=log_path, lenient=lenient, poll_ms=poll_ms)
 
     def restart_devhost(self, kill: bool = True) -> None:
-        """Stop devhost (SIGKILL, as a crash would, unless `kill` is False) and start it again on the same storage."""
+        """Stop devhost (SIGKILL, as a crash would, unless `kill` is False) and start it again on the same storage.
+
+        It keeps its system key, as an app on Azure does, so management URLs handed out before still work.
+        """
         if kill:
             self.host.kill()
         else:
             self.host.stop()
-        self.host = self._devhost(self.storage, self.env, None)
+        env = {**self.env, SYSTEM_KEY_SETTING: self.host.system_key}
+        self.host = self._devhost(self.storage, env, None, self.lenient, self.poll_ms)
 
     @property
     def url(self) -> str:

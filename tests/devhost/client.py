@@ -27,10 +27,10 @@ def start(host: DevhostProcess, orchestrator: str, payload: Any = None, instance
 
 
 def status(host: DevhostProcess, instance_id: str, **flags: bool) -> requests.Response:
-    """GET the webhook status of an instance (flags: showHistory, showHistoryOutput, showInput)."""
+    """GET the webhook status of an instance with the system key (flags: showHistory, showHistoryOutput, showInput)."""
     return requests.get(
         f"{host.url}/runtime/webhooks/durabletask/instances/{instance_id}",
-        params={"code": host.key, **{name: str(value).lower() for name, value in flags.items()}},
+        params={"code": host.system_key, **{name: str(value).lower() for name, value in flags.items()}},
         timeout=30,
     )
 

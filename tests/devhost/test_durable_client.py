@@ -33,7 +33,7 @@ def test_client_starts_an_instance_and_its_status_url_answers_202_then_200(
     for name, url in payload.items():
         if name != "id":
             assert url.startswith(f"{devhost.url}/runtime/webhooks/durabletask/instances/{payload['id']}")
-            assert f"taskHub={hub_name}" in url and f"code={devhost.key}" in url
+            assert f"taskHub={hub_name}" in url and f"code={devhost.system_key}" in url
     running = requests.get(payload["statusQueryGetUri"], timeout=30)
     assert running.status_code == 202
     assert running.json()["runtimeStatus"] in ("Pending", "Running")
@@ -95,7 +95,7 @@ def test_client_raises_events_terminates_lists_and_purges(devhost: DevhostProces
 
 def test_management_api_status_codes(devhost: DevhostProcess) -> None:
     webhook = f"{devhost.url}/runtime/webhooks/durabletask"
-    code = {"code": devhost.key}
+    code = {"code": devhost.system_key}
     started = requests.post(f"{webhook}/orchestrators/approval/dup-1", params=code, timeout=30)
     assert started.status_code == 202
     assert started.json()["id"] == "dup-1"
@@ -120,7 +120,7 @@ def test_listing_pages_with_a_continuation_token(devhost: DevhostProcess) -> Non
     for number in range(3):
         wait_for(devhost, start(devhost, "fan_out", {"count": 1}, instance_id=f"page-{number}")["id"])
     webhook = f"{devhost.url}/runtime/webhooks/durabletask/instances"
-    params = {"code": devhost.key, "runtimeStatus": "Completed", "top": "2"}
+    params = {"code": devhost.system_key, "runtimeStatus": "Completed", "top": "2"}
 
     first = requests.get(webhook, params=params, timeout=30)
     token = first.headers["x-ms-continuation-token"]

@@ -21,7 +21,7 @@ def test_anonymous_route_is_open_and_function_routes_need_the_key(devhost: Devho
     assert requests.get(hello, params={"code": devhost.key}, timeout=30).status_code == 200
     webhook = f"{devhost.url}/runtime/webhooks/durabletask/instances/nobody"
     assert requests.get(webhook, timeout=30).status_code == 401
-    assert requests.get(webhook, params={"code": devhost.key}, timeout=30).status_code == 404
+    assert requests.get(webhook, params={"code": devhost.system_key}, timeout=30).status_code == 404
 
 
 def test_routes_methods_and_parameters_reach_the_function(devhost: DevhostProcess) -> None:

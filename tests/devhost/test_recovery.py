@@ -56,7 +56,7 @@ def test_timers_sub_orchestrations_and_events_survive_a_kill(start_host: StartHo
     first.kill()
     second = start_host(hub_name)
     raised = requests.post(f"{second.url}/runtime/webhooks/durabletask/instances/{approval}/raiseEvent/approve",
-                           params={"code": second.key}, json="yes", timeout=30)
+                           params={"code": second.system_key}, json="yes", timeout=30)
 
     assert raised.status_code == 202
     body = wait_for(second, parent, timeout_s=30)
