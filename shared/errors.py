@@ -2,7 +2,6 @@
 
     DomainError
     ├── InvalidInput        the caller sent something wrong: fix it and send again (400)
-    │   └── KeyTooLong      a name or business key does not fit a storage key
     ├── NotFound            no such connection, project, run (404)
     ├── Conflict            the state forbids it now (409)
     │   ├── AlreadyExists   the name is taken
@@ -35,10 +34,6 @@ class DomainError(Exception):
 class InvalidInput(DomainError):
     status = 400
     title = "Invalid input"
-
-
-class KeyTooLong(InvalidInput):
-    title = "Key too long"
 
 
 class NotFound(DomainError):

@@ -58,4 +58,4 @@ class ConnectionRepository:
 
 
 def _row_key(name: str) -> str:
-    return encode_key(name, field="name")
+    return encode_key(name)

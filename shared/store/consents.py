@@ -29,7 +29,7 @@ class ConsentRepository:
         """Keep `record`; a record already kept is not added twice."""
         digest = hashlib.sha256(record.model_dump_json(by_alias=True).encode()).hexdigest()[:32]
         entity = {
-            "PartitionKey": encode_key(record.project, field="project"),
+            "PartitionKey": encode_key(record.project),
             "RowKey": encode_composite([ascending_time_key(record.acceptedAt), digest]),
             **document_properties(record, field="consent"),
         }
@@ -39,6 +39,6 @@ class ConsentRepository:
     def list(self, project: str) -> list[ConsentRecord]:
         """Every consent record of `project`, oldest first."""
         entities = self._table.query_entities(
-            "PartitionKey eq @pk", parameters={"pk": encode_key(project, field="project")}
+            "PartitionKey eq @pk", parameters={"pk": encode_key(project)}
         )
         return [load_document(entity, ConsentRecord) for entity in entities]

@@ -33,7 +33,7 @@ class KeyMapRepository:
 
     def resolve(self, project: str, task: str, leg: str, source_ids: Sequence[str]) -> dict[str, str]:
         """The target id of every source id, recording new pairs before anything is written to a target."""
-        partition = encode_composite([project, task, leg], field="task")
+        partition = encode_composite([project, task, leg])
         wanted = sorted(set(source_ids))
         found = self._read(partition, wanted)
         missing = [s for s in wanted if s not in found]
@@ -51,14 +51,14 @@ class KeyMapRepository:
 
     def count(self, project: str, task: str, leg: str) -> int:
         """How many source records of this task's leg have a target."""
-        partition = encode_composite([project, task, leg], field="task")
+        partition = encode_composite([project, task, leg])
         rows = self._table.query_entities("PartitionKey eq @pk", parameters={"pk": partition}, select=["RowKey"])
         return sum(1 for _ in rows)
 
     def _read(self, partition: str, source_ids: Sequence[str]) -> dict[str, str]:
         found: dict[str, str] = {}
         for start in range(0, len(source_ids), READ_CHUNK):
-            by_key = {encode_key(s, field="sourceId"): s for s in source_ids[start : start + READ_CHUNK]}
+            by_key = {encode_key(s): s for s in source_ids[start : start + READ_CHUNK]}
             names = {f"r{i}": key for i, key in enumerate(by_key)}
             query = "PartitionKey eq @pk and ( " + " or ".join(f"RowKey eq @{n}" for n in names) + " )"
             parameters = {"pk": partition, **names}
@@ -68,4 +68,4 @@ class KeyMapRepository:
 
 
 def _row(partition: str, source_id: str, target_id: str) -> dict[str, str]:
-    return {"PartitionKey": partition, "RowKey": encode_key(source_id, field="sourceId"), "TargetId": target_id}
+    return {"PartitionKey": partition, "RowKey": encode_key(source_id), "TargetId": target_id}

@@ -87,7 +87,7 @@ def _as_entity(definition: ProjectDefinition) -> dict[str, str]:
 
 
 def _row_key(name: str) -> str:
-    return encode_key(name, field="name")
+    return encode_key(name)
 
 
 def _not_found(name: str) -> NotFound:

@@ -82,4 +82,4 @@ class RunLockRepository:
 
 
 def _row_key(project: str) -> str:
-    return encode_key(project, field="project")
+    return encode_key(project)

@@ -82,17 +82,17 @@ class RunRepository:
 def _as_entity(run: Run) -> dict[str, str]:
     return {
         "PartitionKey": _partition_key(run.projectId),
-        "RowKey": encode_composite([descending_time_key(run.createdTime), run.runId], field="runId"),
+        "RowKey": encode_composite([descending_time_key(run.createdTime), run.runId]),
         **document_properties(run, field="message"),
     }
 
 
 def _partition_key(project: str) -> str:
-    return encode_key(project, field="projectId")
+    return encode_key(project)
 
 
 def _index_key(run_id: str) -> str:
-    return encode_key(run_id, field="runId")
+    return encode_key(run_id)
 
 
 def _not_found(run_id: str) -> NotFound:

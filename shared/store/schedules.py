@@ -22,14 +22,14 @@ class ScheduleStateRepository:
     def last_due(self, project: str) -> tuple[datetime | None, str | None]:
         """The last due time handled for `project` and the ETag to claim the next with (None, None: never)."""
         try:
-            entity = self._table.get_entity(_PARTITION, encode_key(project, field="project"))
+            entity = self._table.get_entity(_PARTITION, encode_key(project))
         except ResourceNotFoundError:
             return None, None
         return datetime.fromisoformat(entity["LastDue"]), entity.metadata["etag"]
 
     def claim(self, project: str, due: datetime, etag: str | None) -> bool:
         """Record `due` as handled, unless another scheduler did since `etag` was read; True when this one won."""
-        row = encode_key(project, field="project")
+        row = encode_key(project)
         entity = {"PartitionKey": _PARTITION, "RowKey": row, "LastDue": due.isoformat()}
         try:
             if etag is None:

@@ -1,7 +1,9 @@
 """Staged pages of records: gzip JSON Lines blobs under `{runId}/{task}/{leg}/page-NNNNNN.jsonl.gz`.
 
 Blob names are derived from their coordinates only, and writing a page overwrites it, so an
-extract activity that runs twice leaves the same blobs.
+extract activity that runs twice leaves the same blobs. Each coordinate is one encoded path
+segment (shared.store.keys), so a task name of any script and allowed length gives a blob
+name well inside the 1,024 characters Blob Storage allows.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from azure.storage.blob import ContainerClient, ContentSettings
 from pydantic_core import from_json, to_json
 
 from shared.errors import NotFound
-from shared.store.keys import encode_key
+from shared.store.keys import encode_path_segment
 
 PAGE_SUFFIX = ".jsonl.gz"
 DELETE_BATCH = 256
@@ -64,7 +66,7 @@ class Staging:
     def write_document(self, run_id: str, name: str, document: Any) -> None:
         """Keep one JSON document of a run (its project snapshot, its duplicate index…), replacing it."""
         self._container.upload_blob(
-            f"{_prefix(run_id)}{_segment(name, 'name')}.json",
+            f"{_prefix(run_id)}{encode_path_segment(name)}.json",
             json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8"),
             overwrite=True,
             content_settings=ContentSettings(content_type="application/json"),
@@ -72,7 +74,7 @@ class Staging:
 
     def read_document(self, run_id: str, name: str) -> Any:
         """A document kept with `write_document`; NotFound if there is none."""
-        blob = f"{_prefix(run_id)}{_segment(name, 'name')}.json"
+        blob = f"{_prefix(run_id)}{encode_path_segment(name)}.json"
         try:
             return json.loads(self._container.download_blob(blob).readall())
         except ResourceNotFoundError:
@@ -98,11 +100,4 @@ class Staging:
 
 
 def _prefix(run_id: str, task: str | None = None, leg: str | None = None) -> str:
-    named = (("runId", run_id), ("task", task), ("leg", leg))
-    return "".join(f"{_segment(value, field)}/" for field, value in named if value is not None)
-
-
-def _segment(value: str, field: str) -> str:
-    encoded = encode_key(value, field=field)
-    # HTTP clients resolve a path segment "." or ".." away, which would move or break the name
-    return encoded if encoded.strip(".") else encoded.replace(".", "~2E")
+    return "".join(f"{encode_path_segment(value)}/" for value in (run_id, task, leg) if value is not None)

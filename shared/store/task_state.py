@@ -18,8 +18,8 @@ class TaskStateRepository:
 
     def save(self, state: TaskState) -> None:
         entity = {
-            "PartitionKey": encode_key(state.project, field="project"),
-            "RowKey": encode_composite([state.task, state.leg], field="task"),
+            "PartitionKey": encode_key(state.project),
+            "RowKey": encode_composite([state.task, state.leg]),
             **document_properties(state, field="state"),
         }
         self._table.upsert_entity(entity, mode=UpdateMode.REPLACE)
@@ -27,7 +27,7 @@ class TaskStateRepository:
     def get(self, project: str, task: str, leg: str) -> TaskState | None:
         try:
             entity = self._table.get_entity(
-                encode_key(project, field="project"), encode_composite([task, leg], field="task")
+                encode_key(project), encode_composite([task, leg])
             )
         except ResourceNotFoundError:
             return None
@@ -37,7 +37,7 @@ class TaskStateRepository:
         """Forget every saved state of `project`, so its next incremental run reads everything."""
         entities = self._table.query_entities(
             "PartitionKey eq @pk",
-            parameters={"pk": encode_key(project, field="project")},
+            parameters={"pk": encode_key(project)},
             select=["PartitionKey", "RowKey"],
         )
         for entity in entities:

@@ -34,3 +34,14 @@ def test_racing_resolvers_agree(store) -> None:
         thread.join()
     assert len(answers) == 4 and all(a == answers[0] for a in answers)
     assert store.key_maps.count("p", "T", "sourceToCds") == 150
+
+
+def test_the_longest_task_names_and_business_keys_fit_and_stay_apart(store) -> None:
+    task = "🚀" * 128
+    ids = ["x" * 900, "x" * 899, "表" * 300, "表" * 299 + "衣", "a/b#c?d\\e" * 100]
+    found = store.key_maps.resolve("p", task, "sourceToCds", ids)
+    assert found == {s: derived_id("p", task, "sourceToCds", s) for s in ids}
+    assert len(set(found.values())) == len(ids)
+    assert store.key_maps.resolve("p", task, "sourceToCds", ids) == found
+    assert store.key_maps.count("p", task, "sourceToCds") == len(ids)
+    assert store.key_maps.count("p", task[:-1], "sourceToCds") == 0

@@ -22,6 +22,27 @@ def test_blob_names_are_deterministic_and_encode_the_task() -> None:
         == "run-1/Kunden~20~2F~20Konten~20~E2~9C~93/cdsToDestination/page-000042.jsonl.gz"
     )
     assert page_blob_name("run-1", "..", "sourceToCds", 1) == "run-1/~2E~2E/sourceToCds/page-000001.jsonl.gz"
+    assert page_blob_name("run-1", "Acc.", "sourceToCds", 1) == "run-1/Acc~2E/sourceToCds/page-000001.jsonl.gz"
+
+
+LONGEST_TASKS = ["表" * 128, "🚀" * 128, "." * 128, 'a"/\\#?' * 21]
+
+
+@pytest.mark.parametrize("task", LONGEST_TASKS)
+def test_the_longest_task_names_give_blob_names_that_fit(task: str) -> None:
+    name = page_blob_name("r" * 64, task, "cdsToDestination.keys", 999_999)
+    assert len(name) <= 1024 and name.count("/") == 3
+    assert not any(segment.endswith(".") for segment in name.split("/"))
+
+
+@pytest.mark.parametrize("task", LONGEST_TASKS)
+def test_pages_and_documents_of_the_longest_task_names_round_trip(store: Store, task: str) -> None:
+    name = store.staging.write_page("run-1", task, "sourceToCds", 1, RECORDS)
+    store.staging.write_page("run-1", task[:-1], "sourceToCds", 1, RECORDS[:1])
+    assert store.staging.list_pages("run-1", task) == [name]
+    assert store.staging.read_page(name) == RECORDS
+    store.staging.write_document("run-1", f"duplicates {task} sourceToCds", {"1": [0]})
+    assert store.staging.read_document("run-1", f"duplicates {task} sourceToCds") == {"1": [0]}
 
 
 def test_write_then_read_round_trips_unicode_records(store: Store) -> None:
