@@ -12,6 +12,7 @@ from functools import lru_cache, wraps
 from typing import Any
 
 from activities.blueprint import blueprint
+from shared.budgets import within_step_budget
 from shared.connectors import connector_for
 from shared.errors import DomainError
 from shared.http import AuthenticationError
@@ -40,6 +41,7 @@ def _now() -> datetime:
 
 
 @blueprint.activity_trigger(input_name="step")
+@within_step_budget
 def begin_run(step: dict[str, Any]) -> dict[str, Any]:
     return begin(workspaces().store, step["runId"], step["projectId"], step["mode"], _now(), connector_for)
 
@@ -60,6 +62,7 @@ def errors_as_data(step: Callable[[dict[str, Any]], dict[str, Any]]) -> Callable
 
 @blueprint.activity_trigger(input_name="step")
 @errors_as_data
+@within_step_budget
 def extract_chunk(step: dict[str, Any]) -> dict[str, Any]:
     spaces = workspaces()
     return extract(
@@ -75,6 +78,7 @@ def find_duplicates(step: dict[str, Any]) -> dict[str, Any]:
 
 @blueprint.activity_trigger(input_name="step")
 @errors_as_data
+@within_step_budget
 def load_page(step: dict[str, Any]) -> dict[str, Any]:
     spaces = workspaces()
     return load(spaces.store, spaces.get(step["runId"]), step["task"], step["leg"], step["page"], step["dryRun"])

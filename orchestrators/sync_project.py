@@ -16,6 +16,7 @@ import azure.durable_functions as df
 
 from orchestrators.blueprint import blueprint
 from orchestrators.retry import NOTIFY_RETRY, STEP_RETRY
+from shared.errors import failure_reason
 from shared.sync.finish import task_outcome
 
 
@@ -39,6 +40,7 @@ def sync_project(context: df.DurableOrchestrationContext) -> Any:
             try:
                 result = yield context.call_sub_orchestrator("sync_task", child, f"{run['runId']}-task{index:03d}")
             except Exception as error:
+                message = f"{task['name']}: {_reason(error)}"
                 done.append(task_outcome(task["name"], [], _reason(error)).model_dump(mode="json"))
                 break
             done.append(task_outcome(task["name"], result["legs"]).model_dump(mode="json"))
@@ -78,4 +80,4 @@ def _describe(problem: dict[str, Any]) -> str:
 
 
 def _reason(error: Exception) -> str:
-    return str(error)[:2000] or type(error).__name__
+    return failure_reason(str(error))[:2000] or type(error).__name__

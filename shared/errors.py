@@ -10,6 +10,7 @@
     └── ConsentRequired     consent is missing or not accepted (422)
 
     RetryableError          a transient failure (throttling, 5xx, dropped connection): retry later
+    └── SystemUnavailable   a system kept failing for a request's whole budget: names it, the request, the answer
 
 api/ maps DomainError subclasses to problem+json responses in one place; activities raise
 RetryableError so that Durable's retry policy can try again, and return per-record failures
@@ -17,6 +18,8 @@ as data.
 """
 
 from __future__ import annotations
+
+import re
 
 
 class DomainError(Exception):
@@ -71,3 +74,41 @@ class ConsentRequired(DomainError):
 
 class RetryableError(Exception):
     """A transient failure: the same call may succeed later."""
+
+
+class SystemUnavailable(RetryableError):
+    """A system kept failing (5xx, throttling, refused or dropped connections) for a request's whole budget.
+
+    The message names the last answer, the system and the request, never a query string (it
+    may carry a SAS or a key) nor a header: `503 Service Unavailable from connection 'cds'
+    (dataverse): POST https://…/UpsertMultiple, 6 attempts over 95 s`.
+    """
+
+    def __init__(self, answer: str, system: str, method: str, url: str, attempts: int, seconds: float,
+                 note: str = "") -> None:
+        self.answer = answer
+        self.system = system
+        self.request = f"{method} {url.split('?', 1)[0]}"
+        self.attempts = attempts
+        self.seconds = seconds
+        tries = "1 attempt" if attempts == 1 else f"{attempts} attempts"
+        super().__init__(f"{answer} from {system}: {self.request}, {tries} over {seconds:.0f} s{note}")
+
+
+_HOST_WRAPPERS = re.compile(
+    r"^\s*(?:(?:Orchestrator|Activity) function '[^']*' failed:|Result: Failure|Exception:"
+    r"|(?:[A-Za-z]+\.)*(?:SystemUnavailable|RetryableError|TaskError|Exception)(?=:):)\s*"
+)
+
+
+def failure_reason(text: str) -> str:
+    """The reason of a failed step as an operator should read it, from the text Durable hands the orchestrator.
+
+    The host wraps an activity's error in its own words (`Activity function 'load_page'
+    failed: SystemUnavailable: …`), a sub-orchestration's again, and appends stack traces:
+    the reason is the innermost message's first line.
+    """
+    reason = text
+    while (wrapper := _HOST_WRAPPERS.match(reason)) is not None and wrapper.end() > 0:
+        reason = reason[wrapper.end():]
+    return reason.strip().splitlines()[0].strip() if reason.strip() else text.strip()

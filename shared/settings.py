@@ -8,13 +8,24 @@ connection (`AzureWebJobsStorage__accountName`, or `__tableServiceUri` and
 
 from __future__ import annotations
 
+import json
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
 
 from shared.errors import InvalidInput
 
 STORAGE_SETTING = "AzureWebJobsStorage"
+FUNCTION_TIMEOUT_SETTING = "AzureFunctionsJobHost__functionTimeout"
+"""The app setting that overrides host.json's functionTimeout (Azure's `AzureFunctionsJobHost__` override)."""
+DEFAULT_FUNCTION_TIMEOUT = timedelta(minutes=10)
+"""The host's own default on Consumption and Flex Consumption, and what an unbounded timeout (-1) is budgeted as."""
+HOST_JSON = Path(__file__).resolve().parent.parent / "host.json"
+
+_TIMESPAN = re.compile(r"(?:(\d+)\.)?(\d{1,2}):(\d{1,2}):(\d{1,2})(?:\.(\d{1,7}))?")
 
 
 @dataclass(frozen=True)
@@ -69,3 +80,79 @@ def public_base_url(env: Mapping[str, str] | None = None) -> str | None:
     if not host:
         return None
     return ("http://" if host.startswith(("localhost", "127.0.0.1")) else "https://") + host
+
+
+def function_timeout(env: Mapping[str, str] | None = None, host_json: Path = HOST_JSON) -> timedelta:
+    """How long the host lets one invocation run before it restarts the worker under it.
+
+    From the app setting `AzureFunctionsJobHost__functionTimeout` first, else host.json's
+    `functionTimeout` (a .NET TimeSpan, `hh:mm:ss` or `d.hh:mm:ss`), else the 10-minute
+    default. `-1` (unbounded, Premium and Dedicated plans) is budgeted as the default: the
+    service still promises that a system which stays down fails the run within minutes.
+    """
+    env = os.environ if env is None else env
+    value = env.get(FUNCTION_TIMEOUT_SETTING, "").strip()
+    where = FUNCTION_TIMEOUT_SETTING
+    if not value and host_json.exists():
+        try:
+            value = str(json.loads(host_json.read_text(encoding="utf-8")).get("functionTimeout") or "").strip()
+        except (ValueError, AttributeError) as error:
+            raise InvalidInput(f"{host_json} is not a JSON object: {error}", field="functionTimeout") from error
+        where = f"functionTimeout in {host_json.name}"
+    if not value:
+        return DEFAULT_FUNCTION_TIMEOUT
+    return _timespan(value, where)
+
+
+def _timespan(value: str, where: str) -> timedelta:
+    if value == "-1":
+        return DEFAULT_FUNCTION_TIMEOUT
+    match = _TIMESPAN.fullmatch(value)
+    if match is None:
+        raise InvalidInput(f"{where} is {value!r}, not a time span like 00:10:00", field="functionTimeout")
+    days, hours, minutes, seconds, fraction = match.groups()
+    span = timedelta(
+        days=int(days or 0), hours=int(hours), minutes=int(minutes), seconds=int(seconds),
+        microseconds=int((fraction or "0").ljust(7, "0")) // 10,
+    )
+    if span <= timedelta(0):
+        raise InvalidInput(f"{where} must be positive, not {value!r}", field="functionTimeout")
+    return span
+
+
+ROUTE_PREFIX_SETTING = "AzureFunctionsJobHost__extensions__http__routePrefix"
+"""The app setting that overrides host.json's `extensions.http.routePrefix`."""
+DEFAULT_ROUTE_PREFIX = "api"
+EASY_AUTH_SETTING = "WEBSITE_AUTH_ENABLED"
+"""Set by App Service when App Service Authentication (Easy Auth) is on for the app."""
+REQUIRE_PRINCIPAL_SETTING = "DI_REQUIRE_PRINCIPAL"
+
+
+def route_prefix(env: Mapping[str, str] | None = None, host_json: Path = HOST_JSON) -> str:
+    """The path the app's HTTP routes sit under, without slashes ("" for none), as the Functions host reads it.
+
+    The app setting `AzureFunctionsJobHost__extensions__http__routePrefix` first, else
+    host.json's `extensions.http.routePrefix`, else `api`.
+    """
+    env = os.environ if env is None else env
+    value = env.get(ROUTE_PREFIX_SETTING)
+    if value is None and host_json.exists():
+        try:
+            value = json.loads(host_json.read_text(encoding="utf-8")).get("extensions", {}).get("http", {}).get(
+                "routePrefix"
+            )
+        except (ValueError, AttributeError) as error:
+            raise InvalidInput(
+                f"{host_json.name} has no readable extensions.http object: {error}", field="routePrefix"
+            ) from error
+    return (DEFAULT_ROUTE_PREFIX if value is None else str(value)).strip().strip("/")
+
+
+def principal_required(env: Mapping[str, str] | None = None) -> bool:
+    """Whether every caller must come with an Easy Auth principal (`X-MS-CLIENT-PRINCIPAL`), whatever key it has.
+
+    True when App Service Authentication is on (`WEBSITE_AUTH_ENABLED`, `True` in any case) or
+    when `DI_REQUIRE_PRINCIPAL` is `true`.
+    """
+    env = os.environ if env is None else env
+    return any(env.get(name, "").strip().lower() == "true" for name in (EASY_AUTH_SETTING, REQUIRE_PRINCIPAL_SETTING))

@@ -1,7 +1,10 @@
 """Connectors: one class per system kind behind one small interface (base.Connector).
 
 `connector_for(connection)` gives the process's connector for a saved connection, so every
-activity of a process shares its pooled session, its token cache and its throttle.
+activity of a process shares its pooled session, its token cache and its throttle. Its
+requests are named after the saved connection in failures, kept within the budgets of the
+app's functionTimeout, and a Dataverse connector's requests in flight within the slots the
+whole app shares per Dataverse user (shared/slots.py).
 """
 
 from __future__ import annotations
@@ -10,22 +13,31 @@ from functools import lru_cache
 from urllib.parse import urlsplit
 
 from shared.auth import TokenProvider, token_provider
+from shared.budgets import Budgets
 from shared.connectors.base import Connector
 from shared.connectors.blobfiles import BlobFilesConnector
 from shared.connectors.dataverse import DataverseConnector
 from shared.connectors.finops import FinOpsConnector
 from shared.errors import InvalidInput
-from shared.http import HttpClient, new_session
+from shared.http import MAX_IN_FLIGHT, HttpClient, LocalSlots, RetryPolicy, Slots, new_session
 from shared.models import Connection, ManagedIdentityAuth, NoAuth
 from shared.settings import storage_settings
+from shared.slots import LeasedSlots
 from shared.store import store_for
 from shared.store.files import BlobFiles
 
 __all__ = ["Connector", "build_connector", "connector_for"]
 
 
-def build_connector(connection: Connection, tokens: TokenProvider | None = None) -> Connector:
-    """A new connector for `connection`; `tokens` replaces the Entra token provider (the test seam)."""
+def build_connector(
+    connection: Connection, tokens: TokenProvider | None = None, *, system: str | None = None,
+    slots: Slots | None = None,
+) -> Connector:
+    """A new connector for `connection`; `tokens` replaces the Entra token provider (the test seam).
+
+    `system` names it in failures (default: its kind and URL); `slots` bound its requests in
+    flight (default: MAX_IN_FLIGHT in this process).
+    """
     if connection.kind == "blob":
         return _blob_files(connection)
     provider = tokens or token_provider(connection, connection.url.rstrip("/") + "/.default")
@@ -34,7 +46,10 @@ def build_connector(connection: Connection, tokens: TokenProvider | None = None)
         token = provider.token()
         return {"Authorization": f"Bearer {token}"} if token else {}
 
-    http = HttpClient(new_session(), headers)
+    http = HttpClient(
+        new_session(), headers, RetryPolicy.from_budgets(Budgets.for_app()),
+        system=system or f"{connection.kind} at {_origin(connection.url)}", slots=slots or LocalSlots(),
+    )
     if connection.kind == "dataverse":
         return DataverseConnector(connection.url, http)
     if connection.kind == "finops":
@@ -57,7 +72,27 @@ def _blob_files(connection: Connection) -> BlobFilesConnector:
 
 @lru_cache(maxsize=32)
 def _cached(connection_json: str) -> Connector:
-    return build_connector(Connection.model_validate_json(connection_json))
+    connection = Connection.model_validate_json(connection_json)
+    store = store_for(storage_settings())
+    names = [name for name, saved in store.connections.list() if saved == connection]
+    system = (f"connection {' or '.join(repr(n) for n in names)} ({connection.kind})" if names
+              else f"{connection.kind} at {_origin(connection.url)}")
+    slots = None
+    if connection.kind == "dataverse":
+        slots = LeasedSlots(store.slot_leases, user_identity(connection), MAX_IN_FLIGHT)
+    return build_connector(connection, system=system, slots=slots)
+
+
+def user_identity(connection: Connection) -> str:
+    """Who the service counts a connection's requests against: the environment and the user it signs in as."""
+    auth = connection.auth
+    user = getattr(auth, "clientId", None) or auth.type
+    return f"{connection.kind} {_origin(connection.url)} {user}"
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc.lower()}"
 
 
 def connector_for(connection: Connection) -> Connector:

@@ -17,6 +17,7 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from shared.budgets import carry_step_budget
 from shared.connectors.base import (
     EntityInfo,
     FieldInfo,
@@ -77,7 +78,8 @@ class DataverseConnector(MetadataConnector):
             "ManyToOneRelationships": {"$select": "ReferencingAttribute,ReferencingEntityNavigationPropertyName"},
         }
         with ThreadPoolExecutor(len(parts), thread_name_prefix="dataverse-describe") as pool:
-            asked = {part: pool.submit(self._get, f"{path}/{part}", params, entity) for part, params in parts.items()}
+            get = carry_step_budget(self._get)
+            asked = {part: pool.submit(get, f"{path}/{part}", params, entity) for part, params in parts.items()}
             definition.update({part: answer.result() for part, answer in asked.items()})
         return _entity_info(definition)
 
@@ -151,7 +153,8 @@ class DataverseConnector(MetadataConnector):
         if workers <= 1 or not _distinct_keys(key, records):
             return [result for chunk in chunks for result in self._upsert_chunk(entity, info, chunk)]
         with ThreadPoolExecutor(workers, thread_name_prefix="dataverse-bulk") as pool:
-            answers = list(pool.map(lambda chunk: self._upsert_chunk(entity, info, chunk), chunks))
+            upsert = carry_step_budget(self._upsert_chunk)
+            answers = list(pool.map(lambda chunk: upsert(entity, info, chunk), chunks))
         return [result for answer in answers for result in answer]
 
     def _upsert_chunk(self, entity: str, info: EntityInfo, records: Sequence[dict[str, Any]]) -> list[WriteResult]:

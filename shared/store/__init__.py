@@ -22,6 +22,7 @@ from shared.store.projects import ProjectRepository
 from shared.store.run_lock import RunLockRepository
 from shared.store.runs import RunRepository
 from shared.store.schedules import ScheduleStateRepository
+from shared.store.slot_leases import SlotLeaseRepository
 from shared.store.staging import Staging
 from shared.store.task_state import TaskStateRepository
 
@@ -78,6 +79,11 @@ class Store:
     def schedules(self) -> ScheduleStateRepository:
         """The last due time the scheduler handled per project."""
         return ScheduleStateRepository(self._clients.table("schedules"))
+
+    @cached_property
+    def slot_leases(self) -> SlotLeaseRepository:
+        """Request slots leased by the app's processes, per connection identity (app-wide service limits)."""
+        return SlotLeaseRepository(self._clients.table("slotleases"))
 
     @cached_property
     def task_state(self) -> TaskStateRepository:
