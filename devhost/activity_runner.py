@@ -1,8 +1,10 @@
-"""Run activity functions on a pool sized like host.json's maxConcurrentActivityFunctions.
+"""Run activity functions, at most host.json's maxConcurrentActivityFunctions at a time.
 
 Inputs and outputs cross as the JSON strings the Durable extension passes, decoded and
-encoded by azure-functions' own activity trigger converter. An activity that raises answers
-with a failure (reason and details), which the SDK raises in the orchestrator.
+encoded where the function runs by azure-functions' own activity trigger converter. An
+activity that raises, or that the runtime ends (functionTimeout, a worker process that
+exited), answers with a failure (reason and details), which the SDK raises in the
+orchestrator, where RetryOptions retry it, as the Durable extension reports such a failure.
 """
 
 from __future__ import annotations
@@ -12,11 +14,9 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from azure.functions import meta
-from azure.functions.durable_functions import ActivityTriggerConverter
-
 from devhost.app_index import IndexedFunction
-from devhost.invoker import REASON_DURABLE, FunctionInvoker, user_traceback
+from devhost.invoker import REASON_DURABLE, FunctionInvoker, InvocationFailed
+from devhost.worker_protocol import ActivityTrigger
 
 log = logging.getLogger("devhost")
 
@@ -56,6 +56,7 @@ class ActivityRunner:
         self._invoker = invoker
         self._on_result = on_result
         self._pool = ThreadPoolExecutor(max_concurrent, thread_name_prefix="activity")
+        self._stopped = False
 
     def submit(self, work: ActivityWork) -> None:
         """Queue an activity attempt; its result goes to `on_result`."""
@@ -63,6 +64,7 @@ class ActivityRunner:
 
     def stop(self) -> None:
         """Stop taking work; running activities are not waited for (they run again on restart)."""
+        self._stopped = True
         self._pool.shutdown(wait=False, cancel_futures=True)
 
     def _run(self, work: ActivityWork) -> None:
@@ -71,7 +73,9 @@ class ActivityRunner:
         except Exception:
             log.exception("devhost could not run activity '%s'", work.name)
             return
-        self._on_result(work, result)
+        # An attempt cut short by the shutdown runs again on the next start, as Durable redelivers it.
+        if not self._stopped:
+            self._on_result(work, result)
 
     def _execute(self, work: ActivityWork) -> ActivityResult:
         activity = self._activities.get(work.name)
@@ -82,14 +86,9 @@ class ActivityRunner:
                 details="",
             )
         try:
-            datum = meta.Datum(work.input if work.input is not None else "null", "json")
-            argument = ActivityTriggerConverter.decode(datum, trigger_metadata=None)
-            value = self._invoker.call(activity, {activity.trigger_param: argument}, REASON_DURABLE)
-            encoded = ActivityTriggerConverter.encode(value, expected_type=None).value
-        except Exception as error:
-            return ActivityResult(
-                False,
-                reason=f"Activity function '{work.name}' failed: {type(error).__name__}: {error}",
-                details=user_traceback(error),
-            )
+            arguments = {activity.trigger_param: ActivityTrigger(work.input)}
+            encoded = self._invoker.call(activity, arguments, REASON_DURABLE)
+        except InvocationFailed as error:
+            reason = f"Activity function '{work.name}' failed: {error.type_name}: {error}"
+            return ActivityResult(False, reason=reason, details=error.details)
         return ActivityResult(True, result=encoded)

@@ -1,175 +1,135 @@
-"""Call user functions the way the Python worker does, and log each call the way the host does.
+"""Call user functions the way the Functions host does, and log each call the way the host does.
 
-Sync functions run on the calling thread (or an executor); async ones run on one long-lived
-event loop, so that clients bound to a loop (the durable client's aiohttp session) keep
-working from one invocation to the next. Each invocation logs
+Callers pass a function of the app and its arguments as plain data (worker_protocol.py: the
+trigger's data, and strings such as the durable client binding). By default the call runs in
+one of the app's worker processes (worker_pool.py), under host.json's functionTimeout; with
+`Strictness.worker_processes` off it runs in devhost's own process (sync functions on the
+calling thread), as devhost used to. Either way each invocation logs
 
     Executing 'Functions.name' (Reason='...', Id=...)
     Executed 'Functions.name' (Succeeded, Id=..., Duration=12ms)
 
-and never its inputs or outputs, which may hold customer data.
+and never its inputs or outputs, which may hold customer data. A function that fails raises
+`InvocationFailed` for its caller; `InvocationAborted` when the runtime, not the function,
+failed it (a timeout, a worker process that exited).
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import secrets
-import threading
 import time
-import traceback
 import uuid
-from collections.abc import Iterator
-from concurrent.futures import Executor, Future
-from contextlib import contextmanager
-from pathlib import Path
-from typing import Any
+from concurrent.futures import Future
+from typing import Any, Protocol
 
-import azure.functions as func
-from azure.functions import _abc as functions_abc
-
-from devhost.app_index import IndexedFunction
+from devhost.app_index import AppIndex, IndexedFunction
+from devhost.host_config import HostConfig
+from devhost.worker_pool import WorkerPool, WorkerSettings
+from devhost.worker_process import WorkerSpec
+from devhost.worker_protocol import Failure, Invocation, Outcome
+from devhost.worker_runtime import FunctionRunner, functions_by_name, local_traceback
 
 log = logging.getLogger("devhost")
 
 REASON_HTTP = "This function was programmatically called via the host APIs."
 REASON_DURABLE = "(null)"
-DEVHOST_DIR = Path(__file__).resolve().parent
 
 
-class _TraceContext(functions_abc.TraceContext):
-    def __init__(self) -> None:
-        self._parent = f"00-{secrets.token_hex(16)}-{secrets.token_hex(8)}-01"
+class InvocationFailed(Exception):
+    """A function invocation failed; `type_name`, the message and `details` (its traceback) describe why."""
 
-    @property
-    def trace_state(self) -> str:
-        return ""
+    def __init__(self, failure: Failure) -> None:
+        super().__init__(failure.message)
+        self.type_name = failure.type_name
+        self.details = failure.traceback
 
-    @property
-    def trace_parent(self) -> str:
-        return self._parent
-
-    @property
-    def attributes(self) -> dict[str, str]:
-        return {}
+    def __str__(self) -> str:
+        return super().__str__() or self.type_name
 
 
-class _RetryContext(functions_abc.RetryContext):
-    @property
-    def retry_count(self) -> int:
-        return 0
-
-    @property
-    def max_retry_count(self) -> int:
-        return 0
-
-    @property
-    def exception(self) -> None:
-        return None
+class InvocationAborted(InvocationFailed):
+    """The runtime ended the invocation (functionTimeout, a worker process that exited, shutdown)."""
 
 
-class InvocationContext(func.Context):
-    """The `context` argument a function receives when it declares one."""
+class _Runner(Protocol):
+    def start(self) -> None: ...
 
-    def __init__(self, invocation_id: str, function_name: str) -> None:
-        self._invocation_id = invocation_id
-        self._function_name = function_name
-        self._local = threading.local()
-        self._trace = _TraceContext()
+    def stop(self) -> None: ...
 
-    @property
-    def invocation_id(self) -> str:
-        return self._invocation_id
+    def submit(self, invocation: Invocation) -> Future[Outcome]: ...
 
-    @property
-    def thread_local_storage(self) -> threading.local:
-        return self._local
-
-    @property
-    def function_name(self) -> str:
-        return self._function_name
-
-    @property
-    def function_directory(self) -> str:
-        return ""
-
-    @property
-    def trace_context(self) -> _TraceContext:
-        return self._trace
-
-    @property
-    def retry_context(self) -> _RetryContext:
-        return _RetryContext()
+    def run_here(self, invocation: Invocation) -> Outcome: ...
 
 
 class FunctionInvoker:
-    """Runs user functions; `start` before the first call, `stop` at shutdown."""
+    """Runs the app's functions; `start` before the first call, `stop` at shutdown."""
 
-    def __init__(self) -> None:
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, name="function-loop", daemon=True)
+    def __init__(self, config: HostConfig, index: AppIndex, app_module: str | None) -> None:
+        strictness = config.strictness
+        self._runner: _Runner
+        if strictness.worker_processes:
+            settings = WorkerSettings.from_environ()
+            timeout = config.function_timeout if strictness.function_timeout else None
+            self._runner = WorkerPool(WorkerSpec(str(config.app_dir), app_module, settings.threads), settings, timeout)
+        else:
+            if strictness.function_timeout:
+                log.warning("functionTimeout is enforced only with worker processes; functions run in devhost here")
+            self._runner = FunctionRunner(functions_by_name(index), None)
 
     def start(self) -> None:
-        """Start the event loop for async functions."""
-        self._thread.start()
+        """Start running functions (the worker processes, or the event loop in devhost)."""
+        self._runner.start()
 
     def stop(self) -> None:
-        """Stop the event loop."""
-        self._loop.call_soon_threadsafe(self._loop.stop)
+        """Stop running functions; invocations under way are abandoned."""
+        self._runner.stop()
 
     def call(
         self, function: IndexedFunction, arguments: dict[str, Any], reason: str, describe_errors: bool = True
     ) -> Any:
-        """Invoke `function` with `arguments` and wait for its result (or exception)."""
-        if function.is_async:
-            return asyncio.run_coroutine_threadsafe(
-                self._run_async(function, arguments, reason, describe_errors), self._loop
-            ).result()
-        return self._run_sync(function, arguments, reason, describe_errors)
+        """Invoke `function` and wait for its encoded result; InvocationFailed when it fails."""
+        invocation = _begin(function, arguments, reason)
+        started = time.perf_counter()
+        return _end(invocation, self._runner.run_here(invocation), started, describe_errors)
 
-    def submit(self, function: IndexedFunction, arguments: dict[str, Any], reason: str, executor: Executor) -> Future:
-        """Start invoking `function` (sync ones on `executor`) and return its future."""
-        if function.is_async:
-            return asyncio.run_coroutine_threadsafe(self._run_async(function, arguments, reason, True), self._loop)
-        return executor.submit(self._run_sync, function, arguments, reason, True)
+    def submit(self, function: IndexedFunction, arguments: dict[str, Any], reason: str) -> Future[Any]:
+        """Start invoking `function`; the future of its encoded result (or InvocationFailed)."""
+        invocation = _begin(function, arguments, reason)
+        started = time.perf_counter()
+        result: Future[Any] = Future()
 
-    def _run_sync(self, function: IndexedFunction, arguments: dict[str, Any], reason: str, describe: bool) -> Any:
-        with _logged(function.name, reason, describe) as invocation_id:
-            return function.function(**_with_context(function, arguments, invocation_id))
+        def settle(done: Future[Outcome]) -> None:
+            try:
+                result.set_result(_end(invocation, done.result(), started, True))
+            except InvocationFailed as error:
+                result.set_exception(error)
 
-    async def _run_async(
-        self, function: IndexedFunction, arguments: dict[str, Any], reason: str, describe: bool
-    ) -> Any:
-        with _logged(function.name, reason, describe) as invocation_id:
-            return await function.function(**_with_context(function, arguments, invocation_id))
+        self._runner.submit(invocation).add_done_callback(settle)
+        return result
 
 
 def user_traceback(error: BaseException) -> str:
     """The traceback of an exception a user function raised, without devhost's own frames."""
-    frames = error.__traceback__
-    while frames is not None and Path(frames.tb_frame.f_code.co_filename).is_relative_to(DEVHOST_DIR):
-        frames = frames.tb_next
-    return "".join(traceback.format_exception(type(error), error, frames))
+    if isinstance(error, InvocationFailed):
+        return error.details
+    return local_traceback(error)
 
 
-def _with_context(function: IndexedFunction, arguments: dict[str, Any], invocation_id: str) -> dict[str, Any]:
-    if not function.wants_context:
-        return arguments
-    return {**arguments, "context": InvocationContext(invocation_id, function.name)}
+def _begin(function: IndexedFunction, arguments: dict[str, Any], reason: str) -> Invocation:
+    invocation = Invocation(str(uuid.uuid4()), function.name, arguments)
+    log.info("Executing 'Functions.%s' (Reason='%s', Id=%s)", function.name, reason, invocation.invocation_id)
+    return invocation
 
 
-@contextmanager
-def _logged(name: str, reason: str, describe_errors: bool) -> Iterator[str]:
-    invocation_id = str(uuid.uuid4())
-    log.info("Executing 'Functions.%s' (Reason='%s', Id=%s)", name, reason, invocation_id)
-    started = time.perf_counter()
-    try:
-        yield invocation_id
-    except Exception as error:
-        duration = round((time.perf_counter() - started) * 1000)
-        log.info("Executed 'Functions.%s' (Failed, Id=%s, Duration=%dms)", name, invocation_id, duration)
-        if describe_errors:
-            log.error("Exception while executing function: Functions.%s. %s: %s", name, type(error).__name__, error)
-        raise
+def _end(invocation: Invocation, outcome: Outcome, started: float, describe_errors: bool) -> Any:
+    name, invocation_id = invocation.function_name, invocation.invocation_id
     duration = round((time.perf_counter() - started) * 1000)
-    log.info("Executed 'Functions.%s' (Succeeded, Id=%s, Duration=%dms)", name, invocation_id, duration)
+    failure = outcome.failure
+    if failure is None:
+        log.info("Executed 'Functions.%s' (Succeeded, Id=%s, Duration=%dms)", name, invocation_id, duration)
+        return outcome.value
+    log.info("Executed 'Functions.%s' (Failed, Id=%s, Duration=%dms)", name, invocation_id, duration)
+    if describe_errors or failure.aborted:
+        log.error("Exception while executing function: Functions.%s. %s: %s", name, failure.type_name, failure.message)
+    raise (InvocationAborted if failure.aborted else InvocationFailed)(failure)
+
