@@ -111,7 +111,7 @@ def run(options: Options) -> int:
     urls = DurableUrls(f"http://127.0.0.1:{listener.getsockname()[1]}", config.hub_name, keys.system)
     with ExitStack() as running:
         running.callback(store.close)
-        invoker = FunctionInvoker()
+        invoker = FunctionInvoker(config, index, options.app_module)
         invoker.start()
         running.callback(invoker.stop)
         timers = TimerService()
@@ -120,7 +120,6 @@ def run(options: Options) -> int:
         hub = TaskHub(index, store, invoker, timers, config)
         running.callback(hub.stop)
         front = HttpFront(index, invoker, ManagementApi(hub, urls), urls, config.route_prefix, keys)
-        running.callback(front.stop)
         try:
             triggers = TimerTriggers(index.timers, invoker, timers, store, urls.client_binding())
         except ConfigError as error:

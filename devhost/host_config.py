@@ -12,14 +12,19 @@ import os
 import re
 from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 DEFAULT_HUB_NAME = "TestHubName"
 STORAGE_SETTING = "AzureWebJobsStorage"
 HOST_JSON_VERSION = "2.0"
+# Azure's override of a host.json value from the app settings (`__` for each level of nesting).
+FUNCTION_TIMEOUT_SETTING = "AzureFunctionsJobHost__functionTimeout"
+DEFAULT_FUNCTION_TIMEOUT = timedelta(minutes=10)
 
 _SETTING_REFERENCE = re.compile(r"%([^%]+)%")
 _HUB_NAME = re.compile(r"[A-Za-z][A-Za-z0-9]{2,44}")
+_TIMESPAN = re.compile(r"(?:(\d+)\.)?(\d{1,2}):(\d{2}):(\d{2})(\.\d{1,7})?")
 
 
 class ConfigError(Exception):
@@ -69,6 +74,8 @@ class HostConfig:
     route_prefix: str
     max_concurrent_activities: int
     max_concurrent_orchestrations: int
+    function_timeout: timedelta = DEFAULT_FUNCTION_TIMEOUT
+    """How long an invocation may run (host.json `functionTimeout`; the Consumption and Flex default)."""
     strictness: Strictness = Strictness()
 
 
@@ -126,6 +133,7 @@ def read_host_config(app_dir: Path, environ: Mapping[str, str] | None = None) ->
         route_prefix=str(http.get("routePrefix", "api")).strip("/"),
         max_concurrent_activities=_positive(durable, "maxConcurrentActivityFunctions", 10 * cores),
         max_concurrent_orchestrations=_positive(durable, "maxConcurrentOrchestratorFunctions", 10 * cores),
+        function_timeout=_function_timeout(environ.get(FUNCTION_TIMEOUT_SETTING) or host.get("functionTimeout")),
     )
 
 
@@ -150,3 +158,18 @@ def _positive(section: Mapping[str, object], name: str, default: int) -> int:
     if not isinstance(value, int) or value < 1:
         raise ConfigError(f"host.json extensions.durableTask.{name} must be a positive integer, not {value!r}")
     return value
+
+
+def _function_timeout(value: object) -> timedelta:
+    """functionTimeout as a duration: a TimeSpan such as "00:10:00" or "1.00:00:00" (None: the default)."""
+    if value is None:
+        return DEFAULT_FUNCTION_TIMEOUT
+    found = _TIMESPAN.fullmatch(str(value).strip())
+    if found is None:
+        raise ConfigError(f"functionTimeout {value!r} is not a time span like \"00:10:00\" (hh:mm:ss)")
+    days, hours, minutes, seconds, fraction = found.groups()
+    timeout = timedelta(days=int(days or 0), hours=int(hours), minutes=int(minutes),
+                        seconds=int(seconds) + float(fraction or 0))
+    if timeout <= timedelta(0) or int(hours) > 23 or int(minutes) > 59 or int(seconds) > 59:
+        raise ConfigError(f"functionTimeout {value!r} must be a positive time span like \"00:10:00\"")
+    return timeout

@@ -16,10 +16,8 @@ import asyncio
 import json
 import logging
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import azure.functions as func
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -29,9 +27,10 @@ from starlette.routing import Route
 from devhost.app_index import AppIndex, HttpFunction
 from devhost.auth import HostKeys, is_authorized, presented_key, same_key
 from devhost.client_binding import RPC_PATH, WEBHOOK_PATH, DurableUrls
-from devhost.invoker import REASON_HTTP, FunctionInvoker
+from devhost.invoker import REASON_HTTP, FunctionInvoker, InvocationFailed
 from devhost.management_api import ManagementApi
 from devhost.routes import RouteTemplate
+from devhost.worker_protocol import HttpResponseData, HttpTrigger
 
 log = logging.getLogger("devhost")
 
@@ -52,7 +51,6 @@ class HttpFront:
         self._urls = urls
         self._keys = keys
         self._prefix = f"/{route_prefix}" if route_prefix else ""
-        self._pool = ThreadPoolExecutor(thread_name_prefix="http")
 
     def asgi_app(self) -> Starlette:
         """The ASGI application to serve."""
@@ -64,10 +62,6 @@ class HttpFront:
             f"{f.name}: [{','.join(sorted(f.methods or METHODS))}] {self._urls.base_url}{self._prefix}/{f.route}"
             for _, f in self._routes
         ]
-
-    def stop(self) -> None:
-        """Stop taking sync function calls."""
-        self._pool.shutdown(wait=False, cancel_futures=True)
 
     async def _dispatch(self, request: Request) -> Response:
         path = request.scope["path"]  # percent-decoded, unlike request.url.path
@@ -111,7 +105,7 @@ class HttpFront:
         key = presented_key(request.headers, request.query_params)
         if not is_authorized(function.auth_level, key, self._keys.function):
             return Response(status_code=401)
-        http_request = func.HttpRequest(
+        http_request = HttpTrigger(
             request.method,
             str(request.url),
             headers=_joined(request.headers.items(), ", "),
@@ -122,10 +116,12 @@ class HttpFront:
         arguments: dict[str, Any] = {function.trigger_param: http_request}
         arguments.update({name: self._urls.client_binding() for name in function.client_params})
         try:
-            result = await asyncio.wrap_future(self._invoker.submit(function, arguments, REASON_HTTP, self._pool))
-        except Exception:
+            answer: HttpResponseData = await asyncio.wrap_future(
+                self._invoker.submit(function, arguments, REASON_HTTP)
+            )
+        except InvocationFailed:
             return Response(status_code=500)
-        return _response(function, result)
+        return Response(answer.body, answer.status, answer.headers)
 
     def _match(self, path: str, method: str) -> tuple[HttpFunction, dict[str, str]] | None:
         for template, function in self._routes:
@@ -144,19 +140,3 @@ def _joined(items: Iterable[tuple[str, str]], separator: str) -> dict[str, str]:
         joined[name] = f"{joined[name]}{separator}{value}" if name in joined else value
     return joined
 
-
-def _response(function: HttpFunction, result: Any) -> Response:
-    if isinstance(result, func.HttpResponse):
-        headers = dict(result.headers)
-        if not any(name.lower() == "content-type" for name in headers):
-            headers["Content-Type"] = f"{result.mimetype}; charset={result.charset}"
-        return Response(result.get_body(), result.status_code, headers)
-    if result is None:
-        return Response(status_code=204)
-    if isinstance(result, (str, bytes)):
-        return Response(result, 200, media_type="text/plain; charset=utf-8")
-    try:
-        return Response(json.dumps(result), 200, media_type=JSON_TYPE)
-    except TypeError:
-        log.error("Function '%s' returned a %s, which is no HTTP response", function.name, type(result).__name__)
-        return Response(status_code=500)

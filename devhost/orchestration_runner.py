@@ -35,7 +35,7 @@ from devhost.history import (
     new_event,
     parse_time,
 )
-from devhost.invoker import user_traceback
+from devhost.invoker import InvocationAborted, user_traceback
 
 OUT_OF_PROC_MARKER = "$OutOfProcData$:"
 MAX_CUSTOM_STATUS_BYTES = 16 * 1024
@@ -322,6 +322,10 @@ def _replay(
     payload = context_json(state, state.history_json + [json.dumps(e) for e in new_events])
     try:
         return json.loads(call_orchestrator(payload)), None
+    except InvocationAborted:
+        # The runtime ended the invocation (functionTimeout, a worker process that exited), not
+        # the orchestrator: as the extension aborts such a session, the episode runs again.
+        raise
     except Exception as error:
         text = str(error)
         details = user_traceback(error.__cause__ or error)

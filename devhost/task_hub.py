@@ -1,16 +1,28 @@
 """The task hub: orchestration instances, their messages and their work, while devhost runs.
 
-Each running instance has an inbox. Whatever arrives for it (its start, activity results,
-fired timers, a sub-orchestration's end, raised events, a termination) lands there, and one
-episode at a time runs on the orchestrator pool with everything the inbox holds. An episode
-is committed to storage (persistence.py) before its new work starts, so a devhost killed at
-any point and started again resumes every unfinished instance from its committed history:
-pending timers are armed again, pending sub-orchestrations looked up, and activities that
-were in flight run again, as Durable's at-least-once delivery does.
+Each running instance has an inbox, which plays the part of the hub's control queue.
+Whatever arrives for it (its start, activity results, fired timers, a sub-orchestration's
+end, raised events, termination, suspension, a restart) lands there, and one episode at a
+time runs on the orchestrator pool. An episode is committed to storage (persistence.py)
+before its new work starts, so a devhost killed at any point and started again resumes every
+unfinished instance from its committed history: pending timers are armed again, pending
+sub-orchestrations looked up, and activities that were in flight run again, as Durable's
+at-least-once delivery does.
+
+As strict as the extension on Azure Storage (host_config.Strictness):
+- every episode loads the instance, its history and its pending work from storage
+  (`reload_history`); nothing of an instance's state is kept in memory between episodes;
+- an episode takes at most `max_messages_per_episode` messages, the rest wait their turn;
+- a message is seen `poll_ms` after it was sent, as a polled Storage queue delivers it;
+- a custom status over 16 KB in UTF-16 fails the instance after its episode.
+
+Suspension and resumption are episodes of their own: while an instance is suspended only a
+resume, a termination or a restart is taken; results and events wait in its inbox.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import threading
@@ -21,9 +33,6 @@ from datetime import UTC, datetime, timedelta
 from enum import Enum
 from typing import Any
 
-from azure.functions import meta
-from azure.functions.durable_functions import OrchestrationTriggerConverter
-
 from devhost.activity_runner import ActivityResult, ActivityRunner, ActivityWork
 from devhost.app_index import AppIndex
 from devhost.history import EventType, format_time, public_history
@@ -33,9 +42,12 @@ from devhost.orchestration_runner import (
     ACTIVITY,
     COMPLETED,
     CONTINUED_AS_NEW,
+    CONTROL_EVENTS,
+    FAILED,
     PENDING,
     RUNNING,
     SUB_ORCHESTRATION,
+    SUSPENDED,
     TERMINAL_STATUSES,
     TERMINATED,
     EpisodeResult,
@@ -43,12 +55,16 @@ from devhost.orchestration_runner import (
     Message,
     ParentLink,
     PendingTask,
+    control_episode,
     run_episode,
+    stored_input,
 )
 from devhost.persistence import Checkpoint, HubStore, InstanceRecord
-from devhost.recovery import restore
+from devhost.recovery import load, restore
+from devhost.rewind import REWIND_ONLY_FAILED, plan_rewind
 from devhost.table_keys import MAX_KEY_CHARS, encode_key
 from devhost.timers import TimerService
+from devhost.worker_protocol import OrchestrationTrigger
 
 log = logging.getLogger("devhost")
 
@@ -57,8 +73,12 @@ RETRY_AFTER_STORAGE_ERROR = timedelta(seconds=1)
 STATUS_TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 
-class InstanceExists(Exception):
-    """An instance with that id is still Pending or Running."""
+class WrongState(Exception):
+    """The instance is in a state that does not allow the operation; the message says which."""
+
+
+class UnknownInstance(ValueError):
+    """No instance has that id."""
 
 
 class UnknownOrchestrator(Exception):
@@ -77,11 +97,21 @@ class Delivery(Enum):
     GONE = "gone"
 
 
+WAKING_EVENTS = frozenset({EventType.EXECUTION_RESUMED, EventType.EXECUTION_TERMINATED, EventType.EXECUTION_STARTED})
+"""What a suspended instance still takes: its resumption, its termination, a restart."""
+
+
 @dataclass(eq=False)
 class _Running:
-    state: InstanceState
+    """An unfinished instance as the hub schedules it. `state` is kept between episodes only
+    when the strictness allows it; otherwise each episode loads it from storage."""
+
+    instance_id: str
+    parent: ParentLink | None
+    state: InstanceState | None = None
     inbox: list[Message] = field(default_factory=list)
     busy: bool = False
+    suspended: bool = False
 
 
 def validate_instance_id(instance_id: str) -> None:
@@ -358,7 +388,7 @@ class TaskHub:
         orchestrator = self._index.orchestrators.get(name)
         if orchestrator is None:
             raise LookupError(f"The function '{name}' doesn't exist, is disabled, or is not an orchestrator function.")
-        context = OrchestrationTriggerConverter.decode(meta.Datum(payload, "json"), trigger_metadata=None)
+        context = OrchestrationTrigger(payload)
         return self._invoker.call(orchestrator, {orchestrator.trigger_param: context}, REASON_DURABLE, False)
 
     # Work

@@ -19,9 +19,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from azure.functions import meta
-from azure.functions.timer import TimerRequestConverter
-
 from devhost.app_index import TimerFunction
 from devhost.history import parse_time
 from devhost.host_config import ConfigError, resolve_setting_references
@@ -29,6 +26,7 @@ from devhost.invoker import FunctionInvoker
 from devhost.ncrontab import CronSchedule, ScheduleError
 from devhost.persistence import HubStore
 from devhost.timers import TimerService
+from devhost.worker_protocol import TimerTrigger
 
 log = logging.getLogger("devhost")
 
@@ -111,7 +109,7 @@ class TimerTriggers:
             "ScheduleStatus": status,
             "IsPastDue": missed or now - scheduled > PAST_DUE_AFTER,
         }
-        request = TimerRequestConverter.decode(meta.Datum(json.dumps(payload), "json"), trigger_metadata=None)
+        request = TimerTrigger(json.dumps(payload))
         arguments = {timer.function.trigger_param: request}
         arguments.update({name: self._client_binding for name in timer.function.client_params})
         # A failed invocation is logged by the invoker; the schedule goes on.
