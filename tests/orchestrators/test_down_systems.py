@@ -1,0 +1,106 @@
+"""A system that stays down fails the run in time, saying why; once it is back, the next run completes.
+
+devhost runs the app with functionTimeout 20 s (the app setting Azure uses to override
+host.json), so the budgets derived from it are small and a run against a system that
+stays down must end Failed within `Budgets.down_system_fails_within_s`, plus the time the
+orchestrations' own steps take.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import requests
+
+from devhost.twin import LocalTwin
+from shared.budgets import Budgets
+from tests.orchestrators.conftest import create_project, seed
+
+TIMEOUT = "00:00:20"
+BUDGETS = Budgets(20)
+ORCHESTRATION_SLACK_S = 20.0
+"""The orchestrations' own steps and the polling, on top of the budget of the system that is down."""
+RECORDS = 300
+
+
+@pytest.fixture(scope="module")
+def tight(storage_connection_string: str) -> Iterator[LocalTwin]:
+    settings = {"AzureFunctionsJobHost__functionTimeout": TIMEOUT}
+    with LocalTwin.start(dataset=False, storage=storage_connection_string, settings=settings) as started:
+        started.connect_all()
+        yield started
+
+
+def knobs(twin: LocalTwin, system: str, **values: Any) -> None:
+    requests.post(f"{twin.systems[system].url}/_sandbox/config", json=values, timeout=30).raise_for_status()
+
+
+def project(name: str, source: str = "sales") -> dict[str, Any]:
+    task = {
+        "name": "Accounts",
+        "source": {"entity": "accounts", "key": ["accountnumber"]},
+        "cds": {"entity": "accounts", "key": ["accountnumber"]},
+        "sourceToCds": [{"source": "accountnumber", "target": "accountnumber"}, {"source": "name", "target": "name"}],
+    }
+    return {"name": name, "connections": {"source": source, "cds": "cds"}, "tasks": [task]}
+
+
+def run_to_end(twin: LocalTwin, name: str, timeout_s: float) -> tuple[dict[str, Any], float]:
+    """Sync Now, then poll the run until it ends; the run and the seconds it took."""
+    started_at = time.monotonic()
+    started = twin.api("POST", f"projects/{name}/runs")
+    assert started.status_code == 202, started.text
+    run_id = started.json()["runId"]
+    while time.monotonic() - started_at < timeout_s:
+        answer = twin.api("GET", f"runs/{run_id}")
+        if answer.status_code == 200:
+            return answer.json(), time.monotonic() - started_at
+        time.sleep(0.5)
+    raise AssertionError(f"run {run_id} still going after {timeout_s} s: {twin.api('GET', f'runs/{run_id}').text}")
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_a_target_answering_only_errors_fails_the_run_in_time_and_the_next_run_loses_nothing(tight) -> None:
+    seed(tight, "sales", "accounts", [{"accountnumber": f"A-{n:04d}", "name": f"Account {n}"} for n in range(RECORDS)])
+    create_project(tight, project("down-target"))
+    knobs(tight, "cds", fault_rate=1.0)
+    try:
+        failed, seconds = run_to_end(tight, "down-target", 120)
+    finally:
+        knobs(tight, "cds", fault_rate=0.0)
+    assert failed["runtimeStatus"] == "Failed", failed
+    assert seconds <= BUDGETS.down_system_fails_within_s + ORCHESTRATION_SLACK_S
+    message = failed["message"]
+    assert "from connection 'cds' (dataverse): " in message, message
+    assert "/api/data/v9.2/" in message and "?" not in message, message
+    assert message.split(" from connection")[0].split(": ")[-1] in (
+        "503 Service Unavailable", "connection dropped mid-answer", "connection closed without an answer",
+        "connection reset"), message
+    assert "attempts over" in message or "1 attempt over" in message, message
+
+    done, _ = run_to_end(tight, "down-target", 120)
+    assert done["runtimeStatus"] == "Succeeded", done
+    assert done["tasks"][0]["written"] == RECORDS
+    numbers = [record["accountnumber"] for record in tight.records("cds", "accounts")]
+    assert sorted(numbers) == [f"A-{n:04d}" for n in range(RECORDS)]
+
+
+def test_a_source_refusing_connections_fails_the_run_in_time_naming_it(tight) -> None:
+    gone = {"kind": "dataverse", "url": f"http://127.0.0.1:{closed_port()}", "auth": {"type": "none"}}
+    tight.api("PUT", "connections/gone", json=gone).raise_for_status()
+    create_project(tight, project("down-source", source="gone"))
+    failed, seconds = run_to_end(tight, "down-source", 120)
+    assert failed["runtimeStatus"] == "Failed", failed
+    assert seconds <= BUDGETS.down_system_fails_within_s + ORCHESTRATION_SLACK_S
+    message = failed["message"]
+    assert "connection refused from connection 'gone' (dataverse): GET http://127.0.0.1:" in message, message
+    assert tight.api("POST", "projects/down-source/runs").status_code == 202
