@@ -1,28 +1,16 @@
 """The task hub: orchestration instances, their messages and their work, while devhost runs.
 
-Each running instance has an inbox, which plays the part of the hub's control queue.
-Whatever arrives for it (its start, activity results, fired timers, a sub-orchestration's
-end, raised events, termination, suspension, a restart) lands there, and one episode at a
-time runs on the orchestrator pool. An episode is committed to storage (persistence.py)
-before its new work starts, so a devhost killed at any point and started again resumes every
-unfinished instance from its committed history: pending timers are armed again, pending
-sub-orchestrations looked up, and activities that were in flight run again, as Durable's
-at-least-once delivery does.
-
-As strict as the extension on Azure Storage (host_config.Strictness):
-- every episode loads the instance, its history and its pending work from storage
-  (`reload_history`); nothing of an instance's state is kept in memory between episodes;
-- an episode takes at most `max_messages_per_episode` messages, the rest wait their turn;
-- a message is seen `poll_ms` after it was sent, as a polled Storage queue delivers it;
-- a custom status over 16 KB in UTF-16 fails the instance after its episode.
-
-Suspension and resumption are episodes of their own: while an instance is suspended only a
-resume, a termination or a restart is taken; results and events wait in its inbox.
+Each running instance has an inbox. Whatever arrives for it (its start, activity results,
+fired timers, a sub-orchestration's end, raised events, a termination) lands there, and one
+episode at a time runs on the orchestrator pool with everything the inbox holds. An episode
+is committed to storage (persistence.py) before its new work starts, so a devhost killed at
+any point and started again resumes every unfinished instance from its committed history:
+pending timers are armed again, pending sub-orchestrations looked up, and activities that
+were in flight run again, as Durable's at-least-once delivery does.
 """
 
 from __future__ import annotations
 
-import itertools
 import json
 import logging
 import threading
@@ -42,12 +30,9 @@ from devhost.orchestration_runner import (
     ACTIVITY,
     COMPLETED,
     CONTINUED_AS_NEW,
-    CONTROL_EVENTS,
-    FAILED,
     PENDING,
     RUNNING,
     SUB_ORCHESTRATION,
-    SUSPENDED,
     TERMINAL_STATUSES,
     TERMINATED,
     EpisodeResult,
@@ -55,13 +40,10 @@ from devhost.orchestration_runner import (
     Message,
     ParentLink,
     PendingTask,
-    control_episode,
     run_episode,
-    stored_input,
 )
 from devhost.persistence import Checkpoint, HubStore, InstanceRecord
-from devhost.recovery import load, restore
-from devhost.rewind import REWIND_ONLY_FAILED, plan_rewind
+from devhost.recovery import restore
 from devhost.table_keys import MAX_KEY_CHARS, encode_key
 from devhost.timers import TimerService
 from devhost.worker_protocol import OrchestrationTrigger
@@ -73,12 +55,8 @@ RETRY_AFTER_STORAGE_ERROR = timedelta(seconds=1)
 STATUS_TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 
-class WrongState(Exception):
-    """The instance is in a state that does not allow the operation; the message says which."""
-
-
-class UnknownInstance(ValueError):
-    """No instance has that id."""
+class InstanceExists(Exception):
+    """An instance with that id is still Pending or Running."""
 
 
 class UnknownOrchestrator(Exception):
@@ -97,21 +75,11 @@ class Delivery(Enum):
     GONE = "gone"
 
 
-WAKING_EVENTS = frozenset({EventType.EXECUTION_RESUMED, EventType.EXECUTION_TERMINATED, EventType.EXECUTION_STARTED})
-"""What a suspended instance still takes: its resumption, its termination, a restart."""
-
-
 @dataclass(eq=False)
 class _Running:
-    """An unfinished instance as the hub schedules it. `state` is kept between episodes only
-    when the strictness allows it; otherwise each episode loads it from storage."""
-
-    instance_id: str
-    parent: ParentLink | None
-    state: InstanceState | None = None
+    state: InstanceState
     inbox: list[Message] = field(default_factory=list)
     busy: bool = False
-    suspended: bool = False
 
 
 def validate_instance_id(instance_id: str) -> None:
