@@ -10,11 +10,18 @@ from typing import Any
 import azure.functions as func
 
 from shared.errors import DomainError, InvalidInput
+from shared.settings import principal_required
 
 NAME = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 MAX_BODY_BYTES = 4 * 1024 * 1024
 ADMIN = "DataIntegration.Admin"
 OPERATOR = "DataIntegration.Operator"
+
+
+class Unauthorized(DomainError):
+    status = 401
+    title = "Unauthorized"
 
 
 class Forbidden(DomainError):
@@ -38,11 +45,15 @@ def json_body(req: func.HttpRequest, *, optional: bool = False) -> Any:
             return None
         raise InvalidInput("a JSON body is required", field="body")
     try:
-        return json.loads(raw.decode("utf-8"))
+        data = json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError as exc:
         raise InvalidInput("the body is not UTF-8", field="body") from exc
     except json.JSONDecodeError as exc:
         raise InvalidInput(f"malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}", field="body") from exc
+    broken = _lone_surrogate_at(data)
+    if broken is not None:
+        raise InvalidInput("a \\uD800-\\uDFFF escape without its pair is not text", field=broken)
+    return data
 
 
 def object_body(req: func.HttpRequest) -> dict[str, Any]:
@@ -53,10 +64,35 @@ def object_body(req: func.HttpRequest) -> dict[str, Any]:
 
 
 def if_match(req: func.HttpRequest) -> str:
+    """The ETag in `If-Match`, as sent: the store compares it with the current one before using it."""
     value = req.headers.get("If-Match", "").strip()
     if not value:
         raise InvalidInput("If-Match with the project's ETag is required", field="If-Match")
     return value
+
+
+def _lone_surrogate_at(data: Any, path: str = "body") -> str | None:
+    """The JSON path of the first string holding half a UTF-16 surrogate pair, if any (for a property
+    name, the object holding it: the name itself cannot be written back).
+
+    JSON lets `"\\ud800"` through, but such a string cannot be written as UTF-8 or read back
+    from storage, so it is refused before anything is saved.
+    """
+    if isinstance(data, str):
+        return path if _SURROGATE.search(data) else None
+    if isinstance(data, dict):
+        if any(_SURROGATE.search(key) for key in data):
+            return path
+        items = [(str(key), value) for key, value in data.items()]
+    elif isinstance(data, list):
+        items = [(str(n), value) for n, value in enumerate(data)]
+    else:
+        return None
+    for key, value in items:
+        found = _lone_surrogate_at(value, key if path == "body" else f"{path}.{key}")
+        if found is not None:
+            return found
+    return None
 
 
 def roles(req: func.HttpRequest) -> set[str] | None:
@@ -74,9 +110,16 @@ def roles(req: func.HttpRequest) -> set[str] | None:
 
 
 def require(req: func.HttpRequest, role: str) -> None:
-    """Admins may do everything; operators may start runs and read."""
+    """Admins may do everything; operators may start runs and read.
+
+    Without Easy Auth the function key alone decides. With it (or DI_REQUIRE_PRINCIPAL), a
+    request without a principal is refused whatever key it has: Easy Auth lets such requests
+    through when the app allows anonymous callers, and a leaked function key must not be enough.
+    """
     held = roles(req)
     if held is None:
+        if principal_required():
+            raise Unauthorized("sign in: this app needs an X-MS-CLIENT-PRINCIPAL from App Service Authentication")
         return
     allowed = {ADMIN} if role == ADMIN else {ADMIN, OPERATOR}
     if not held & allowed:

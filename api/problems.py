@@ -12,6 +12,8 @@ from typing import Any
 import azure.functions as func
 from pydantic import ValidationError
 
+from api.links import run_link
+from api.parsing import Unauthorized
 from shared.errors import DomainError, RunActive
 from shared.http import AuthenticationError
 from shared.models import problems
@@ -35,13 +37,16 @@ def problem(
     )
 
 
-def from_exception(exc: Exception) -> func.HttpResponse:
+def from_exception(exc: Exception, req: func.HttpRequest) -> func.HttpResponse:
+    """The problem response for `exc`, raised while answering `req`."""
     if isinstance(exc, RunActive):
-        location = f"/api/runs/{exc.run_id}"
+        location = run_link(req, exc.run_id)
         return problem(
             409, exc.title, exc.message, [{"field": "runId", "message": exc.run_id}],
             headers={"Location": location}, runId=exc.run_id, location=location,
         )
+    if isinstance(exc, Unauthorized):
+        return problem(exc.status, exc.title, exc.message, headers={"WWW-Authenticate": "Bearer"})
     if isinstance(exc, DomainError):
         errors = [{"field": exc.field, "message": exc.message}] if exc.field else []
         return problem(exc.status, exc.title, exc.message, errors)
@@ -61,7 +66,8 @@ def answers_problems(handler: Handler) -> Handler:
     """Turn any error raised by `handler` (a plain or an async function) into its problem response.
 
     Handlers that only call storage are plain functions, which the Functions host runs on its
-    thread pool; the ones that await the Durable client are async.
+    thread pool; the ones that await the Durable client are async. The request is the one
+    `func.HttpRequest` among the handler's arguments.
     """
     if inspect.iscoroutinefunction(handler):
 
@@ -70,7 +76,7 @@ def answers_problems(handler: Handler) -> Handler:
             try:
                 return await handler(*args, **kwargs)  # type: ignore[misc]
             except Exception as exc:
-                return from_exception(exc)
+                return from_exception(exc, _request(args, kwargs))
 
         return awaiting
 
@@ -79,6 +85,10 @@ def answers_problems(handler: Handler) -> Handler:
         try:
             return handler(*args, **kwargs)  # type: ignore[return-value]
         except Exception as exc:
-            return from_exception(exc)
+            return from_exception(exc, _request(args, kwargs))
 
     return calling
+
+
+def _request(args: tuple[Any, ...], kwargs: dict[str, Any]) -> func.HttpRequest:
+    return next(value for value in (*args, *kwargs.values()) if isinstance(value, func.HttpRequest))

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import json
 
 import azure.durable_functions as df
 import azure.functions as func
 from pydantic import ValidationError
 
 from api.blueprint import blueprint
+from api.links import run_errors_link, run_link
 from api.parsing import OPERATOR, json_body, path_name, require
 from api.problems import answers_problems
 from api.responses import json_response, store, utc_now
@@ -21,10 +21,6 @@ from shared.runs import ErrorPageToken, RunRequest, effective_status, error_page
 RETRY_AFTER_S = "2"
 ERRORS_PER_PAGE = 100
 MAX_HISTORY = 500
-
-
-def _location(run_id: str) -> str:
-    return f"/api/runs/{run_id}"
 
 
 @blueprint.route(route="projects/{id}/runs", methods=["POST"])
@@ -38,9 +34,10 @@ async def start_run(req: func.HttpRequest, client: df.DurableOrchestrationClient
         raise InvalidInput("the body must be a JSON object", field="body")
     request = RunRequest.model_validate(body or {})
     run = await start(client, store(), project_id, request)
-    response = client.create_check_status_response(req, run.runId)
-    payload = {**json.loads(response.get_body()), "runId": run.runId}
-    return json_response(payload, 202, {"Location": _location(run.runId), "Retry-After": RETRY_AFTER_S})
+    # only the status endpoint: the other management URLs carry the task hub's system key
+    status_uri = client.get_client_response_links(req, run.runId)["statusQueryGetUri"]
+    payload = {"id": run.runId, "runId": run.runId, "statusQueryGetUri": status_uri}
+    return json_response(payload, 202, {"Location": run_link(req, run.runId), "Retry-After": RETRY_AFTER_S})
 
 
 @blueprint.route(route="runs/{runId}", methods=["GET"])
@@ -53,9 +50,9 @@ async def get_run(req: func.HttpRequest, client: df.DurableOrchestrationClient) 
     durable = await client.get_status(run_id)
     runtime = durable.runtime_status.name if durable and durable.runtime_status else None
     status = effective_status(run, runtime)
-    body = run_view(run, status, durable.custom_status if durable else None, f"/api/runs/{run_id}/errors")
+    body = run_view(run, status, durable.custom_status if durable else None, run_errors_link(req, run_id))
     if status.active:
-        return json_response(body, 202, {"Location": _location(run_id), "Retry-After": RETRY_AFTER_S})
+        return json_response(body, 202, {"Location": run_link(req, run_id), "Retry-After": RETRY_AFTER_S})
     return json_response(body, 200)
 
 
@@ -70,7 +67,7 @@ def list_runs(req: func.HttpRequest) -> func.HttpResponse:
     repo = store()
     repo.projects.get(project_id)
     runs = repo.runs.list(project_id, top=int(top_text))
-    return json_response([run_view(r, r.status, None, f"/api/runs/{r.runId}/errors") for r in runs])
+    return json_response([run_view(r, r.status, None, run_errors_link(req, r.runId)) for r in runs])
 
 
 @blueprint.route(route="runs/{runId}/errors", methods=["GET"])
@@ -97,7 +94,7 @@ async def terminate(req: func.HttpRequest, client: df.DurableOrchestrationClient
     if run.status.active:
         await client.terminate(run_id, "terminated over the API")
         await asyncio.to_thread(terminate_run, repo, run, "terminated over the API", utc_now())
-    return json_response({"runId": run_id, "status": "Terminated"}, 202, {"Location": _location(run_id)})
+    return json_response({"runId": run_id, "status": "Terminated"}, 202, {"Location": run_link(req, run_id)})
 
 
 def _read_token(text: str | None) -> ErrorPageToken:

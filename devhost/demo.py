@@ -258,7 +258,7 @@ class Demo:
         token = None
         while True:
             params = {"continuationToken": token} if token else None
-            page = self.twin.api("GET", run["errorsUri"].removeprefix("/api/"), params=params).json()
+            page = self.twin.api("GET", run["errorsUri"].removeprefix(f"{self.twin.url}/api/"), params=params).json()
             found.extend(page["value"])
             token = page["continuationToken"]
             if not token:

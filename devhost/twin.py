@@ -121,7 +121,7 @@ class LocalTwin:
                 raise TimeoutError(f"still running after {timeout_s} s: {response.text[:500]}")
             time.sleep(float(response.headers.get("Retry-After", "1")))
             response = self.session.get(
-                self.host.url + response.headers["Location"], headers={"x-functions-key": self.host.key}, timeout=60
+                response.headers["Location"], headers={"x-functions-key": self.host.key}, timeout=60
             )
             if on_poll is not None:
                 on_poll(response.json())

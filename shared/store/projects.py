@@ -45,8 +45,10 @@ class ProjectRepository:
     def replace(self, definition: ProjectDefinition, if_match: str) -> str:
         """Overwrite the project of the same name if its ETag is still `if_match`; return the new ETag.
 
-        StaleETag when it changed since, NotFound when there is no such project.
+        StaleETag when `if_match` is not the project's current ETag (changed since, or never
+        issued by this service), NotFound when there is no such project.
         """
+        _check_current(self._entity(definition.name), definition.name, if_match)
         try:
             return self._table.update_entity(
                 _as_entity(definition),
@@ -62,9 +64,11 @@ class ProjectRepository:
     def delete(self, name: str, if_match: str | None = None) -> None:
         """Delete the project called `name`, only if its ETag is still `if_match` when one is given.
 
-        NotFound when there is no such project, StaleETag when it changed since `if_match`.
+        NotFound when there is no such project, StaleETag when `if_match` is not its current ETag.
         """
-        self._entity(name)  # delete_entity succeeds silently on a missing entity
+        entity = self._entity(name)  # delete_entity succeeds silently on a missing entity
+        if if_match is not None:
+            _check_current(entity, name, if_match)
         condition = MatchConditions.Unconditionally if if_match is None else MatchConditions.IfNotModified
         try:
             self._table.delete_entity(_PARTITION, _row_key(name), etag=if_match, match_condition=condition)
@@ -76,6 +80,17 @@ class ProjectRepository:
             return self._table.get_entity(_PARTITION, _row_key(name))
         except ResourceNotFoundError:
             raise _not_found(name) from None
+
+
+def _check_current(entity: TableEntity, name: str, if_match: str) -> None:
+    """StaleETag unless `if_match` is the ETag storage gave the current version.
+
+    Only such a value goes on to storage as a condition: anything else (`*`, a made-up or
+    malformed string) would be refused by storage with a 400, or taken as "any version".
+    Storage still checks the condition, for a change between this read and the write.
+    """
+    if if_match != entity.metadata["etag"]:
+        raise _stale(name)
 
 
 def _as_entity(definition: ProjectDefinition) -> dict[str, str]:

@@ -207,3 +207,70 @@ def test_templates_are_listed_with_their_tasks(api) -> None:
     accounts = next(t for t in listed if t["name"] == "accounts")
     assert accounts["tasks"] == [{"name": "Accounts", "source": "accounts", "destination": "CustomersV3"}]
     assert api("get_template", "GET", "templates/nope", route={"name": "nope"}).status == 404
+
+
+@pytest.mark.parametrize(
+    "sent",
+    ['"stale-etag"', "garbage", "*x", "*", 'W/"datetime\'2020-01-01T00%3A00%3A00.0000000Z\'"', "W/", '""', "\u00e9"],
+)
+def test_put_with_an_etag_this_service_did_not_issue_is_412_and_changes_nothing(connected, sent: str) -> None:
+    created = create(connected, PROJECT)
+    changed = {**created.body, "description": "never saved"}
+    answer = connected("replace_project", "PUT", "projects/accounts-sync", changed,
+                       route={"id": "accounts-sync"}, headers={"If-Match": sent})
+    assert answer.status == 412, answer.body
+    assert answer.mimetype == "application/problem+json"
+    assert answer.body["errors"] == [{"field": "If-Match", "message": answer.body["detail"]}]
+    got = connected("get_project", "GET", "projects/accounts-sync", route={"id": "accounts-sync"})
+    assert got.body == created.body and got.headers["ETag"] == created.headers["ETag"]
+
+
+def test_an_etag_of_another_project_is_412(connected) -> None:
+    create(connected, PROJECT)
+    other = create(connected, {**PROJECT, "name": "other-sync"})
+    answer = connected("replace_project", "PUT", "projects/accounts-sync", {**other.body, "name": "accounts-sync"},
+                       route={"id": "accounts-sync"}, headers={"If-Match": other.headers["ETag"]})
+    assert answer.status == 412
+
+
+def own_task(connected, name: str) -> dict[str, Any]:
+    task = copy.deepcopy(connected("get_template", "GET", "templates/accounts", route={"name": "accounts"}).body["tasks"][0])
+    return {**task, "name": name}
+
+
+LONGEST_TASK_NAMES = ["表" * 128, "🚀" * 128, "\U0001f468\u200d\U0001f469\u200d\U0001f467" * 25 + "ééé",
+                      ('say "hi" / a\\b #1? ' * 6).ljust(128, "!")]
+
+
+def test_task_names_of_the_longest_length_in_any_script_save_and_read_back(connected) -> None:
+    tasks = [own_task(connected, name) for name in LONGEST_TASK_NAMES]
+    assert all(len(task["name"]) == 128 for task in tasks)
+    body = {k: v for k, v in PROJECT.items() if k != "template"} | {"tasks": tasks}
+    answer = create(connected, body)
+    assert answer.status == 201, answer.body
+    got = connected("get_project", "GET", "projects/accounts-sync", route={"id": "accounts-sync"}).body
+    assert [task["name"] for task in got["tasks"]] == LONGEST_TASK_NAMES
+
+
+def test_a_task_name_over_the_limit_is_refused_naming_it(connected) -> None:
+    body = {k: v for k, v in PROJECT.items() if k != "template"} | {"tasks": [own_task(connected, "表" * 129)]}
+    answer = create(connected, body)
+    assert answer.status == 400
+    assert [e["field"] for e in answer.body["errors"]] == ["tasks.0.name"]
+    assert connected("list_projects", "GET", "projects").body == []
+
+
+@pytest.mark.parametrize(
+    ("raw", "field"),
+    [
+        (b'{"name": "accounts-sync", "description": "half \\ud800 a pair"}', "description"),
+        (b'{"tasks": [{"name": "\\udc00"}]}', "tasks.0.name"),
+        (b'{"connections": {"\\ud83d": "sales"}}', "connections"),
+        (b'"\\ud800"', "body"),
+    ],
+)
+def test_half_a_surrogate_pair_anywhere_in_a_body_is_refused_naming_its_field(connected, raw: bytes, field: str) -> None:
+    answer = connected("create_project", "POST", "projects", raw=raw)
+    assert answer.status == 400
+    assert [e["field"] for e in answer.body["errors"]] == [field]
+    assert connected("list_projects", "GET", "projects").body == []

@@ -26,7 +26,7 @@ def create_project(twin: LocalTwin, body: dict[str, Any]) -> dict[str, Any]:
 def sync_now(twin: LocalTwin, project: str, **body: Any) -> dict[str, Any]:
     started = twin.api("POST", f"projects/{project}/runs", json=body or None)
     assert started.status_code == 202, started.text
-    assert started.headers["Location"] == f"/api/runs/{started.json()['runId']}"
+    assert started.headers["Location"] == f"{twin.url}/api/runs/{started.json()['runId']}"
     return twin.follow(started, timeout_s=300)
 
 
@@ -34,7 +34,7 @@ def errors_of(twin: LocalTwin, run: dict[str, Any]) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
     token = None
     while True:
-        page = twin.api("GET", run["errorsUri"].removeprefix("/api/"), params={"continuationToken": token} if token
+        page = twin.api("GET", run["errorsUri"].removeprefix(f"{twin.url}/api/"), params={"continuationToken": token} if token
                         else None).json()
         found.extend(page["value"])
         token = page["continuationToken"]

@@ -81,6 +81,19 @@ def test_replace_with_the_current_etag_wins_and_a_stale_one_changes_nothing(stor
     assert store.projects.get(changed.name) == (changed, second)
 
 
+@pytest.mark.parametrize("sent", ['"stale-etag"', "garbage", "*x", "*", "", 'W/"datetime\'2020-01-01T00%3A00%3A00Z\'"'])
+def test_an_etag_storage_did_not_give_for_the_current_version_is_stale_and_never_reaches_storage(
+    store: Store, sent: str
+) -> None:
+    etag = store.projects.create(definition())
+    changed = definition().model_copy(update={"description": "never saved"})
+    with pytest.raises(StaleETag):
+        store.projects.replace(changed, sent)
+    with pytest.raises(StaleETag):
+        store.projects.delete(changed.name, if_match=sent)
+    assert store.projects.get(changed.name) == (definition(), etag)
+
+
 def test_replace_of_a_missing_project_is_not_found(store: Store) -> None:
     etag = store.projects.create(definition("other"))
     with pytest.raises(NotFound):

@@ -1,0 +1,94 @@
+"""Easy Auth fails closed: when it is on, a function key without a principal opens no route but health."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import json
+import re
+from typing import Any
+
+import azure.functions as func
+import pytest
+
+from api.parsing import ADMIN, OPERATOR
+from devhost.client_binding import DurableUrls
+from shared.settings import EASY_AUTH_SETTING, REQUIRE_PRINCIPAL_SETTING, principal_required
+from tests.api.conftest import Api
+from tests.api.test_connections_and_projects import SALES, principal
+
+ROUTE_PARAMETER = re.compile(r"{(\w+)}")
+UNREACHABLE_CLIENT = DurableUrls("http://127.0.0.1:9", "hub", "system-key").client_binding()
+"""A Durable client whose every call fails: no route may reach it before checking the caller."""
+
+
+def http_functions(functions: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
+    """`(name, method, route, takes a Durable client)` of every HTTP-triggered function of the app."""
+    found = []
+    for name, function in functions.items():
+        trigger = function.get_trigger()
+        if trigger.type != "httpTrigger":
+            continue
+        takes_client = any(binding.type == "durableClient" for binding in function.get_bindings())
+        for method in trigger.methods:
+            found.append((name, str(getattr(method, "value", method)), trigger.route, takes_client))
+    return found
+
+
+def call(functions: dict[str, Any], name: str, method: str, route: str, takes_client: bool,
+         headers: dict[str, str]) -> func.HttpResponse:
+    values = {parameter: "x1" for parameter in ROUTE_PARAMETER.findall(route)}
+    path = ROUTE_PARAMETER.sub("x1", route)
+    request = func.HttpRequest(method, f"http://127.0.0.1:7071/api/{path}", headers=headers, route_params=values,
+                               body=json.dumps(SALES).encode())
+    arguments = {"client": UNREACHABLE_CLIENT} if takes_client else {}
+    result = functions[name].get_user_function()(request, **arguments)
+    return asyncio.run(result) if inspect.iscoroutine(result) else result
+
+
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [(EASY_AUTH_SETTING, "True"), (EASY_AUTH_SETTING, "true"), (EASY_AUTH_SETTING, "TRUE"),
+     (REQUIRE_PRINCIPAL_SETTING, "true")],
+)
+def test_every_route_but_health_refuses_a_caller_without_a_principal(
+    api: Api, functions: dict[str, Any], monkeypatch: pytest.MonkeyPatch, setting: str, value: str
+) -> None:
+    monkeypatch.setenv(setting, value)
+    routes = http_functions(functions)
+    assert {name for name, *_ in routes} >= {"put_connection", "create_project", "start_run", "terminate", "health"}
+    for name, method, route, takes_client in routes:
+        answer = call(functions, name, method, route, takes_client, {"x-functions-key": "a valid key"})
+        if name == "health":
+            assert answer.status_code == 200, answer.get_body()
+            continue
+        assert answer.status_code == 401, (name, answer.get_body())
+        assert answer.mimetype == "application/problem+json" and answer.headers["WWW-Authenticate"] == "Bearer"
+        assert json.loads(answer.get_body())["status"] == 401
+    monkeypatch.delenv(setting)
+    assert api("get_connection", "GET", "connections/x1", route={"name": "x1"}).status == 404
+
+
+def test_with_easy_auth_a_principal_still_needs_a_role(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(EASY_AUTH_SETTING, "True")
+    put = ("put_connection", "PUT", "connections/sales")
+    assert api(*put, SALES, route={"name": "sales"}, headers=principal("Someone.Else")).status == 403
+    assert api(*put, SALES, route={"name": "sales"}, headers=principal(OPERATOR)).status == 403
+    assert api(*put, SALES, route={"name": "sales"}, headers=principal(ADMIN)).status == 201
+    assert api("list_connections", "GET", "connections", headers=principal(OPERATOR)).status == 200
+
+
+def test_without_easy_auth_the_function_key_alone_decides(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(EASY_AUTH_SETTING, "False")
+    monkeypatch.setenv(REQUIRE_PRINCIPAL_SETTING, "no")
+    assert api("put_connection", "PUT", "connections/sales", SALES, route={"name": "sales"}).status == 201
+
+
+@pytest.mark.parametrize(
+    ("env", "required"),
+    [({}, False), ({EASY_AUTH_SETTING: "False"}, False), ({EASY_AUTH_SETTING: " True "}, True),
+     ({EASY_AUTH_SETTING: "tRuE"}, True), ({REQUIRE_PRINCIPAL_SETTING: "TRUE"}, True),
+     ({REQUIRE_PRINCIPAL_SETTING: "1"}, False)],
+)
+def test_when_a_principal_is_required(env: dict[str, str], required: bool) -> None:
+    assert principal_required(env) is required
