@@ -22,7 +22,9 @@ from shared.store import store_for
 from shared.sync.begin import begin_run as begin
 from shared.sync.dedupe import find_duplicates as dedupe
 from shared.sync.extract import extract_chunk as extract
+from shared.sync.fence import ensure_may_write, writing
 from shared.sync.finish import finish_run as finish
+from shared.sync.finish import record_task as record
 from shared.sync.load import load_page as load
 from shared.sync.workspace import Workspaces
 
@@ -65,6 +67,7 @@ def errors_as_data(step: Callable[[dict[str, Any]], dict[str, Any]]) -> Callable
 @within_step_budget
 def extract_chunk(step: dict[str, Any]) -> dict[str, Any]:
     spaces = workspaces()
+    ensure_may_write(spaces.store, step["projectId"], step["runId"])
     return extract(
         spaces.store, spaces.get(step["runId"]), step["task"], step["leg"], step["mode"],
         step.get("resume"), step["firstPage"], step.get("previousRunId"),
@@ -80,8 +83,12 @@ def find_duplicates(step: dict[str, Any]) -> dict[str, Any]:
 @errors_as_data
 @within_step_budget
 def load_page(step: dict[str, Any]) -> dict[str, Any]:
+    """Load one staged page; a real run writes it only inside the fence of its run (a dry run writes nothing)."""
     spaces = workspaces()
-    return load(spaces.store, spaces.get(step["runId"]), step["task"], step["leg"], step["page"], step["dryRun"])
+    if step["dryRun"]:
+        return load(spaces.store, spaces.get(step["runId"]), step["task"], step["leg"], step["page"], True)
+    with writing(spaces.store, step["projectId"], step["runId"], f"{step['task']} {step['leg']} page {step['page']}"):
+        return load(spaces.store, spaces.get(step["runId"]), step["task"], step["leg"], step["page"], False)
 
 
 @blueprint.activity_trigger(input_name="step")
@@ -92,6 +99,12 @@ def notify_run(step: dict[str, Any]) -> dict[str, Any]:
         return {"sent": False}
     status = notify(store, step["runId"], project.notify.webhookSetting, public_base_url())
     return {"sent": True, "status": status}
+
+
+@blueprint.activity_trigger(input_name="step")
+def record_task(step: dict[str, Any]) -> dict[str, Any]:
+    record(workspaces().store, step["runId"], step["index"], step["task"], _now())
+    return {}
 
 
 @blueprint.activity_trigger(input_name="step")

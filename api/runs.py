@@ -16,9 +16,22 @@ from api.problems import answers_problems
 from api.responses import json_response, store, utc_now
 from api.starting import start
 from shared.errors import InvalidInput
-from shared.runs import ErrorPageToken, RunRequest, effective_status, error_page, run_view, terminate_run
+from shared.models import Run
+from shared.runs import (
+    ErrorPageToken,
+    RunRequest,
+    error_page,
+    observed_status,
+    run_view,
+    settle_stopped,
+    task_instance_prefix,
+)
+from shared.store import Store
 
 RETRY_AFTER_S = "2"
+STOP_REASON = "terminated over the API"
+_GOING = (df.OrchestrationRuntimeStatus.Pending, df.OrchestrationRuntimeStatus.Running,
+          df.OrchestrationRuntimeStatus.Suspended)
 ERRORS_PER_PAGE = 100
 MAX_HISTORY = 500
 
@@ -49,7 +62,7 @@ async def get_run(req: func.HttpRequest, client: df.DurableOrchestrationClient) 
     run = await asyncio.to_thread(store().runs.get, run_id)
     durable = await client.get_status(run_id)
     runtime = durable.runtime_status.name if durable and durable.runtime_status else None
-    status = effective_status(run, runtime)
+    run, status = await asyncio.to_thread(observed_status, store(), run, runtime, utc_now())
     body = run_view(run, status, durable.custom_status if durable else None, run_errors_link(req, run_id))
     if status.active:
         return json_response(body, 202, {"Location": run_link(req, run_id), "Retry-After": RETRY_AFTER_S})
@@ -91,10 +104,23 @@ async def terminate(req: func.HttpRequest, client: df.DurableOrchestrationClient
     run_id = path_name(req, "runId")
     repo = store()
     run = await asyncio.to_thread(repo.runs.get, run_id)
+    status = run.status.value
     if run.status.active:
-        await client.terminate(run_id, "terminated over the API")
-        await asyncio.to_thread(terminate_run, repo, run, "terminated over the API", utc_now())
-    return json_response({"runId": run_id, "status": "Terminated"}, 202, {"Location": run_link(req, run_id)})
+        status = "Terminated" if await _stop(client, repo, run) else "Terminating"
+    return json_response({"runId": run_id, "status": status}, 202, {"Location": run_link(req, run_id)})
+
+
+async def _stop(client: df.DurableOrchestrationClient, repo: Store, run: Run) -> bool:
+    """Stop the whole run (shared/runs.py): the stop mark first, then every orchestration of the run still
+    going, then a first try at settling; whether the run has ended already."""
+    await asyncio.to_thread(repo.run_lock.stop, run.projectId, run.runId)
+    parent = await client.get_status(run.runId)
+    if parent.runtime_status in _GOING:
+        await client.terminate(run.runId, STOP_REASON)
+    tasks = await client.get_status_by(runtime_status=list(_GOING), instance_id_prefix=task_instance_prefix(run.runId))
+    for task in tasks:
+        await client.terminate(task.instance_id, STOP_REASON)
+    return await asyncio.to_thread(settle_stopped, repo, run.projectId, run.runId, utc_now())
 
 
 def _read_token(text: str | None) -> ErrorPageToken:

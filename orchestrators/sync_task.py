@@ -7,7 +7,8 @@ extract steps and reported as skipped (`filtered`).
 Input: the run's input plus `{"task", "legs", "previousRunId"}`. Returns `{"legs": [each leg's
 counts], "states": [{"leg", "state"}]}`: where the next incremental read of each leg resumes,
 which `finish_run` saves (a dry run saves none). Only page numbers, counts and those small
-states cross this orchestrator, never records.
+states cross this orchestrator, never records. A step of a run told to stop comes back as
+an error (the fence of shared/sync/fence.py), so the task ends at its next step.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 import azure.durable_functions as df
 
 from orchestrators.blueprint import blueprint
+from orchestrators.progress import clip
 from orchestrators.retry import STEP_RETRY
 
 COUNTS = ("read", "written", "skipped", "failed")
@@ -38,7 +40,7 @@ def sync_task(context: df.DurableOrchestrationContext) -> Any:
         state = None
         indexed = False
         while True:
-            context.set_custom_status({"task": job["task"], "leg": leg, "stage": "extract", "pages": len(pages)})
+            context.set_custom_status({"task": clip(job["task"]), "leg": leg, "stage": "extract", "pages": len(pages)})
             chunk = yield context.call_activity_with_retry(
                 "extract_chunk", STEP_RETRY, {**step, "leg": leg, "resume": resume, "firstPage": len(pages) + 1}
             )
@@ -55,7 +57,7 @@ def sync_task(context: df.DurableOrchestrationContext) -> Any:
         if pages:
             if not indexed:
                 yield context.call_activity_with_retry("find_duplicates", STEP_RETRY, {**step, "leg": leg})
-            context.set_custom_status({"task": job["task"], "leg": leg, "stage": "load", "pages": len(pages)})
+            context.set_custom_status({"task": clip(job["task"]), "leg": leg, "stage": "load", "pages": len(pages)})
             loads = [context.call_activity_with_retry("load_page", STEP_RETRY, {**step, "leg": leg, "page": page})
                      for page in pages]
             for result in (yield context.task_all(loads)):

@@ -1,4 +1,22 @@
-"""Starting and reading runs: the run lock, the run record, and how a run looks to its watchers."""
+"""Starting, stopping and reading runs: the run lock, the run record, and how a run looks to its watchers.
+
+How a run stops (terminate, or a lock taken over from a run that ended without freeing it):
+
+1. The stop mark goes on the project's run lock (`RunLockRepository.stop`). From then on no
+   step of the run starts writing: a load step registers a lease and then checks that its
+   run holds the lock without a stop mark (shared/sync/fence.py) before its bulk write;
+   `begin_run` and each extraction step check the lock too.
+2. Durable is told to terminate `sync_project` and the task orchestrations of the run still
+   going (`task_instance_prefix`). A task orchestration scheduled in the same instant meets
+   the closed fence at its first step and ends by itself.
+3. The run settles (`settle_stopped`) once no lease of its steps is live: its record reads
+   Terminated, its staged pages and leases go, and the lock is freed. A lease expires after
+   the host's functionTimeout, by when the host has killed whatever invocation held it.
+   Settling is tried by the terminate request itself, by the last step leaving, by
+   `GET /api/runs/{id}` (`observed_status`) and by Sync Now taking the lock over. Each try
+   is idempotent, so a crash between its writes is mended by the next one. Until then the
+   run reads Running and Sync Now answers 409.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +29,7 @@ from pydantic import Field
 from shared.errors import ConsentRequired, NotFound, RunActive
 from shared.models import Run, RunMode, RunStatus, Strict
 from shared.store import Store
+from shared.store.run_lock import Standing
 
 
 class RunRequest(Strict):
@@ -30,9 +49,21 @@ def new_run_id(now: datetime) -> str:
     return f"r{now:%Y%m%d%H%M%S}{secrets.token_hex(4)}"
 
 
+def task_instance_prefix(run_id: str) -> str:
+    """What the instance ids of a run's task orchestrations, and of no other instance, start with."""
+    return f"{run_id}-task"
+
+
+def task_instance_id(run_id: str, index: int) -> str:
+    """The Durable instance id of the orchestration of task `index` (from 0) of a run."""
+    return f"{task_instance_prefix(run_id)}{index:03d}"
+
+
 ENDED = frozenset({"Completed", "Failed", "Terminated", "Canceled"})
 START_GRACE = timedelta(minutes=5)
 """How long a Pending run may go unseen by Durable before its lock counts as abandoned."""
+TERMINATED = "the run was terminated"
+ENDED_WITHOUT_RELEASE = "the run ended without releasing its lock"
 
 
 def reserve_run(
@@ -42,7 +73,9 @@ def reserve_run(
 
     `seen` maps a lock holder's run id to what Durable says of it (None: unknown). A lock
     left by a run that Durable says ended, or that Durable never saw long after it was
-    reserved (its starter crashed), is taken over; any other holder makes this RunActive.
+    reserved (its starter crashed), is taken over once none of that run's steps can still
+    write (the holder gets the stop mark, then settles). Otherwise the holder makes this
+    RunActive.
     """
     store.projects.get(project_id)
     if not store.consents.list(project_id):
@@ -51,10 +84,14 @@ def reserve_run(
     try:
         store.run_lock.acquire(project_id, run_id)
     except RunActive as active:
-        if active.run_id not in seen or not _abandoned(store, active.run_id, seen[active.run_id], now):
+        holder = active.run_id
+        if holder not in seen or not _abandoned(store, holder, seen[holder], now):
             raise
-        store.run_lock.release(project_id, active.run_id)
-        _mark_ended(store, active.run_id, RunStatus.FAILED, "the run ended without releasing its lock", now)
+        store.run_lock.stop(project_id, holder)
+        status, message = (RunStatus.TERMINATED, TERMINATED) if seen[holder] == "Terminated" else (
+            RunStatus.FAILED, ENDED_WITHOUT_RELEASE)
+        if not settle_stopped(store, project_id, holder, now, status, message):
+            raise
         store.run_lock.acquire(project_id, run_id)
     run = Run(
         runId=run_id, projectId=project_id, status=RunStatus.PENDING, mode=RunMode(request.mode),
@@ -76,13 +113,16 @@ def _abandoned(store: Store, run_id: str, runtime: str | None, now: datetime) ->
 
 
 def _mark_ended(store: Store, run_id: str, status: RunStatus, message: str, now: datetime) -> None:
+    def end(run: Run) -> bool:
+        if not run.status.active:
+            return False
+        run.status, run.message, run.lastUpdatedTime = status, message, now
+        return True
+
     try:
-        run = store.runs.get(run_id)
+        store.runs.change(run_id, end)
     except NotFound:
         return
-    if run.status.active:
-        run.status, run.message, run.lastUpdatedTime = status, message, now
-        store.runs.update(run)
 
 
 def abandon_run(store: Store, run: Run, message: str, now: datetime) -> None:
@@ -91,11 +131,29 @@ def abandon_run(store: Store, run: Run, message: str, now: datetime) -> None:
     store.run_lock.release(run.projectId, run.runId)
 
 
-def terminate_run(store: Store, run: Run, reason: str, now: datetime) -> None:
-    """After Durable terminated the instance: Terminated on record, lock freed, staging dropped."""
-    _mark_ended(store, run.runId, RunStatus.TERMINATED, reason, now)
-    store.run_lock.release(run.projectId, run.runId)
-    store.staging.delete_run(run.runId)
+def settle_stopped(
+    store: Store, project_id: str, run_id: str, now: datetime,
+    status: RunStatus = RunStatus.TERMINATED, message: str = TERMINATED,
+) -> bool:
+    """End a run told to stop once none of its steps can still write; return whether it has ended.
+
+    A run holding its lock without the stop mark was not told to stop, and a stopping run
+    with live step leases must wait: both give False. Otherwise the record takes `status`
+    (unless it is final already), and a stopping run's staged pages and leases go before
+    its lock is freed, so that a crash part-way leaves the stop mark for the next try.
+    A run that does not hold the lock has no step that may write.
+    """
+    standing = store.run_lock.standing(project_id, run_id)
+    if standing is Standing.HOLDS:
+        return False
+    if standing is Standing.STOPPING and store.run_lock.live_steps(run_id, now):
+        return False
+    _mark_ended(store, run_id, status, message, now)
+    if standing is Standing.STOPPING:
+        store.staging.delete_run(run_id)
+        store.run_lock.forget_steps(run_id)
+        store.run_lock.release(project_id, run_id)
+    return True
 
 
 def effective_status(run: Run, durable_status: str | None) -> RunStatus:
@@ -107,6 +165,25 @@ def effective_status(run: Run, durable_status: str | None) -> RunStatus:
     if durable_status == "Running":
         return RunStatus.RUNNING
     return run.status
+
+
+def observed_status(store: Store, run: Run, durable_status: str | None, now: datetime) -> tuple[Run, RunStatus]:
+    """The record and status a watcher sees, settling a stopped run on the way.
+
+    A run that Durable says was terminated but that lacks the stop mark (it was terminated
+    through the Durable management API, not through ours) gets it. A stopping run reads
+    Running until it settles, then Terminated.
+    """
+    if not run.status.active:
+        return run, run.status
+    if durable_status == "Terminated":
+        store.run_lock.stop(run.projectId, run.runId)
+    if store.run_lock.standing(run.projectId, run.runId) is not Standing.STOPPING:
+        return run, effective_status(run, durable_status)
+    if not settle_stopped(store, run.projectId, run.runId, now):
+        return run, RunStatus.RUNNING
+    settled = store.runs.get(run.runId)
+    return settled, settled.status
 
 
 def run_view(run: Run, status: RunStatus, custom_status: Any, errors_uri: str) -> dict[str, Any]:

@@ -29,7 +29,7 @@ HTTP = {
     "terminate": ("runs/{runId}/terminate", ["POST"], "FUNCTION"),
 }
 ORCHESTRATORS = {"sync_project", "sync_task"}
-ACTIVITIES = {"begin_run", "extract_chunk", "find_duplicates", "load_page", "finish_run",
+ACTIVITIES = {"begin_run", "extract_chunk", "find_duplicates", "load_page", "record_task", "finish_run",
               "notify_run"}
 DURABLE_CLIENTS = {"start_run", "get_run", "terminate"}
 TIMERS = {"start_due_runs": "0 * * * * *"}

@@ -7,12 +7,14 @@ holds, under each run id, where that run's row is, so `get` needs two point read
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from itertools import islice
 
-from azure.core.exceptions import AzureError, ResourceExistsError, ResourceNotFoundError
+from azure.core import MatchConditions
+from azure.core.exceptions import AzureError, ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
 from azure.data.tables import TableClient, UpdateMode
 
-from shared.errors import AlreadyExists, InvalidInput, NotFound
+from shared.errors import AlreadyExists, InvalidInput, NotFound, RetryableError
 from shared.models import Run
 from shared.store.documents import document_properties, load_document
 from shared.store.keys import encode_composite, encode_key
@@ -20,6 +22,8 @@ from shared.store.time_keys import descending_time_key
 
 MAX_PAGE = 1000
 """The most entities Table Storage returns in one page."""
+MAX_ATTEMPTS = 5
+"""Tries of `change` when other writers keep changing the record between its read and its write."""
 
 _INDEX_ROW = ""
 
@@ -66,6 +70,32 @@ class RunRepository:
             self._runs.update_entity(_as_entity(run), mode=UpdateMode.REPLACE)
         except ResourceNotFoundError:
             raise _not_found(run.runId) from None
+
+    def change(self, run_id: str, edit: Callable[[Run], bool]) -> Run:
+        """Apply `edit` to the latest record of the run and save it unless `edit` returns False.
+
+        The write is conditional on the version read, so writers racing on one run (a step
+        recording a task while the run is being terminated) never undo each other: the loser
+        reads again and edits the newer record. Returns the record as it now stands.
+        """
+        for _ in range(MAX_ATTEMPTS):
+            try:
+                pointer = self._index.get_entity(_index_key(run_id), _INDEX_ROW)
+                entity = self._runs.get_entity(pointer["RunPartition"], pointer["RunRow"])
+            except ResourceNotFoundError:
+                raise _not_found(run_id) from None
+            run = load_document(entity, Run)
+            if not edit(run):
+                return run
+            try:
+                self._runs.update_entity(
+                    _as_entity(run), mode=UpdateMode.REPLACE, etag=entity.metadata["etag"],
+                    match_condition=MatchConditions.IfNotModified,
+                )
+            except ResourceModifiedError:
+                continue
+            return run
+        raise RetryableError(f"the record of run {run_id!r} kept changing while being updated")
 
     def list(self, project: str, top: int = 50) -> list[Run]:
         """The latest `top` runs of `project`, newest first."""
