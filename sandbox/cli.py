@@ -3,11 +3,19 @@
     python -m sandbox dataverse --port P [--data DIR] [--dataset NAME] [--records N] [--seed N]
         [--latency-ms N] [--record-cost-ms N] [--max-concurrency N]
         [--requests-per-window N --window-s S] [--fault-rate F] [--throttle-rate F] [--token T]
+        [--keep-alive-s S]
     python -m sandbox finops ... [--companies usmf,usrt]
 
 Prints one line, `listening on http://127.0.0.1:P`, once it accepts connections (`--port 0`
 picks a free port). Dataverse starts with its real service-protection limits (6,000
 requests per 300 s, 52 concurrent) unless told otherwise; F&O with none. SIGTERM stops it.
+
+An idle kept-alive connection stays open `--keep-alive-s` seconds (120 by default, as the
+web servers in front of the real services do), longer than the clients' own pools keep an
+idle connection and longer than any `Retry-After` the default limits give. uvicorn's own
+default of 5 s is shorter than the waits the sandbox asks for: a client that slept exactly
+`Retry-After: 5` and reused its connection met the server closing it at that very moment
+and got `ConnectionResetError` or `RemoteDisconnected` instead of an answer.
 """
 
 from __future__ import annotations
@@ -35,6 +43,7 @@ DEFAULT_LIMITS = {
     "dataverse": {"max_concurrency": 52, "requests_per_window": 6000, "window_s": 300.0},
     "finops": {"max_concurrency": 0, "requests_per_window": 0, "window_s": 300.0},
 }
+KEEP_ALIVE_S = 120.0
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -54,7 +63,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--throttle-rate", type=float, default=0.0, help="fraction answered 429 at random")
     parser.add_argument("--token", help="require 'Authorization: Bearer TOKEN' on every service request")
     parser.add_argument("--companies", default="usmf", help="F&O companies, the default one first")
+    parser.add_argument("--keep-alive-s", type=_positive_seconds, default=KEEP_ALIVE_S,
+                        help="seconds an idle kept-alive connection stays open")
     return parser.parse_args(argv)
+
+
+def _positive_seconds(text: str) -> float:
+    seconds = float(text)
+    if not seconds > 0:
+        raise argparse.ArgumentTypeError(f"needs a positive number of seconds, not {text!r}")
+    return seconds
 
 
 def knobs_from(args: argparse.Namespace) -> Knobs:
@@ -92,8 +110,11 @@ class _DroppedConnectionFilter(logging.Filter):
         return record.getMessage() != "ASGI callable returned without completing response."
 
 
-async def serve(app: object, sock: socket.socket, url: str) -> None:
-    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", timeout_graceful_shutdown=5)
+async def serve(app: object, sock: socket.socket, url: str, keep_alive_s: float = KEEP_ALIVE_S) -> None:
+    config = uvicorn.Config(
+        app, log_level="warning", access_log=False, lifespan="off", timeout_graceful_shutdown=5,
+        timeout_keep_alive=keep_alive_s,
+    )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))
     while not server.started and not task.done():
@@ -146,6 +167,6 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(f"python -m sandbox: cannot listen on 127.0.0.1:{args.port}: {exc}")
     url = f"http://127.0.0.1:{sock.getsockname()[1]}"
     try:
-        asyncio.run(serve(app, sock, url))
+        asyncio.run(serve(app, sock, url, args.keep_alive_s))
     finally:
         store.close()
