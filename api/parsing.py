@@ -119,7 +119,10 @@ def require(req: func.HttpRequest, role: str) -> None:
     held = roles(req)
     if held is None:
         if principal_required():
-            raise Unauthorized("sign in: this app needs an X-MS-CLIENT-PRINCIPAL from App Service Authentication")
+            raise Unauthorized(
+                "sign in: with App Service Authentication on, a function key alone is not enough",
+                field="X-MS-CLIENT-PRINCIPAL",
+            )
         return
     allowed = {ADMIN} if role == ADMIN else {ADMIN, OPERATOR}
     if not held & allowed:

@@ -45,11 +45,11 @@ def from_exception(exc: Exception, req: func.HttpRequest) -> func.HttpResponse:
             409, exc.title, exc.message, [{"field": "runId", "message": exc.run_id}],
             headers={"Location": location}, runId=exc.run_id, location=location,
         )
-    if isinstance(exc, Unauthorized):
-        return problem(exc.status, exc.title, exc.message, headers={"WWW-Authenticate": "Bearer"})
     if isinstance(exc, DomainError):
         errors = [{"field": exc.field, "message": exc.message}] if exc.field else []
-        return problem(exc.status, exc.title, exc.message, errors)
+        # a 401 names the scheme to authenticate with (RFC 9110)
+        headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthorized) else None
+        return problem(exc.status, exc.title, exc.message, errors, headers)
     if isinstance(exc, ValidationError):
         found = problems(exc)
         return problem(400, "Invalid body", f"{len(found)} problem(s) in the request body", found)

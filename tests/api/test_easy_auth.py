@@ -64,7 +64,8 @@ def test_every_route_but_health_refuses_a_caller_without_a_principal(
             continue
         assert answer.status_code == 401, (name, answer.get_body())
         assert answer.mimetype == "application/problem+json" and answer.headers["WWW-Authenticate"] == "Bearer"
-        assert json.loads(answer.get_body())["status"] == 401
+        problem = json.loads(answer.get_body())
+        assert problem["status"] == 401 and [e["field"] for e in problem["errors"]] == ["X-MS-CLIENT-PRINCIPAL"]
     monkeypatch.delenv(setting)
     assert api("get_connection", "GET", "connections/x1", route={"name": "x1"}).status == 404
 
