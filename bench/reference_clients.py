@@ -4,19 +4,32 @@
     batch_upsert        `$batch` of 10 such PATCHes (continue-on-error), 10 workers
     bulk_upsert         UpsertMultiple with prebuilt bodies: the wire limit of the sandbox
 
-Each honours `Retry-After` on 429/503 in the worker that was told to wait, as a typical
-client does, and counts the requests it sent and the 429s it got.
+They behave as well-behaved production clients do, so that a figure measures the service and
+not a client giving up. Every request they send is an upsert by key (one PATCH, a `$batch` of
+PATCHes, UpsertMultiple), so sending it again is harmless:
+
+- 429, 502, 503 and 504 are retried after `Retry-After` (seconds or an HTTP date) in the
+  worker that was told to wait, up to `MAX_ATTEMPTS` answers;
+- a connection that fails before its answer is complete (reset, closed by the server
+  between two requests, cut mid-response) is retried on a new connection after a short
+  back-off with jitter, up to `CONNECTION_ATTEMPTS` failures in a row; each such retry is
+  counted and reported, so a server dropping connections shows in the figures;
+- anything else (another status, a read timeout, a server that stays unreachable) raises
+  and stops the contender.
 """
 
 from __future__ import annotations
 
 import json
+import random
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -28,17 +41,26 @@ API = "/api/data/v9.2/"
 JSON_HEADERS = {"Content-Type": "application/json", "Accept": "application/json", "OData-Version": "4.0"}
 RETRYABLE = frozenset({429, 502, 503, 504})
 MAX_ATTEMPTS = 50
+"""Retryable answers one request may get before the contender gives up."""
+CONNECTION_ATTEMPTS = 5
+"""Connection failures in a row one request may meet before the contender gives up."""
+CONNECTION_FAILURES = (requests.ConnectionError, requests.exceptions.ChunkedEncodingError)
+"""A reset, a refused or server-closed connection, or an answer cut short (never a read timeout)."""
+BACKOFF_S = 0.05
+BACKOFF_CAP_S = 2.0
+READ_TIMEOUT_S = 120
 
 
 @dataclass
 class ClientRun:
-    """What one contender did: how many records in how long, with how many requests and 429s."""
+    """What one contender did: records in how long, with how many requests, 429s and connection retries."""
 
     name: str
     records: int
     seconds: float = 0.0
     requests: int = 0
     throttled: int = 0
+    connection_retries: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
@@ -49,6 +71,11 @@ class ClientRun:
         with self._lock:
             self.requests += 1
             self.throttled += status == 429
+
+    def count_connection_failure(self) -> None:
+        with self._lock:
+            self.requests += 1
+            self.connection_retries += 1
 
 
 class _Sender:
@@ -65,15 +92,52 @@ class _Sender:
         return session
 
     def send(self, method: str, url: str, body: bytes, headers: dict[str, str]) -> requests.Response:
-        for _ in range(MAX_ATTEMPTS):
-            response = self.session().request(method, url, data=body, headers=headers, timeout=120)
+        """Send one idempotent request until it is answered with a final status (see the module docstring)."""
+        answers = failures = 0
+        while True:
+            try:
+                response = self.session().request(method, url, data=body, headers=headers, timeout=READ_TIMEOUT_S)
+            except CONNECTION_FAILURES as exc:
+                self.run.count_connection_failure()
+                failures += 1
+                if failures >= CONNECTION_ATTEMPTS:
+                    raise RuntimeError(f"{self.run.name}: {method} {url}: the connection failed "
+                                       f"{failures} times in a row, last: {exc}") from exc
+                time.sleep(_backoff(failures))
+                continue
+            failures = 0
             self.run.count(response.status_code)
             if response.status_code not in RETRYABLE:
                 if response.status_code >= 300:
                     raise RuntimeError(f"{self.run.name}: {response.status_code} {response.text[:300]}")
                 return response
-            time.sleep(float(response.headers.get("Retry-After", "1")))
-        raise RuntimeError(f"{self.run.name}: still throttled after {MAX_ATTEMPTS} attempts")
+            answers += 1
+            if answers >= MAX_ATTEMPTS:
+                raise RuntimeError(f"{self.run.name}: still {response.status_code} after {MAX_ATTEMPTS} attempts")
+            time.sleep(retry_after_s(response.headers, answers))
+
+
+def retry_after_s(headers: Mapping[str, str], attempt: int) -> float:
+    """The wait a retryable answer asks for: `Retry-After` in seconds or as an HTTP date, else a back-off."""
+    value = headers.get("Retry-After", "").strip()
+    if not value:
+        return _backoff(attempt)
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return _backoff(attempt)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return max(0.0, (moment - datetime.now(UTC)).total_seconds())
+
+
+def _backoff(attempt: int) -> float:
+    """Exponential from BACKOFF_S, capped, with full jitter so that workers do not retry in step."""
+    return random.uniform(0, min(BACKOFF_CAP_S, BACKOFF_S * 2 ** (attempt - 1)))
 
 
 def _run_parallel(run: ClientRun, workers: int, jobs: Sequence[Any], job: Callable[[_Sender, Any], None]) -> ClientRun:
