@@ -23,6 +23,7 @@ SUPPORTED = frozenset({
     ActionType.CONTINUE_AS_NEW,
 })
 ACTIVITIES = frozenset({ActionType.CALL_ACTIVITY, ActionType.CALL_ACTIVITY_WITH_RETRY})
+ENTITY_OPERATIONS = frozenset({ActionType.CALL_ENTITY, ActionType.SIGNAL_ENTITY})
 SUB_ORCHESTRATIONS = frozenset({ActionType.CALL_SUB_ORCHESTRATOR, ActionType.CALL_SUB_ORCHESTRATOR_WITH_RETRY})
 
 
@@ -58,3 +59,18 @@ def same_action(recorded: dict[str, Any], replayed: dict[str, Any]) -> bool:
     return {k: v for k, v in recorded.items() if k != "isCanceled"} == {
         k: v for k, v in replayed.items() if k != "isCanceled"
     }
+
+
+def entity_name(action: dict[str, Any]) -> str:
+    """The entity an entity action addresses: its scheduler id is `@name@key`."""
+    _, _, rest = str(action.get("instanceId") or "").partition("@")
+    return rest.partition("@")[0]
+
+
+def unknown_entity_message(name: str, any_orchestrator: bool) -> str:
+    """What the extension says of an entity function it does not know; devhost runs no entity
+    functions, so this is its answer for every entity. The extension words the list of known
+    entity functions by whether it knows any orchestrator (sic), so that is what decides here."""
+    known = "The following are the known entity functions: ''." if any_orchestrator else (
+        "No entity functions are currently registered!")
+    return f"The function '{name}' doesn't exist, is disabled, or is not an entity function. Additional info: {known}"

@@ -114,7 +114,7 @@ def public_history(events: list[dict[str, Any]], show_output: bool) -> list[dict
             if origin.get("Name"):
                 item["FunctionName"] = origin["Name"]
             item["ScheduledTime"] = origin["Timestamp"]
-        for name in ("Name", "InstanceId", "FireAt", "Reason", "Details"):
+        for name in ("Name", "InstanceId", "FireAt", "Reason", "Details", "Data"):
             if event.get(name) is not None:
                 item["FunctionName" if name == "Name" and kind != EventType.EVENT_RAISED else name] = event[name]
         if kind == EventType.EXECUTION_COMPLETED:

@@ -1,18 +1,30 @@
-"""The part of the Durable Functions HTTP management API that the durable client calls.
+"""The Durable Functions HTTP management API, answered as the extension's HttpApiHandler answers it.
 
-Paths are relative to `/runtime/webhooks/durabletask/` (or the RPC base `/durabletask/`):
+Paths are relative to `/runtime/webhooks/durabletask/` (or the durable client's RPC base):
 
-    POST   orchestrators/{functionName}[/{instanceId}]   start: 202 + management payload, 409 if running
-    GET    instances/{instanceId}?showHistory&showHistoryOutput&showInput
-                                                      202 Pending/Running, 200 finished, 404 unknown
+    POST   orchestrators/{functionName}[/{instanceId}]   start: 202 + check-status payload, Location,
+                                                      Retry-After 10; 400 unknown orchestrator or bad JSON
+    GET    instances/{instanceId}?showHistory&showHistoryOutput&showInput&returnInternalServerErrorOnFailure
+                                                      202 + Location + Retry-After 5 while Pending, Running or
+                                                      Suspended; 200 finished (500 Failed when asked); 404
     GET    instances?runtimeStatus=&createdTimeFrom=&createdTimeTo=&instanceIdPrefix=&top=
                                                       200 + list, `x-ms-continuation-token` for more
     POST   instances/{instanceId}/terminate?reason=   202, 404 unknown, 410 finished
-    POST   instances/{instanceId}/raiseEvent/{name}   202, 404 unknown, 410 finished
-    DELETE instances/{instanceId}                     purge: 200 {"instancesDeleted": 1}, 404
+    POST   instances/{instanceId}/suspend?reason=     202, 404, 410 finished, 500 when not Pending/Running
+    POST   instances/{instanceId}/resume?reason=      202, 404, 410 finished, 500 when not Suspended
+    POST   instances/{instanceId}/rewind?reason=      202, 404, 410 Completed/Terminated, 500 when not Failed
+    POST   instances/{instanceId}/restart?restartWithNewInstanceId=
+                                                      202 + check-status payload; 400 unknown instance
+    POST   instances/{instanceId}/raiseEvent/{name}   202, 404, 410 finished, 400 not application/json
+    DELETE instances/{instanceId}                     purge: 200 {"instancesDeleted": n}, 404 unknown
     DELETE instances?createdTimeFrom=&...             purge many: 200 with the count, 404 for none
+    GET    entities/{name}[/{key}]                    devhost runs no entities: 404 for one, [] for a list
+    POST   entities/{name}/{key}                      400, the extension's answer for an unknown entity function
 
-Rewind, suspend, resume, restart and entities answer 501.
+Bodies are decoded once, as the extension decodes them: a start body's value is the input, a
+raise-event body's value is the event's data (`"9361"` is the string "9361"). Errors the
+extension reports through its handler's catch-all carry its words: 400 "One or more of the
+arguments submitted is incorrect", 500 "Something went wrong while processing your request".
 """
 
 from __future__ import annotations
@@ -23,14 +35,31 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from devhost import actions as action_kinds
 from devhost.client_binding import DurableUrls
 from devhost.history import parse_time
-from devhost.orchestration_runner import PENDING, RUNNING
-from devhost.task_hub import Delivery, InstanceExists, InvalidInstanceId, TaskHub, UnknownOrchestrator
+from devhost.orchestration_runner import FAILED, UNFINISHED_STATUSES
+from devhost.task_hub import (
+    Delivery,
+    InvalidInstanceId,
+    TaskHub,
+    UnknownInstance,
+    UnknownOrchestrator,
+    WrongState,
+)
 
 CONTINUATION_HEADER = "x-ms-continuation-token"
-UNSUPPORTED_OPERATIONS = frozenset({"rewind", "suspend", "resume", "restart"})
+START_RETRY_AFTER_S = "10"
+STATUS_RETRY_AFTER_S = "5"
 DELIVERY_STATUS = {Delivery.ACCEPTED: 202, Delivery.NOT_FOUND: 404, Delivery.GONE: 410}
+BAD_ARGUMENTS = "One or more of the arguments submitted is incorrect"
+SERVER_ERROR = "Something went wrong while processing your request"
+INVALID_JSON = "Invalid JSON content"
+CHECK_STATUS_URLS = (
+    "statusQueryGetUri", "sendEventPostUri", "terminatePostUri", "purgeHistoryDeleteUri", "restartPostUri",
+    "suspendPostUri", "resumePostUri",
+)
+"""What the extension's check-status response lists (its management payload without rewind)."""
 
 
 @dataclass
@@ -43,7 +72,11 @@ class ApiResponse:
 
 
 class BadRequest(ValueError):
-    """A request the API cannot read; the message says what is wrong."""
+    """A request the API cannot read; `message` is the extension's answer."""
+
+    def __init__(self, message: str, detail: str | None = None) -> None:
+        super().__init__(message)
+        self.detail = detail
 
 
 class ManagementApi:
@@ -60,45 +93,66 @@ class ManagementApi:
         try:
             return self._route(method.upper(), parts, query, headers, body)
         except BadRequest as error:
-            return ApiResponse(400, {"Message": str(error)})
+            return _error(400, str(error), error.detail)
+        except WrongState as error:
+            return _error(500, SERVER_ERROR, str(error))
 
     def _route(self, method: str, parts: list[str], query: Mapping[str, str], headers: Mapping[str, str],
                body: bytes) -> ApiResponse:
-        if method == "POST" and parts[:1] == ["orchestrators"] and len(parts) in (2, 3):
+        if parts[:1] == ["orchestrators"] and len(parts) in (2, 3):
+            if method != "POST":
+                return ApiResponse(404)
             return self._start(parts[1], parts[2] if len(parts) == 3 else None, body)
-        if parts == ["instances"] and method == "GET":
-            return self._list(query, headers)
-        if parts == ["instances"] and method == "DELETE":
-            return self._purge_where(query)
-        if parts[:1] != ["instances"] or len(parts) < 2:
-            return _not_implemented(parts) if parts[:1] == ["entities"] else ApiResponse(404)
+        if parts[:1] == ["entities"] and 2 <= len(parts) <= 3:
+            return self._entity(method, parts[1], parts[2] if len(parts) == 3 else None)
+        if parts[:1] != ["instances"] or len(parts) > 4:
+            return ApiResponse(404)
+        if len(parts) == 1:
+            if method == "GET":
+                return self._list(query, headers)
+            return self._purge_where(query) if method == "DELETE" else ApiResponse(404)
         instance_id = parts[1]
-        if len(parts) == 2 and method == "GET":
-            return self._status(instance_id, query)
-        if len(parts) == 2 and method == "DELETE":
-            purged = self._hub.purge(instance_id)
-            return ApiResponse(200 if purged else 404, {"instancesDeleted": int(purged)})
-        if len(parts) == 3 and parts[2] == "terminate" and method == "POST":
-            return ApiResponse(DELIVERY_STATUS[self._hub.terminate(instance_id, query.get("reason"))])
-        if len(parts) == 4 and parts[2] == "raiseEvent" and method == "POST":
-            delivery = self._hub.raise_event(instance_id, parts[3], _input_json(body))
-            return ApiResponse(DELIVERY_STATUS[delivery])
-        if len(parts) == 3 and parts[2] in UNSUPPORTED_OPERATIONS:
-            return _not_implemented(parts)
+        if len(parts) == 2:
+            if method == "GET":
+                return self._status(instance_id, query)
+            return self._purge(instance_id) if method == "DELETE" else ApiResponse(404)
+        if method != "POST":
+            return ApiResponse(404)
+        if len(parts) == 4:
+            if parts[2].lower() != "raiseevent":
+                return ApiResponse(404)
+            return self._raise_event(instance_id, parts[3], headers, body)
+        return self._operation(instance_id, parts[2].lower(), query)
+
+    def _operation(self, instance_id: str, operation: str, query: Mapping[str, str]) -> ApiResponse:
+        reason = query.get("reason")
+        if operation == "terminate":
+            return ApiResponse(DELIVERY_STATUS[self._hub.terminate(instance_id, reason)])
+        if operation == "suspend":
+            return ApiResponse(DELIVERY_STATUS[self._hub.suspend(instance_id, reason)])
+        if operation == "resume":
+            return ApiResponse(DELIVERY_STATUS[self._hub.resume(instance_id, reason)])
+        if operation == "rewind":
+            return ApiResponse(DELIVERY_STATUS[self._hub.rewind(instance_id, reason)])
+        if operation == "restart":
+            try:
+                restarted = self._hub.restart(instance_id, _flag(query, "restartWithNewInstanceId", False))
+            except UnknownInstance as error:
+                raise BadRequest("InstanceId does not match a valid orchestration instance.", str(error)) from error
+            return self._check_status_response(restarted)
         return ApiResponse(404)
 
     def _start(self, name: str, instance_id: str | None, body: bytes) -> ApiResponse:
         try:
-            instance_id = self._hub.start_new(name, instance_id, _input_json(body))
-        except UnknownOrchestrator as error:
-            return ApiResponse(400, {"Message": "One or more of the arguments submitted is incorrect",
-                                     "ExceptionMessage": str(error)})
-        except InvalidInstanceId as error:
-            return ApiResponse(400, {"Message": str(error), "ExceptionMessage": str(error)})
-        except InstanceExists as error:
-            return ApiResponse(409, {"Message": str(error), "ExceptionMessage": str(error)})
+            instance_id = self._hub.start_new(name, instance_id, _body_json(body))
+        except (UnknownOrchestrator, InvalidInstanceId) as error:
+            raise BadRequest(BAD_ARGUMENTS, str(error)) from error
+        return self._check_status_response(instance_id)
+
+    def _check_status_response(self, instance_id: str) -> ApiResponse:
         payload = self._urls.management_payload(instance_id)
-        return ApiResponse(202, payload, {"Location": payload["statusQueryGetUri"], "Retry-After": "10"})
+        body = {"id": instance_id, **{name: payload[name] for name in CHECK_STATUS_URLS}}
+        return ApiResponse(202, body, {"Location": payload["statusQueryGetUri"], "Retry-After": START_RETRY_AFTER_S})
 
     def _status(self, instance_id: str, query: Mapping[str, str]) -> ApiResponse:
         body = self._hub.status(
@@ -109,10 +163,27 @@ class ManagementApi:
         )
         if body is None:
             return ApiResponse(404)
-        if body["runtimeStatus"] in (PENDING, RUNNING):
+        if body["runtimeStatus"] in UNFINISHED_STATUSES:
             location = self._urls.management_payload(instance_id)["statusQueryGetUri"]
-            return ApiResponse(202, body, {"Location": location, "Retry-After": "10"})
-        return ApiResponse(200, body)
+            return ApiResponse(202, body, {"Location": location, "Retry-After": STATUS_RETRY_AFTER_S})
+        failed = body["runtimeStatus"] == FAILED and _flag(query, "returnInternalServerErrorOnFailure", False)
+        return ApiResponse(500 if failed else 200, body)
+
+    def _raise_event(self, instance_id: str, event_name: str, headers: Mapping[str, str], body: bytes) -> ApiResponse:
+        known = self._hub.status(instance_id, show_input=False)
+        if known is None:
+            return ApiResponse(404)
+        if known["runtimeStatus"] not in UNFINISHED_STATUSES:
+            return ApiResponse(410)
+        media_type = headers.get("content-type", "").split(";")[0].strip().lower()
+        if media_type != "application/json":
+            raise BadRequest("Only application/json request content is supported")
+        return ApiResponse(DELIVERY_STATUS[self._hub.raise_event(instance_id, event_name, _body_json(body))])
+
+    def _purge(self, instance_id: str) -> ApiResponse:
+        if self._hub.status(instance_id, show_input=False) is None:
+            return ApiResponse(404)
+        return ApiResponse(200, {"instancesDeleted": int(self._hub.purge(instance_id))})
 
     def _list(self, query: Mapping[str, str], headers: Mapping[str, str]) -> ApiResponse:
         top = query.get("top")
@@ -128,9 +199,25 @@ class ManagementApi:
     def _purge_where(self, query: Mapping[str, str]) -> ApiResponse:
         statuses, created_from, created_to = _filters(query)
         if created_from is None:
-            raise BadRequest("createdTimeFrom is required to purge instances by filter")
+            return ApiResponse(400, "Please provide value for 'createdTimeFrom' parameter.")
         deleted = self._hub.purge_where(statuses, created_from, created_to)
         return ApiResponse(200 if deleted else 404, {"instancesDeleted": deleted})
+
+    def _entity(self, method: str, name: str, key: str | None) -> ApiResponse:
+        """Entities as the extension answers them when it knows no entity function: devhost runs none."""
+        if method == "GET":
+            return ApiResponse(200, []) if key is None else ApiResponse(404)
+        if method in ("POST", "DELETE"):
+            return _error(400, action_kinds.unknown_entity_message(name, self._hub.has_orchestrators))
+        return ApiResponse(404)
+
+
+def _error(status: int, message: str, exception_message: str | None = None) -> ApiResponse:
+    """An error body as ASP.NET's CreateErrorResponse writes it."""
+    body = {"Message": message}
+    if exception_message is not None:
+        body["ExceptionMessage"] = exception_message
+    return ApiResponse(status, body)
 
 
 def _filters(query: Mapping[str, str]) -> tuple[list[str], datetime | None, datetime | None]:
@@ -153,22 +240,11 @@ def _flag(query: Mapping[str, str], name: str, default: bool) -> bool:
     return default if text is None else text.lower() == "true"
 
 
-def _input_json(body: bytes) -> str | None:
-    """The JSON text of a request's input. The durable client posts its JSON text as a JSON string."""
+def _body_json(body: bytes) -> str | None:
+    """The JSON of a request body's value, decoded once: None for an empty body."""
     if not body.strip():
         return None
     try:
-        value = json.loads(body)
+        return json.dumps(json.loads(body))
     except ValueError as error:
-        raise BadRequest("the request body must be JSON") from error
-    if isinstance(value, str):
-        try:
-            json.loads(value)
-        except ValueError:
-            return json.dumps(value)
-        return value
-    return json.dumps(value)
-
-
-def _not_implemented(parts: list[str]) -> ApiResponse:
-    return ApiResponse(501, {"Message": f"devhost does not implement '{'/'.join(parts)}'"})
+        raise BadRequest(INVALID_JSON, str(error)) from error

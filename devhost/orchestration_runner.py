@@ -12,7 +12,18 @@ timer, and when that timer fires with attempts left, it numbers the next attempt
 count of handled actions and the next sequence number are kept apart, and in every episode
 the host appends such retry bookkeeping first, before results that let the orchestrator move
 on; then the numbers of the retry timers and attempts come first, followed by the new
-actions in order, exactly as the SDK hands them out while it replays.
+actions in order, exactly as the SDK hands them out while it replays. A retry pause's
+TimerCreated and a retried attempt's scheduling event name the task they follow in
+`RetryOf` (the SDK ignores the field), so a rewind can find where a retried call ended.
+
+Inputs are kept as the extension keeps them: the JSON of the value the instance was started
+with. The SDK hands the orchestrator its own JSON text (a JSON string), so a sub-orchestration's
+or a continue-as-new's input is stored as that string, and the trigger's `input` is the
+stored value itself, which the SDK decodes once more when it is a string.
+
+Custom status is limited as the host limits it: after the orchestrator returns, a status
+whose JSON is over 16 KB in UTF-16 fails the instance from outside (the orchestrator cannot
+catch it), with the extension's message, and nothing of that episode is scheduled.
 """
 
 from __future__ import annotations
@@ -38,7 +49,7 @@ from devhost.history import (
 from devhost.invoker import InvocationAborted, user_traceback
 
 OUT_OF_PROC_MARKER = "$OutOfProcData$:"
-MAX_CUSTOM_STATUS_BYTES = 16 * 1024
+MAX_CUSTOM_STATUS_UTF16_BYTES = 16 * 1024
 # What the Durable extension announces for Azure Storage: longer timers are split by the SDK.
 CONTEXT_SETTINGS = {
     "upperSchemaVersion": 1,
@@ -53,8 +64,11 @@ SUB_ORCHESTRATION = "suborchestration"
 RETRY_TIMER = "retrytimer"
 
 PENDING, RUNNING, COMPLETED, FAILED, TERMINATED = "Pending", "Running", "Completed", "Failed", "Terminated"
-CONTINUED_AS_NEW = "ContinuedAsNew"
+SUSPENDED, CONTINUED_AS_NEW = "Suspended", "ContinuedAsNew"
 TERMINAL_STATUSES = frozenset({COMPLETED, FAILED, TERMINATED})
+UNFINISHED_STATUSES = frozenset({PENDING, RUNNING, SUSPENDED})
+CONTROL_EVENTS = frozenset({EventType.EXECUTION_SUSPENDED, EventType.EXECUTION_RESUMED})
+"""Messages an episode applies alone, without replaying the orchestrator."""
 
 
 @dataclass(frozen=True)
@@ -100,6 +114,7 @@ class PendingTask:
     retry: RetryPolicy | None = None
     attempt: int = 1
     retried_kind: str | None = None
+    retry_of: int | None = None
 
 
 @dataclass(frozen=True)
@@ -183,9 +198,13 @@ class EpisodeResult:
 
 
 def run_episode(
-    state: InstanceState, messages: list[Message], call_orchestrator: Callable[[str], str]
+    state: InstanceState, messages: list[Message], call_orchestrator: Callable[[str], str],
+    limit_custom_status: bool = True,
 ) -> EpisodeResult:
-    """Run one episode of `state` with `messages`; `state` itself is left unchanged."""
+    """Run one episode of `state` with `messages`; `state` itself is left unchanged.
+
+    With `limit_custom_status`, a custom status over 16 KB in UTF-16 fails the instance.
+    """
     clock = EventClock.after_history(state.history)
     events = [new_event(EventType.ORCHESTRATOR_STARTED, clock)]
     now = parse_time(events[0]["Timestamp"])
@@ -204,12 +223,17 @@ def run_episode(
     leaves = action_kinds.flatten(answer.get("actions") or [])
     new_actions = leaves[state.handled_actions:]
     custom_status = None if answer.get("customStatus") is None else json.dumps(answer["customStatus"])
-    if error is None and custom_status is not None and len(custom_status.encode()) > MAX_CUSTOM_STATUS_BYTES:
-        error = (f"The custom status is {len(custom_status.encode())} bytes, over the limit of 16 KB", "")
-    if error is None:
-        error = _unsupported(new_actions)
-
-    outcome = _outcome(state.name, answer, new_actions, error)
+    refusal = custom_status_refusal(custom_status) if limit_custom_status else None
+    if refusal is not None:
+        outcome: Outcome | None = Outcome(
+            FAILED, json.dumps(refusal), f"Unhandled exception while executing orchestration: "
+                                         f"System.ArgumentException: {refusal}",
+        )
+        custom_status = state.custom_status
+    else:
+        if error is None:
+            error = _unsupported(new_actions)
+        outcome = _outcome(state.name, answer, new_actions, error)
     scheduled: list[PendingTask] = []
     next_task_id = state.next_task_id
     if outcome is None:
@@ -244,13 +268,45 @@ def run_episode(
     )
 
 
+def control_episode(state: InstanceState, message: Message) -> EpisodeResult:
+    """An episode that suspends or resumes the instance: its event goes into the history, and
+    the orchestrator is not called (nothing it waits for has arrived)."""
+    clock = EventClock.after_history(state.history)
+    events = [
+        new_event(EventType.ORCHESTRATOR_STARTED, clock),
+        new_event(message.event_type, clock, **message.fields),
+        new_event(EventType.ORCHESTRATOR_COMPLETED, clock),
+    ]
+    return EpisodeResult(
+        events, [], [], [], [], state.next_task_id, state.handled_actions, state.custom_status, None
+    )
+
+
+def custom_status_refusal(custom_status: str | None) -> str | None:
+    """The host's refusal of a custom status over 16 KB of UTF-16, or None when it fits."""
+    if custom_status is None:
+        return None
+    size = len(custom_status.encode("utf-16-le"))
+    if size <= MAX_CUSTOM_STATUS_UTF16_BYTES:
+        return None
+    return (
+        f"The UTF-16 size of the JSON-serialized payload must not exceed {MAX_CUSTOM_STATUS_UTF16_BYTES // 1024:,} KB. "
+        f"The current payload size is {size // 1024:,} KB."
+    )
+
+
+def stored_input(json_text: str | None) -> str | None:
+    """How the extension stores an input the SDK hands over as JSON text: as a JSON string."""
+    return None if json_text is None else json.dumps(json_text)
+
+
 def context_json(state: InstanceState, history_json: list[str]) -> str:
     """The orchestration trigger's payload, as the Durable extension sends it."""
     rest = json.dumps({
         "instanceId": state.instance_id,
         "isReplaying": False,
         "parentInstanceId": state.parent.instance_id if state.parent else None,
-        "input": state.input,
+        "input": None if state.input is None else json.loads(state.input),
         **CONTEXT_SETTINGS,
     })
     return '{"history": [' + ",".join(history_json) + "], " + rest[1:]
@@ -280,7 +336,7 @@ def _order_arrivals(
     follow_ups: list[PendingTask] = []
     seen: set[int] = set()
     for message in messages:
-        if message.event_type == EventType.EVENT_RAISED:
+        if message.event_type in (EventType.EVENT_RAISED, EventType.GENERIC_EVENT):
             progress.append(message)
             continue
         if message.task_id is None or message.generation != state.generation:
@@ -305,12 +361,13 @@ def _retry_follow_up(task: PendingTask, message: Message, now: datetime) -> Pend
     if message.event_type in FAILURE_EVENTS and task.kind in (ACTIVITY, SUB_ORCHESTRATION):
         return replace(
             task, task_id=-1, kind=RETRY_TIMER, retried_kind=task.kind, instance_id=None,
-            fire_at=now + task.retry.delay_after(task.attempt),
+            fire_at=now + task.retry.delay_after(task.attempt), retry_of=task.task_id,
         )
     attempts_left = task.attempt < task.retry.max_attempts
     if message.event_type == EventType.TIMER_FIRED and task.kind == RETRY_TIMER and attempts_left:
         return replace(
-            task, task_id=-1, kind=task.retried_kind, retried_kind=None, fire_at=None, attempt=task.attempt + 1
+            task, task_id=-1, kind=task.retried_kind, retried_kind=None, fire_at=None, attempt=task.attempt + 1,
+            retry_of=task.task_id,
         )
     return None
 
@@ -337,9 +394,14 @@ def _replay(
 
 
 def _unsupported(new_actions: list[dict[str, Any]]) -> tuple[str, str] | None:
+    """The failure of an action devhost does not run: entity operations fail as the extension fails
+    them for an unknown entity function; `call_http` has no counterpart there and says so."""
     for action in new_actions:
-        if action_kinds.kind(action) not in action_kinds.SUPPORTED:
-            return f"devhost does not run {action_kinds.kind(action).name} actions (entities, call_http)", ""
+        kind = action_kinds.kind(action)
+        if kind in action_kinds.ENTITY_OPERATIONS:
+            return action_kinds.unknown_entity_message(action_kinds.entity_name(action), True), ""
+        if kind not in action_kinds.SUPPORTED:
+            return f"devhost does not run {kind.name} actions (the Durable extension does)", ""
     return None
 
 
@@ -380,14 +442,17 @@ def _numbered(task: PendingTask, task_id: int, parent_instance_id: str) -> Pendi
 
 
 def _scheduling_event(task: PendingTask, clock: EventClock) -> dict[str, Any]:
+    retry_of = {} if task.retry_of is None else {"RetryOf": task.retry_of}
     if task.kind == ACTIVITY:
-        return new_event(EventType.TASK_SCHEDULED, clock, task.task_id, Name=task.name, Version="", Input=task.input)
+        return new_event(
+            EventType.TASK_SCHEDULED, clock, task.task_id, Name=task.name, Version="", Input=task.input, **retry_of
+        )
     if task.kind == SUB_ORCHESTRATION:
         return new_event(
             EventType.SUB_ORCHESTRATION_INSTANCE_CREATED, clock, task.task_id,
-            Name=task.name, Version="", InstanceId=task.instance_id, Input=task.input,
+            Name=task.name, Version="", InstanceId=task.instance_id, Input=task.input, **retry_of,
         )
-    return new_event(EventType.TIMER_CREATED, clock, task.task_id, FireAt=format_time(task.fire_at))
+    return new_event(EventType.TIMER_CREATED, clock, task.task_id, FireAt=format_time(task.fire_at), **retry_of)
 
 
 def _execution_completed(outcome: Outcome, clock: EventClock) -> dict[str, Any]:

@@ -38,7 +38,14 @@ from azure.data.tables import TableClient, TableServiceClient, TableTransactionE
 from azure.storage.blob import BlobServiceClient, ContainerClient
 
 from devhost.large_values import LargeValues
-from devhost.orchestration_runner import TERMINAL_STATUSES, Message, ParentLink, PendingTask, RetryPolicy
+from devhost.orchestration_runner import (
+    TERMINAL_STATUSES,
+    UNFINISHED_STATUSES,
+    Message,
+    ParentLink,
+    PendingTask,
+    RetryPolicy,
+)
 from devhost.table_keys import encode_key
 
 MAX_BATCH_OPERATIONS = 100
@@ -210,10 +217,11 @@ class HubStore:
         return [self._record(row) for row in rows], encoded
 
     def unfinished_instances(self) -> list[InstanceRecord]:
-        """Every instance still Pending or Running."""
+        """Every instance still Pending, Running or Suspended."""
+        statuses = sorted(UNFINISHED_STATUSES)
         rows = self.instances.query_entities(
-            "RuntimeStatus eq @pending or RuntimeStatus eq @running",
-            parameters={"pending": "Pending", "running": "Running"},
+            " or ".join(f"RuntimeStatus eq @s{i}" for i in range(len(statuses))),
+            parameters={f"s{i}": status for i, status in enumerate(statuses)},
         )
         return [self._record(row) for row in rows]
 
@@ -302,6 +310,26 @@ class HubStore:
         self.put_instance(record)
         self._delete(self.work, key, done_messages)
         self.delete_work_later(record.instance_id, done_tasks, ended=record.status in TERMINAL_STATUSES)
+
+    def rewind(
+        self, record: InstanceRecord, checkpoint: Checkpoint, rewritten: dict[int, dict[str, Any]],
+        tasks: list[PendingTask],
+    ) -> None:
+        """Persist a rewind: the history events replaced by position, the tasks to run again, the
+        checkpoint, then the instance row (so a rewind cut short leaves the instance Failed)."""
+        key = encode_key(record.instance_id)
+        rows = []
+        for index, event in sorted(rewritten.items()):
+            row_key = f"{checkpoint.generation:06d}.{index:08d}"
+            kept = {name: value for name, value in self.history.get_entity(key, row_key).items()
+                    if name.startswith("Actions")}  # what the episode scheduled, for the determinism guard
+            rows.append({
+                "PartitionKey": key, "RowKey": row_key, "EventType": event["EventType"],
+                **self._values.pack(key, "Event", json.dumps(event)), **kept,
+            })
+        self._upsert(self.work, [self._task_row(key, checkpoint.generation, task) for task in tasks])
+        self._upsert(self.history, [*rows, self._checkpoint_row(key, checkpoint)])
+        self.put_instance(record)
 
     def start_generation(self, record: InstanceRecord, checkpoint: Checkpoint) -> None:
         """Begin a new generation (continue-as-new): drop the old history and pending work."""
@@ -397,6 +425,7 @@ class HubStore:
             "RequestedInstanceId": task.requested_instance_id,
             "ActionIndex": task.action_index,
             "RetriedKind": task.retried_kind,
+            "RetryOf": task.retry_of,
             "Retry": json.dumps(asdict(task.retry)) if task.retry else None,
         }
         row.update({name: value for name, value in optional.items() if value is not None})
@@ -415,6 +444,7 @@ class HubStore:
             retry=RetryPolicy(**json.loads(row["Retry"])) if "Retry" in row else None,
             attempt=row["Attempt"],
             retried_kind=row.get("RetriedKind"),
+            retry_of=row.get("RetryOf"),
         )
 
     # Purge

@@ -1,10 +1,11 @@
-"""Rebuild an unfinished instance from storage when devhost starts.
+"""Rebuild an instance from storage: for every episode (Azure loads the history each time) and
+when devhost starts.
 
 The committed history (up to its checkpoint) is the truth. A task row counts as pending when
 the history scheduled that task and holds no result for it yet; other task rows are left
-over from an episode cut short, or from a finished task whose row was not deleted yet, and
-go. Messages accepted but not applied (raised events, termination) are applied next. When
-the history already ended, only the instance row lagged behind: it is corrected.
+over from an episode cut short, or from a finished task whose row was not deleted yet.
+Messages accepted but not applied (raised events, termination, suspension) are applied next.
+When the history already ended, only the instance row lagged behind: it is corrected.
 """
 
 from __future__ import annotations
@@ -14,20 +15,31 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from devhost.history import SCHEDULING_EVENTS, TERMINAL_EVENTS, EventType, OrchestrationStatus, task_id_of
-from devhost.orchestration_runner import COMPLETED, FAILED, TERMINATED, InstanceState, Message
+from devhost.orchestration_runner import COMPLETED, FAILED, SUSPENDED, TERMINATED, InstanceState, Message
 from devhost.persistence import HubStore, InstanceRecord
 
 
 @dataclass
+class Loaded:
+    """An instance as storage holds it: its state, stale task rows and unapplied messages."""
+
+    state: InstanceState
+    stale_rows: list[str]
+    messages: list[Message]
+
+
+@dataclass
 class Restored:
-    """An instance ready to run again: its state (with its pending tasks) and its inbox."""
+    """An instance ready to run again: its state (with its pending tasks), its inbox, and
+    whether it is suspended."""
 
     state: InstanceState
     inbox: list[Message]
+    suspended: bool
 
 
-def restore(store: HubStore, record: InstanceRecord) -> Restored | InstanceRecord:
-    """The unfinished instance of `record` rebuilt, or its corrected record when its history ended."""
+def load(store: HubStore, record: InstanceRecord) -> Loaded:
+    """The instance of `record` with its committed history and pending tasks, read from storage."""
     stored = store.load_history(record.instance_id)
     checkpoint = stored.checkpoint
     state = InstanceState(
@@ -43,12 +55,6 @@ def restore(store: HubStore, record: InstanceRecord) -> Restored | InstanceRecor
         custom_status=record.custom_status,
     )
     tasks, messages = store.load_work(record.instance_id)
-    ended = next((e for e in reversed(state.history) if EventType(e["EventType"]) in TERMINAL_EVENTS), None)
-    if ended is not None:
-        finished = _record_after(record, ended)
-        store.put_instance(finished)
-        store.delete_work(record.instance_id, [t.row_key for t in tasks] + [m.row_key for m in messages if m.row_key])
-        return finished
     scheduled = {e["EventId"] for e in state.history if EventType(e["EventType"]) in SCHEDULING_EVENTS}
     open_tasks = scheduled - {task_id_of(e) for e in state.history}
     stale = []
@@ -57,9 +63,24 @@ def restore(store: HubStore, record: InstanceRecord) -> Restored | InstanceRecor
             state.pending[stored_task.task.task_id] = stored_task.task
         else:
             stale.append(stored_task.row_key)
-    store.delete_work(record.instance_id, stale)
+    return Loaded(state, stale, messages)
+
+
+def restore(store: HubStore, record: InstanceRecord) -> Restored | InstanceRecord:
+    """The unfinished instance of `record` rebuilt, or its corrected record when its history ended."""
+    loaded = load(store, record)
+    state = loaded.state
+    ended = next((e for e in reversed(state.history) if EventType(e["EventType"]) in TERMINAL_EVENTS), None)
+    if ended is not None:
+        finished = _record_after(record, ended)
+        store.put_instance(finished)
+        pending = [HubStore.task_row_key(state.generation, task_id) for task_id in state.pending]
+        store.delete_work(record.instance_id, [*pending, *loaded.stale_rows,
+                                               *(m.row_key for m in loaded.messages if m.row_key)])
+        return finished
+    store.delete_work(record.instance_id, loaded.stale_rows)
     start = [] if state.history else [Message(EventType.EXECUTION_STARTED)]
-    return Restored(state, start + messages)
+    return Restored(state, start + loaded.messages, record.status == SUSPENDED)
 
 
 def _record_after(record: InstanceRecord, ended: dict[str, Any]) -> InstanceRecord:

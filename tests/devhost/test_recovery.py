@@ -12,6 +12,8 @@ from tests.devhost.client import start, status, wait_for
 from tests.devhost.conftest import StartHost
 
 ACTIVITIES = 20
+ROOM_FOR_ALL = {"PYTHON_THREADPOOL_THREAD_COUNT": str(ACTIVITIES)}
+"""Worker threads enough for every activity to be in flight when devhost is killed."""
 
 
 def runs(folder: Path, stage: str) -> Counter[int]:
@@ -24,7 +26,7 @@ def test_killed_devhost_resumes_and_reruns_the_activities_in_flight(
 ) -> None:
     marks = tmp_path / "marks"
     marks.mkdir()
-    first = start_host(hub_name)
+    first = start_host(hub_name, env=ROOM_FOR_ALL)
     instance_id = start(first, "slow_fan_out", {"count": ACTIVITIES, "dir": str(marks), "seconds": 2})["id"]
     deadline = time.monotonic() + 20
     while len(runs(marks, "start")) < ACTIVITIES:
@@ -34,7 +36,7 @@ def test_killed_devhost_resumes_and_reruns_the_activities_in_flight(
     first.kill()
     assert sum(runs(marks, "done").values()) == 0
 
-    second = start_host(hub_name)
+    second = start_host(hub_name, env=ROOM_FOR_ALL)
     body = wait_for(second, instance_id, timeout_s=30)
 
     assert body["runtimeStatus"] == "Completed"
