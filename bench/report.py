@@ -1,4 +1,25 @@
-"""Results: the goals of issue 7, one JSON file per bench run, and the printed table."""
+"""Results: the goals of issue 7, one JSON file per bench run, and the printed table.
+
+A result file (schema 2) holds:
+
+    schema, records, started, machine, target_knobs, source_knobs
+    judged_on           the devhost mode whose figures the goals are judged on: "strict"
+    mapping_rps         the mapping engine alone
+    per_record_rps, batch10_rps, wire_limit_s, wire_limit_rps, wire_limit_client, wire_limit_tried
+                        the reference clients and the wire limit (no devhost involved)
+    contenders          one row each: name, seconds, rps, requests, throttled; a project row adds
+                        `devhost` (its mode), a client row `connection_retries` and `project_speedup`
+                        (the first project run's records/s over the client's, per mode)
+    devhost.<mode>      the project's figures on a devhost in that mode: project_s, project_rps,
+                        project_run, project_warm_s, project_warm_rps, rss_mb_n, incremental[_10n],
+                        incremental_fraction[_10n], incremental_requests_fraction[_10n], rss_mb_10n,
+                        project_10n_s, project_10n_rps, the ratios vs_per_record, vs_batch10,
+                        vs_wire_limit, rss_growth, and the goals judged on them
+    goals               the goals judged on `judged_on`'s figures, each with `by_devhost`: the value
+                        in every mode measured
+
+Schema 1 had one devhost's project figures, ratios and goals at the top level.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +32,10 @@ from typing import Any
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 KEEP = 5
 """How many result files stay in bench/results (the newest)."""
+SCHEMA = 2
+DEVHOST_MODES = ("strict", "lenient")
+"""devhost as strict as Azure (its default), and with `--lenient`."""
+JUDGED_MODE = "strict"
 
 GOALS = (
     ("full load vs per-record PATCH", "vs_per_record", ">=", 20.0),
@@ -25,14 +50,43 @@ GOALS = (
 COMPARE = {">=": operator.ge, "<=": operator.le, "<": operator.lt}
 
 
-def goals(result: dict[str, Any]) -> list[dict[str, Any]]:
+def goals(figures: dict[str, Any]) -> list[dict[str, Any]]:
     """Each goal with the measured value and whether it is met (None when not measured)."""
     checked = []
     for title, name, op, target in GOALS:
-        value = result.get(name)
+        value = figures.get(name)
         met = None if value is None else COMPARE[op](value, target)
         checked.append({"goal": title, "metric": name, "target": f"{op} {target:g}", "value": value, "met": met})
     return checked
+
+
+def derive(result: dict[str, Any]) -> None:
+    """Add the ratios and goals of every devhost mode, the clients' speedups and the judged goals."""
+    for figures in result["devhost"].values():
+        _ratios(result, figures)
+        figures["goals"] = goals({**result, **figures})
+    for row in result["contenders"]:
+        if "devhost" not in row:
+            row["project_speedup"] = {
+                mode: round(figures["project_rps"] / row["rps"], 2)
+                for mode, figures in result["devhost"].items() if figures.get("project_rps") and row["rps"]
+            }
+    judged = goals({**result, **result["devhost"].get(result["judged_on"], {})})
+    for goal in judged:
+        goal["by_devhost"] = {mode: figures.get(goal["metric"], result.get(goal["metric"]))
+                              for mode, figures in result["devhost"].items()}
+    result["goals"] = judged
+
+
+def _ratios(result: dict[str, Any], figures: dict[str, Any]) -> None:
+    rps = figures.get("project_rps")
+    for name in ("per_record", "batch10"):
+        if rps and result.get(f"{name}_rps"):
+            figures[f"vs_{name}"] = round(rps / result[f"{name}_rps"], 2)
+    if result.get("wire_limit_s") and figures.get("project_s"):
+        figures["vs_wire_limit"] = round(figures["project_s"] / result["wire_limit_s"], 2)
+    if figures.get("rss_mb_10n") and figures.get("rss_mb_n"):
+        figures["rss_growth"] = round(figures["rss_mb_10n"] / figures["rss_mb_n"], 2)
 
 
 def write(result: dict[str, Any], directory: Path = RESULTS_DIR, keep: int = KEEP) -> Path:
@@ -46,39 +100,60 @@ def write(result: dict[str, Any], directory: Path = RESULTS_DIR, keep: int = KEE
 
 
 def table(result: dict[str, Any]) -> str:
-    """The figures and the goals as plain text."""
-    lines = [f"records: {result['records']:,}   machine: {result['machine']['cores']} cores, "
-             f"{result['machine']['cpu_model']}, Python {result['machine']['python']}", ""]
-    rows = [("contender", "seconds", "records/s", "requests", "429s", "first project run is")]
-    for contender in result["contenders"]:
-        ratio = contender.get("project_speedup")
-        rows.append((contender["name"], f"{contender['seconds']:.2f}", f"{contender['rps']:,.0f}",
-                     f"{contender['requests']:,}", f"{contender['throttled']:,}",
-                     "-" if ratio is None else f"{ratio:.2f}x faster"))
+    """The figures and the goals as plain text, the strict and lenient project figures side by side."""
+    machine = result["machine"]
+    lines = [f"records: {result['records']:,}   machine: {machine['cores']} cores, {machine['cpu_model']}, "
+             f"Python {machine['python']}   goals judged on: {result['judged_on']} devhost", ""]
+    modes = list(result["devhost"])
+    rows = [("contender", "devhost", "seconds", "records/s", "requests", "429s", "conn. retries",
+             "first project run is")]
+    projects = sorted((row for row in result["contenders"] if "devhost" in row),
+                      key=lambda row: modes.index(row["devhost"]))
+    for row in projects + [row for row in result["contenders"] if "devhost" not in row]:
+        speedups = row.get("project_speedup") or {}
+        rows.append((row["name"], row.get("devhost", "-"), f"{row['seconds']:.2f}", f"{row['rps']:,.0f}",
+                     f"{row['requests']:,}", f"{row['throttled']:,}",
+                     f"{row['connection_retries']:,}" if "connection_retries" in row else "-",
+                     ", ".join(f"{x:.2f}x faster ({mode})" for mode, x in speedups.items()) or "-"))
     lines += _columns(rows)
-    phases = (result.get("project_run") or {}).get("phases")
-    if phases:
-        lines.append("first project run, span of each step: " + ", ".join(f"{k} {v:.2f} s" for k, v in phases.items()))
-    lines.append("")
-    for suffix, records in (("", result["records"]), ("_10n", result["records"] * 10)):
-        inc = result.get("incremental" + suffix)
-        if inc:
-            lines.append(f"incremental, {inc['changed']:,} of {records:,} changed: {inc['seconds']:.2f} s, "
-                         f"{inc['requests']} requests = {result['incremental_fraction' + suffix]:.1%} of the full "
-                         f"run's time, {result['incremental_requests_fraction' + suffix]:.1%} of its requests")
-    if result.get("project_10n_s") is not None:
-        lines.append(f"full run of {result['records'] * 10:,}: {result['project_10n_s']:.2f} s "
-                     f"({result['project_10n_rps']:,} records/s)")
-    if result.get("rss_mb_10n") is not None:
-        lines.append(f"devhost peak RSS: {result['rss_mb_n']:.0f} MB at {result['records']:,}, "
-                     f"{result['rss_mb_10n']:.0f} MB at {result['records'] * 10:,} (x{result['rss_growth']:.2f})")
+    for mode in modes:
+        lines += ["", f"{mode} devhost:", *_mode_lines(result, result["devhost"][mode])]
     if result.get("mapping_rps") is not None:
-        lines.append(f"mapping engine: {result['mapping_rps']:,} records/s on one core")
-    lines += ["", *_columns([("goal", "target", "measured", "")] + [
-        (g["goal"], g["target"], "-" if g["value"] is None else f"{g['value']:,.3g}",
-         "" if g["met"] is None else "met" if g["met"] else "MISSED") for g in result["goals"]
-    ])]
+        lines += ["", f"mapping engine: {result['mapping_rps']:,} records/s on one core"]
+    judged = result["judged_on"]
+    header = ("goal", "target", *(f"{mode}" + (" (judged)" if mode == judged else "") for mode in modes), "")
+    goal_rows = [header]
+    for goal in result["goals"]:
+        values = [_value(goal["by_devhost"].get(mode)) for mode in modes]
+        verdict = "" if goal["met"] is None else "met" if goal["met"] else "MISSED"
+        goal_rows.append((goal["goal"], goal["target"], *values, verdict))
+    lines += ["", *_columns(goal_rows)]
     return "\n".join(lines)
+
+
+def _mode_lines(result: dict[str, Any], figures: dict[str, Any]) -> list[str]:
+    lines = []
+    phases = (figures.get("project_run") or {}).get("phases")
+    if phases:
+        lines.append("  first project run, span of each step: " +
+                     ", ".join(f"{k} {v:.2f} s" for k, v in phases.items()))
+    for suffix, records in (("", result["records"]), ("_10n", result["records"] * 10)):
+        inc = figures.get("incremental" + suffix)
+        if inc:
+            lines.append(f"  incremental, {inc['changed']:,} of {records:,} changed: {inc['seconds']:.2f} s, "
+                         f"{inc['requests']} requests = {figures['incremental_fraction' + suffix]:.1%} of the full "
+                         f"run's time, {figures['incremental_requests_fraction' + suffix]:.1%} of its requests")
+    if figures.get("project_10n_s") is not None:
+        lines.append(f"  full run of {result['records'] * 10:,}: {figures['project_10n_s']:.2f} s "
+                     f"({figures['project_10n_rps']:,} records/s)")
+    if figures.get("rss_growth") is not None:
+        lines.append(f"  devhost peak RSS: {figures['rss_mb_n']:.0f} MB at {result['records']:,}, "
+                     f"{figures['rss_mb_10n']:.0f} MB at {result['records'] * 10:,} (x{figures['rss_growth']:.2f})")
+    return lines
+
+
+def _value(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.3g}"
 
 
 def _columns(rows: list[tuple[str, ...]]) -> list[str]:
