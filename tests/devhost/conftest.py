@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,6 +19,7 @@ from tests.devhost.client import HUB_SETTING
 
 DURABLE_APP = "tests.devhost.apps.durable_app.function_app"
 TIMER_APP = "tests.devhost.apps.timer_app.function_app"
+SAMPLES_APP = Path(__file__).resolve().parent / "apps" / "samples"
 
 StartHost = Callable[..., DevhostProcess]
 
@@ -29,13 +31,18 @@ def hub_name() -> str:
 
 @pytest.fixture
 def start_host(storage_connection_string: str, tmp_path: Path) -> Iterator[StartHost]:
-    """Start a devhost: `start_host(hub, app=..., env=...)`; all are stopped at the end of the test."""
+    """Start a devhost: `start_host(hub, app=..., env=..., **options)`; all are stopped at the end of the test.
+
+    `options` go to start_devhost (port, lenient, poll_ms).
+    """
     started: list[DevhostProcess] = []
 
-    def start(hub: str, app: str | Path | None = DURABLE_APP, env: dict[str, str] | None = None) -> DevhostProcess:
+    def start(
+        hub: str, app: str | Path | None = DURABLE_APP, env: dict[str, str] | None = None, **options: Any
+    ) -> DevhostProcess:
         host = start_devhost(
             storage_connection_string, app=app, env={HUB_SETTING: hub, **(env or {})},
-            log_path=tmp_path / f"devhost-{len(started)}.log",
+            log_path=tmp_path / f"devhost-{len(started)}.log", **options,
         )
         started.append(host)
         return host

@@ -46,3 +46,24 @@ def test_local_settings_fill_in_but_never_override_the_environment(tmp_path: Pat
     assert function_key(environ) == "from-file"
     assert function_key({}) == "local-dev-key"
     assert load_local_settings(tmp_path / "nowhere") == {}
+
+
+@pytest.mark.parametrize(("host_json", "complaint"), [
+    ({"extensions": {}}, "missing the required 'version' property"),
+    ({"version": "1.0"}, "'1.0' is an invalid value for the 'version' property"),
+    ({"version": 2.0}, "2.0 is an invalid value for the 'version' property"),
+    ([{"version": "2.0"}], "must hold a JSON object"),
+])
+def test_host_json_without_version_2_is_refused_as_the_host_refuses_it(
+    tmp_path: Path, host_json: object, complaint: str
+) -> None:
+    (tmp_path / "host.json").write_text(json.dumps(host_json))
+
+    with pytest.raises(ConfigError, match=complaint):
+        read_host_config(tmp_path, {})
+
+
+def test_without_host_json_the_defaults_apply(tmp_path: Path) -> None:
+    config = read_host_config(tmp_path, {})
+
+    assert (config.hub_name, config.route_prefix) == ("TestHubName", "api")
