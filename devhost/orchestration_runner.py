@@ -223,7 +223,7 @@ def run_episode(
     leaves = action_kinds.flatten(answer.get("actions") or [])
     new_actions = leaves[state.handled_actions:]
     custom_status = None if answer.get("customStatus") is None else json.dumps(answer["customStatus"])
-    refusal = custom_status_refusal(custom_status) if limit_custom_status else None
+    refusal = custom_status_refusal(answer.get("customStatus")) if limit_custom_status else None
     if refusal is not None:
         outcome: Outcome | None = Outcome(
             FAILED, json.dumps(refusal), f"Unhandled exception while executing orchestration: "
@@ -282,11 +282,15 @@ def control_episode(state: InstanceState, message: Message) -> EpisodeResult:
     )
 
 
-def custom_status_refusal(custom_status: str | None) -> str | None:
-    """The host's refusal of a custom status over 16 KB of UTF-16, or None when it fits."""
+def custom_status_refusal(custom_status: Any) -> str | None:
+    """The host's refusal of a custom status over 16 KB of UTF-16, or None when it fits.
+
+    The size is that of the JSON the extension writes (Newtonsoft, unindented, non-ASCII
+    characters as themselves), not of the SDK's ASCII-escaped JSON.
+    """
     if custom_status is None:
         return None
-    size = len(custom_status.encode("utf-16-le"))
+    size = len(json.dumps(custom_status, ensure_ascii=False, separators=(",", ":")).encode("utf-16-le"))
     if size <= MAX_CUSTOM_STATUS_UTF16_BYTES:
         return None
     return (

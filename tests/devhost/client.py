@@ -55,3 +55,23 @@ def run(host: DevhostProcess, orchestrator: str, payload: Any = None, **flags: b
 def events_of(body: dict, event_type: str) -> list[dict]:
     """The events of one type in a status with showHistory."""
     return [event for event in body["historyEvents"] if event["EventType"] == event_type]
+
+
+def post(host: DevhostProcess, instance_id: str, operation: str, body: Any = None, **params: str) -> requests.Response:
+    """POST an instance operation of the management webhook (`raiseEvent/{name}` takes `body` as JSON)."""
+    return requests.post(
+        f"{host.url}/runtime/webhooks/durabletask/instances/{instance_id}/{operation}",
+        params={"code": host.system_key, **params}, json=body, timeout=30,
+    )
+
+
+def wait_until(host: DevhostProcess, instance_id: str, condition: str, timeout_s: float = 30.0) -> dict:
+    """Poll the status (with history) until `condition` holds: a runtime status or a history event type."""
+    deadline = time.monotonic() + timeout_s
+    body: dict = {}
+    while time.monotonic() < deadline:
+        body = status(host, instance_id, showHistory=True).json()
+        if body["runtimeStatus"] == condition or condition in [e["EventType"] for e in body["historyEvents"]]:
+            return body
+        time.sleep(0.05)
+    raise AssertionError(f"instance {instance_id} never reached {condition}: {body}")

@@ -208,6 +208,44 @@ def reads_file(context: df.DurableOrchestrationContext):
     return doubled
 
 
+@app.orchestration_trigger(context_name="context")
+def double_then_wait(context: df.DurableOrchestrationContext):
+    doubled = yield context.call_activity("double", context.get_input())
+    yield context.wait_for_external_event("go")
+    return doubled
+
+
+@app.orchestration_trigger(context_name="context")
+def sets_custom_status(context: df.DurableOrchestrationContext):
+    context.set_custom_status(context.get_input())
+    yield context.call_activity("double", 1)
+    return "done"
+
+
+@app.orchestration_trigger(context_name="context")
+def parent_of_custom_status(context: df.DurableOrchestrationContext):
+    result = yield context.call_sub_orchestrator("sets_custom_status", context.get_input())
+    return result
+
+
+@app.orchestration_trigger(context_name="context")
+def calls_flaky_once(context: df.DurableOrchestrationContext):
+    attempts = yield context.call_activity("flaky", context.get_input())
+    return attempts
+
+
+@app.orchestration_trigger(context_name="context")
+def parent_of_flaky(context: df.DurableOrchestrationContext):
+    attempts = yield context.call_sub_orchestrator("calls_flaky_once", context.get_input())
+    return {"child": attempts}
+
+
+@app.orchestration_trigger(context_name="context")
+def calls_an_entity(context: df.DurableOrchestrationContext):
+    total = yield context.call_entity(df.EntityId("counter", "k"), "add", 1)
+    return total
+
+
 # Activities
 
 
