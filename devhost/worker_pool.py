@@ -86,6 +86,7 @@ class _Worker:
     send_lock: threading.Lock = field(default_factory=threading.Lock)
     ready: bool = False
     retired: bool = False
+    replacement: bool = False
     init_error: str | None = None
 
 
@@ -105,8 +106,9 @@ class WorkerPool:
 
     def start(self) -> None:
         """Start the worker processes (they import the app while devhost finishes starting)."""
-        log.info("Starting %d worker process(es) of %d thread(s) each", self._settings.processes,
-                 self._settings.threads)
+        timeout = format_timespan(self._timeout) if self._timeout is not None else "not enforced"
+        log.info("Starting %d worker process(es) of %d thread(s) each; functionTimeout %s",
+                 self._settings.processes, self._settings.threads, timeout)
         self._workers = [self._spawn(slot) for slot in range(self._settings.processes)]
         if self._deadlines is not None:
             self._deadlines.start()
@@ -160,7 +162,7 @@ class WorkerPool:
         turn = next(self._turn) % len(self._workers)
         return min(live, key=lambda w: (len(w.in_flight), (w.slot - turn) % len(self._workers)))
 
-    def _spawn(self, slot: int) -> _Worker:
+    def _spawn(self, slot: int, replacement: bool = False) -> _Worker:
         ours, theirs = self._context.Pipe()
         process = self._context.Process(
             target=worker_main, args=(theirs, self._spec), name=f"devhost-worker-{slot}"
@@ -168,7 +170,7 @@ class WorkerPool:
         process.start()
         # Only the child holds its end now, so its exit is an end of file for our reader.
         theirs.close()
-        worker = _Worker(slot, process, ours)
+        worker = _Worker(slot, process, ours, replacement=replacement)
         threading.Thread(target=self._read, args=(worker,), name=f"worker-{slot}-reader", daemon=True).start()
         return worker
 
@@ -183,6 +185,8 @@ class WorkerPool:
             elif isinstance(message, WorkerReady):
                 worker.ready = True
                 log.info("Worker process started and initialized. Pid=%d", message.pid)
+                if worker.replacement:
+                    log.warning("Restart of language worker process(es) completed.")
             elif isinstance(message, WorkerInitFailed):
                 worker.init_error = message.message
         self._exited(worker)
@@ -199,17 +203,14 @@ class WorkerPool:
         with self._lock:
             if worker.retired or self._stopping:
                 return
-            worker.retired = True
-            lost = self._take_in_flight(worker)
         pid, code = worker.process.pid, worker.process.exitcode
         log.error("Language Worker Process exited. Pid=%s. python exited with code %s", pid, code)
-        failure = Failure("WorkerProcessExitException", f"python exited with code {code}", aborted=True)
-        for future, _ in lost:
-            future.set_result(Outcome("", failure=failure))
         if not worker.ready:
             log.error("Worker process failed to load the app: %s", worker.init_error or f"exit code {code}")
-            return
-        self._replace(worker)
+        lost = self._swap(worker, restart=worker.ready)
+        failure = Failure("WorkerProcessExitException", f"python exited with code {code}", aborted=True)
+        for future, _ in lost or []:
+            future.set_result(Outcome("", failure=failure))
 
     def _expired(self, token: tuple[_Worker, str]) -> None:
         """An invocation's deadline passed: if it still runs, kill its worker as the host does."""
@@ -218,14 +219,15 @@ class WorkerPool:
             entry = worker.in_flight.get(invocation_id)
             if entry is None or worker.retired or self._stopping:
                 return
-            worker.retired = True
-            lost = self._take_in_flight(worker)
         timeout = format_timespan(self._timeout or timedelta())
         name = entry[1]
         log.error("Timeout value of %s exceeded by function 'Functions.%s' (Id: '%s'). Initiating cancellation.",
                   timeout, name, invocation_id)
         log.warning("A function timeout has occurred. Restarting worker process executing invocationId '%s'.",
                     invocation_id)
+        lost = self._swap(worker, restart=True)
+        if lost is None:
+            return
         worker.process.kill()
         worker.process.join(REAP_TIMEOUT_S)
         failure = Failure(
@@ -234,22 +236,29 @@ class WorkerPool:
         )
         for future, _ in lost:
             future.set_result(Outcome("", failure=failure))
-        self._replace(worker)
-        log.warning("Restart of language worker process(es) completed.")
 
-    def _take_in_flight(self, worker: _Worker) -> list[tuple[Future[Outcome], str]]:
-        """Everything in flight on `worker`, now owned by the caller (hold the lock)."""
-        lost = list(worker.in_flight.values())
-        worker.in_flight.clear()
-        return lost
+    def _swap(self, worker: _Worker, restart: bool) -> list[tuple[Future[Outcome], str]] | None:
+        """Retire `worker` (with a fresh process in its slot when `restart`); what was in flight on it.
 
-    def _replace(self, worker: _Worker) -> None:
-        fresh = self._spawn(worker.slot)
+        The fresh process takes the slot in the same step that retires the old one, so no
+        invocation finds the slot empty meanwhile: those sent before are lost with the old
+        process, those sent after wait for the new one. None when the worker was retired already.
+        """
+        fresh = self._spawn(worker.slot, replacement=True) if restart else None
         with self._lock:
-            if self._stopping:
-                fresh.process.kill()
-                return
-            self._workers[worker.slot] = fresh
+            if worker.retired or self._stopping:
+                lost = None
+            else:
+                worker.retired = True
+                lost = list(worker.in_flight.values())
+                worker.in_flight.clear()
+                if fresh is not None:
+                    self._workers[worker.slot] = fresh
+                    fresh = None
+        if fresh is not None:
+            fresh.retired = True
+            fresh.process.kill()
+        return lost
 
 
 class _Deadlines:
