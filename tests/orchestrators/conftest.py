@@ -51,10 +51,14 @@ def assert_balanced(run: dict[str, Any]) -> None:
 
 
 def crash_while_writing(twin: LocalTwin, started: requests.Response, system: str = "cds") -> dict[str, Any]:
-    """SIGKILL devhost as soon as `system` has records written, start it again, and follow the run to its end."""
+    """SIGKILL devhost as soon as `system` has records written, start it again, and follow the run to its end.
+
+    The restarted devhost listens on a port of its own, so the run is followed from a fresh
+    poll of the new host rather than from the Location the old one gave.
+    """
     assert started.status_code == 202, started.text
     deadline = time.monotonic() + 120
     while twin.records_written(system) == 0 and time.monotonic() < deadline:
         time.sleep(0.1)
     twin.restart_devhost(kill=True)
-    return twin.follow(started, timeout_s=300)
+    return twin.follow(twin.api("GET", f"runs/{started.json()['runId']}"), timeout_s=300)
