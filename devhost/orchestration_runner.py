@@ -225,10 +225,7 @@ def run_episode(
     custom_status = None if answer.get("customStatus") is None else json.dumps(answer["customStatus"])
     refusal = custom_status_refusal(answer.get("customStatus")) if limit_custom_status else None
     if refusal is not None:
-        outcome: Outcome | None = Outcome(
-            FAILED, json.dumps(refusal), f"Unhandled exception while executing orchestration: "
-                                         f"System.ArgumentException: {refusal}",
-        )
+        outcome: Outcome | None = _refused_custom_status(state.name, refusal, orchestrator_failed=error is not None)
         custom_status = state.custom_status
     else:
         if error is None:
@@ -297,6 +294,18 @@ def custom_status_refusal(custom_status: Any) -> str | None:
         f"The UTF-16 size of the JSON-serialized payload must not exceed {MAX_CUSTOM_STATUS_UTF16_BYTES // 1024:,} KB. "
         f"The current payload size is {size // 1024:,} KB."
     )
+
+
+def _refused_custom_status(name: str, refusal: str, orchestrator_failed: bool) -> Outcome:
+    """How the extension fails an instance whose custom status it refuses. It sets the status
+    before it schedules anything; after a normal return the refusal is wrapped like any error
+    of the orchestrator, after a failed one it escapes to the framework, which fails the
+    instance with the bare message."""
+    if orchestrator_failed:
+        details = f"Unhandled exception while executing orchestration: System.ArgumentException: {refusal}"
+        return Outcome(FAILED, json.dumps(refusal), details)
+    return Outcome(FAILED, json.dumps(f"Orchestrator function '{name}' failed: {refusal}"),
+                   f"System.ArgumentException: {refusal}")
 
 
 def stored_input(json_text: str | None) -> str | None:

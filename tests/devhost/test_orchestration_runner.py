@@ -24,7 +24,9 @@ from devhost.orchestration_runner import (
     EpisodeResult,
     InstanceState,
     Message,
+    custom_status_refusal,
     run_episode,
+    stored_input,
 )
 
 # The SDK announces its typed decoding once per process when it replays here, in process.
@@ -60,7 +62,8 @@ def fired(state: InstanceState, task_id: int) -> Message:
 
 
 def new_state(name: str, payload: object) -> InstanceState:
-    return InstanceState("instance-1", name, json.dumps(payload), 0, "execution-1", datetime.now(UTC))
+    """A new instance started by the durable client, whose input the extension keeps as a JSON string."""
+    return InstanceState("instance-1", name, stored_input(json.dumps(payload)), 0, "execution-1", datetime.now(UTC))
 
 
 def test_retries_inside_task_all_take_the_numbers_the_sdk_hands_out(durable_app_index: AppIndex) -> None:
@@ -109,3 +112,26 @@ def test_results_for_unknown_or_answered_tasks_are_ignored(durable_app_index: Ap
     result = episode(durable_app_index, state, completed(0, 99), completed(7, 1), completed(1, 2), completed(1, 5))
 
     assert result.outcome is not None and json.loads(result.outcome.output or "") == [0, 2]
+
+
+def test_custom_status_is_measured_in_utf16_as_the_extension_writes_it() -> None:
+    at_limit = "x" * (8 * 1024 - 2)  # with its quotes, 16,384 bytes of UTF-16
+    assert custom_status_refusal(at_limit) is None
+    assert custom_status_refusal(at_limit + "x") == (
+        "The UTF-16 size of the JSON-serialized payload must not exceed 16 KB. The current payload size is 16 KB."
+    )
+    assert custom_status_refusal({"stage": "é" * 8_000}) is None  # non-ASCII counts as written, not \\u-escaped
+
+
+def test_a_refused_custom_status_schedules_nothing_and_lenient_lets_it_pass(durable_app_index: AppIndex) -> None:
+    strict = new_state("sets_custom_status", "x" * 9_000)
+    lenient = new_state("sets_custom_status", "x" * 9_000)
+
+    refused = episode(durable_app_index, strict, Message(EventType.EXECUTION_STARTED))
+    allowed = run_episode(lenient, [Message(EventType.EXECUTION_STARTED)],
+                          orchestrator(durable_app_index, "sets_custom_status"), limit_custom_status=False)
+
+    assert refused.outcome is not None and refused.outcome.status == FAILED
+    assert json.loads(refused.outcome.output or "").endswith("The current payload size is 17 KB.")
+    assert refused.scheduled == [] and refused.custom_status is None
+    assert allowed.outcome is None and [t.name for t in allowed.scheduled] == ["double"]
