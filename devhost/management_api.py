@@ -2,8 +2,11 @@
 
 Paths are relative to `/runtime/webhooks/durabletask/` (or the durable client's RPC base):
 
-    POST   orchestrators/{functionName}[/{instanceId}]   start: 202 + check-status payload, Location,
-                                                      Retry-After 10; 400 unknown orchestrator or bad JSON
+    POST   orchestrators/{functionName}[/{instanceId}][?timeout=S&pollingInterval=S]
+                                                      start: 202 + check-status payload, Location,
+                                                      Retry-After 10; 400 unknown orchestrator or bad JSON;
+                                                      with timeout and pollingInterval, 200 + output when it
+                                                      completes in time (a failure: its status)
     GET    instances/{instanceId}?showHistory&showHistoryOutput&showInput&returnInternalServerErrorOnFailure
                                                       202 + Location + Retry-After 5 while Pending, Running or
                                                       Suspended; 200 finished (500 Failed when asked); 404
@@ -30,6 +33,7 @@ arguments submitted is incorrect", 500 "Something went wrong while processing yo
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -38,7 +42,7 @@ from typing import Any
 from devhost import actions as action_kinds
 from devhost.client_binding import DurableUrls
 from devhost.history import parse_time
-from devhost.orchestration_runner import FAILED, UNFINISHED_STATUSES
+from devhost.orchestration_runner import COMPLETED, FAILED, UNFINISHED_STATUSES
 from devhost.task_hub import (
     Delivery,
     InvalidInstanceId,
@@ -102,7 +106,7 @@ class ManagementApi:
         if parts[:1] == ["orchestrators"] and len(parts) in (2, 3):
             if method != "POST":
                 return ApiResponse(404)
-            return self._start(parts[1], parts[2] if len(parts) == 3 else None, body)
+            return self._start(parts[1], parts[2] if len(parts) == 3 else None, query, body)
         if parts[:1] == ["entities"] and 2 <= len(parts) <= 3:
             return self._entity(method, parts[1], parts[2] if len(parts) == 3 else None)
         if parts[:1] != ["instances"] or len(parts) > 4:
@@ -139,15 +143,36 @@ class ManagementApi:
                 restarted = self._hub.restart(instance_id, _flag(query, "restartWithNewInstanceId", False))
             except UnknownInstance as error:
                 raise BadRequest("InstanceId does not match a valid orchestration instance.", str(error)) from error
-            return self._check_status_response(restarted)
+            return self._answer_started(restarted, query)
         return ApiResponse(404)
 
-    def _start(self, name: str, instance_id: str | None, body: bytes) -> ApiResponse:
+    def _start(self, name: str, instance_id: str | None, query: Mapping[str, str], body: bytes) -> ApiResponse:
         try:
             instance_id = self._hub.start_new(name, instance_id, _body_json(body))
         except (UnknownOrchestrator, InvalidInstanceId) as error:
             raise BadRequest(BAD_ARGUMENTS, str(error)) from error
-        return self._check_status_response(instance_id)
+        return self._answer_started(instance_id, query)
+
+    def _answer_started(self, instance_id: str, query: Mapping[str, str]) -> ApiResponse:
+        """The check-status response, or with `timeout` and `pollingInterval` the outcome when it
+        comes in time (the extension's WaitForCompletionOrCreateCheckStatusResponse)."""
+        timeout, interval = _seconds(query, "timeout"), _seconds(query, "pollingInterval")
+        if timeout is None or interval is None:
+            return self._check_status_response(instance_id)
+        if interval > timeout:
+            raise BadRequest(BAD_ARGUMENTS, f"Total timeout {timeout:g} should be bigger than retry timeout "
+                                            f"{interval:g}")
+        deadline = time.monotonic() + timeout
+        while True:
+            known = self._hub.status(instance_id)
+            if known is not None and known["runtimeStatus"] == COMPLETED:
+                return ApiResponse(200, known["output"])
+            if known is not None and known["runtimeStatus"] not in UNFINISHED_STATUSES:
+                return self._status(instance_id, query)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return self._check_status_response(instance_id)
+            time.sleep(min(interval, remaining))
 
     def _check_status_response(self, instance_id: str) -> ApiResponse:
         payload = self._urls.management_payload(instance_id)
@@ -233,6 +258,16 @@ def _time(query: Mapping[str, str], name: str) -> datetime | None:
         return parse_time(text)
     except ValueError as error:
         raise BadRequest(f"{name} must be an ISO 8601 time, not {text!r}") from error
+
+
+def _seconds(query: Mapping[str, str], name: str) -> float | None:
+    text = query.get(name)
+    if text is None:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        return None
 
 
 def _flag(query: Mapping[str, str], name: str, default: bool) -> bool:

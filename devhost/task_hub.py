@@ -114,12 +114,15 @@ class _Running:
 
 
 def validate_instance_id(instance_id: str) -> None:
-    """Refuse ids Durable refuses: empty, over 256 characters, `/ \\ # ?` or control characters."""
+    """Refuse ids Durable refuses: empty, over 256 characters, `/ \\ # ?` or control characters,
+    or starting with `@` (entity ids)."""
     bad = [c for c in instance_id if c in "/\\#?" or ord(c) < 32 or 127 <= ord(c) < 160]
     if not instance_id or len(instance_id) > MAX_INSTANCE_ID_CHARS or bad:
         raise InvalidInstanceId(
             "an instance id is 1-256 characters without '/', '\\', '#', '?' or control characters"
         )
+    if instance_id.startswith("@"):
+        raise InvalidInstanceId("Orchestration instance ids must not start with @.")
     if len(encode_key(instance_id)) > MAX_KEY_CHARS:
         raise InvalidInstanceId("this instance id is too long once encoded as a table key")
 

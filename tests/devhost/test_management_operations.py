@@ -169,3 +169,18 @@ def test_entities_answer_as_the_extension_without_entity_functions(devhost: Devh
     body = run(devhost, "calls_an_entity")
     assert body["runtimeStatus"] == "Failed"
     assert "The function 'counter' doesn't exist, is disabled, or is not an entity function." in body["output"]
+
+
+def test_start_can_wait_for_the_outcome(devhost: DevhostProcess) -> None:
+    orchestrators = f"{webhook_base(devhost)}/orchestrators"
+    waiting = {"code": devhost.system_key, "timeout": "20", "pollingInterval": "0.2"}
+
+    completed = requests.post(f"{orchestrators}/fan_out", params=waiting, json={"count": 2}, timeout=30)
+    pending = requests.post(f"{orchestrators}/approval", params={**waiting, "timeout": "1"}, timeout=30)
+
+    assert completed.status_code == 200 and completed.json() == [0, 2]
+    assert pending.status_code == 202 and pending.headers["Retry-After"] == "10"
+    entity_like = requests.post(f"{orchestrators}/approval/@counter@k", params={"code": devhost.system_key},
+                                timeout=30)
+    assert entity_like.status_code == 400
+    assert entity_like.json()["ExceptionMessage"] == "Orchestration instance ids must not start with @."
