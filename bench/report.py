@@ -114,7 +114,7 @@ def table(result: dict[str, Any]) -> str:
         rows.append((row["name"], row.get("devhost", "-"), f"{row['seconds']:.2f}", f"{row['rps']:,.0f}",
                      f"{row['requests']:,}", f"{row['throttled']:,}",
                      f"{row['connection_retries']:,}" if "connection_retries" in row else "-",
-                     ", ".join(f"{x:.2f}x faster ({mode})" for mode, x in speedups.items()) or "-"))
+                     ", ".join(f"{_speedup(x)} ({mode})" for mode, x in speedups.items()) or "-"))
     lines += _columns(rows)
     for mode in modes:
         lines += ["", f"{mode} devhost:", *_mode_lines(result, result["devhost"][mode])]
@@ -150,6 +150,10 @@ def _mode_lines(result: dict[str, Any], figures: dict[str, Any]) -> list[str]:
         lines.append(f"  devhost peak RSS: {figures['rss_mb_n']:.0f} MB at {result['records']:,}, "
                      f"{figures['rss_mb_10n']:.0f} MB at {result['records'] * 10:,} (x{figures['rss_growth']:.2f})")
     return lines
+
+
+def _speedup(ratio: float) -> str:
+    return f"{ratio:.2f}x faster" if ratio >= 1 else f"{1 / ratio:.2f}x slower"
 
 
 def _value(value: float | None) -> str:
