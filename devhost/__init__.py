@@ -8,6 +8,8 @@ Where things are:
 - host_config.py, app_index.py: host.json, local.settings.json, and the app's functions.
 - http_server.py, routes.py, auth.py, invoker.py: HTTP functions, their routes and keys, and
   how any user function is called and logged.
+- worker_pool.py, worker_process.py, worker_runtime.py, worker_protocol.py: the worker
+  processes user code runs in, functionTimeout, and the plain data that crosses to them.
 - client_binding.py, management_api.py: the durable client binding and the Durable HTTP API.
 - task_hub.py, orchestration_runner.py, history.py, actions.py, recovery.py: orchestrations,
   run episode by episode through the SDK's replay engine, and resumed after a restart.
