@@ -10,10 +10,13 @@ from __future__ import annotations
 import json
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from pathlib import Path
 
+import pytest
 import requests
 
+from devhost.host_config import ConfigError, read_host_config
 from devhost.process import DevhostProcess
 from tests.devhost.client import events_of, start, wait_for
 from tests.devhost.conftest import StartHost
@@ -181,3 +184,21 @@ def test_lenient_runs_functions_in_devhost_without_a_timeout(
 
     assert response.status_code == 200
     assert response.json()["pid"] == host.pid
+
+
+def test_function_timeout_comes_from_host_json_unless_the_app_setting_overrides_it(tmp_path: Path) -> None:
+    (tmp_path / "host.json").write_text(json.dumps({"version": "2.0", "functionTimeout": "00:05:30"}))
+
+    assert read_host_config(tmp_path, {}).function_timeout == timedelta(minutes=5, seconds=30)
+    overridden = read_host_config(tmp_path, {"AzureFunctionsJobHost__functionTimeout": "1.00:00:00"})
+    assert overridden.function_timeout == timedelta(days=1)
+    (tmp_path / "host.json").write_text(json.dumps({"version": "2.0"}))
+    assert read_host_config(tmp_path, {}).function_timeout == timedelta(minutes=10)
+
+
+@pytest.mark.parametrize("value", ["10", "-1", "00:00:00", "00:60:00", "ten minutes"])
+def test_a_function_timeout_that_is_no_positive_time_span_is_refused(tmp_path: Path, value: str) -> None:
+    (tmp_path / "host.json").write_text(json.dumps({"version": "2.0", "functionTimeout": value}))
+
+    with pytest.raises(ConfigError, match="functionTimeout"):
+        read_host_config(tmp_path, {})
