@@ -74,8 +74,9 @@ class HostConfig:
     route_prefix: str
     max_concurrent_activities: int
     max_concurrent_orchestrations: int
-    function_timeout: timedelta = DEFAULT_FUNCTION_TIMEOUT
-    """How long an invocation may run (host.json `functionTimeout`; the Consumption and Flex default)."""
+    function_timeout: timedelta | None = DEFAULT_FUNCTION_TIMEOUT
+    """How long an invocation may run (host.json `functionTimeout`; the Consumption and Flex default;
+    None: unbounded, `-1`)."""
     strictness: Strictness = Strictness()
 
 
@@ -160,10 +161,15 @@ def _positive(section: Mapping[str, object], name: str, default: int) -> int:
     return value
 
 
-def _function_timeout(value: object) -> timedelta:
-    """functionTimeout as a duration: a TimeSpan such as "00:10:00" or "1.00:00:00" (None: the default)."""
+def _function_timeout(value: object) -> timedelta | None:
+    """functionTimeout as a duration: a TimeSpan such as "00:10:00" or "1.00:00:00" (absent: the default).
+
+    `-1` is unbounded, which the Premium and Dedicated plans allow: None.
+    """
     if value is None:
         return DEFAULT_FUNCTION_TIMEOUT
+    if str(value).strip() == "-1":
+        return None
     found = _TIMESPAN.fullmatch(str(value).strip())
     if found is None:
         raise ConfigError(f"functionTimeout {value!r} is not a time span like \"00:10:00\" (hh:mm:ss)")

@@ -18,7 +18,8 @@ from azure.data.tables import TableClient, TableTransactionError
 from shared.store.keys import encode_composite, encode_key
 
 NAMESPACE = uuid.UUID("5b0f7d1e-8c3a-4f7e-9d26-0a6e3c1b2f48")
-READ_CHUNK = 40
+READ_CHUNK = 14
+"""Row keys read in one query: Table Storage allows at most 15 comparisons in a filter, one is the partition."""
 WRITE_CHUNK = 100
 
 

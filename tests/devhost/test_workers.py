@@ -194,9 +194,11 @@ def test_function_timeout_comes_from_host_json_unless_the_app_setting_overrides_
     assert overridden.function_timeout == timedelta(days=1)
     (tmp_path / "host.json").write_text(json.dumps({"version": "2.0"}))
     assert read_host_config(tmp_path, {}).function_timeout == timedelta(minutes=10)
+    unbounded = read_host_config(tmp_path, {"AzureFunctionsJobHost__functionTimeout": "-1"})
+    assert unbounded.function_timeout is None
 
 
-@pytest.mark.parametrize("value", ["10", "-1", "00:00:00", "00:60:00", "ten minutes"])
+@pytest.mark.parametrize("value", ["10", "-2", "00:00:00", "00:60:00", "ten minutes"])
 def test_a_function_timeout_that_is_no_positive_time_span_is_refused(tmp_path: Path, value: str) -> None:
     (tmp_path / "host.json").write_text(json.dumps({"version": "2.0", "functionTimeout": value}))
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from sandbox.process import SandboxProcess
-from shared.connectors import connector_for
+from shared.connectors import build_connector
 from shared.models import Connection, ProjectDefinition
 from shared.store import Store
 from shared.sync.dedupe import duplicates_document, find_duplicates
@@ -37,7 +37,7 @@ def workspaces(store: Store, sales: SandboxProcess, run_id: str) -> Workspaces:
             {"source": "accountnumber", "target": "accountnumber"}, {"source": "name", "target": "name"}]}],
     })
     take_snapshot(store, run_id, project)
-    return Workspaces(store, connector_for)
+    return Workspaces(store, build_connector)
 
 
 def extract(store: Store, spaces: Workspaces, run_id: str, max_pages: int) -> list[dict[str, Any]]:
