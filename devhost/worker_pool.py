@@ -13,20 +13,19 @@ marked `aborted` (see worker_protocol.Failure).
 
 from __future__ import annotations
 
-import heapq
 import itertools
 import logging
 import multiprocessing
 import os
 import threading
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 
+from devhost.timers import TimerService
 from devhost.worker_process import WorkerSpec, worker_main
 from devhost.worker_protocol import Failure, Invocation, Outcome, WorkerInitFailed, WorkerReady
 
@@ -102,7 +101,7 @@ class WorkerPool:
         self._workers: list[_Worker] = []
         self._turn = itertools.count()
         self._stopping = False
-        self._deadlines = _Deadlines(self._expired) if timeout is not None else None
+        self._deadlines = TimerService() if timeout is not None else None
 
     def start(self) -> None:
         """Start the worker processes (they import the app while devhost finishes starting)."""
@@ -143,7 +142,10 @@ class WorkerPool:
                 return future
             worker.in_flight[invocation.invocation_id] = (future, invocation.function_name)
         if self._deadlines is not None and self._timeout is not None:
-            self._deadlines.add(time.monotonic() + self._timeout.total_seconds(), (worker, invocation.invocation_id))
+            token = (worker, invocation.invocation_id)
+            self._deadlines.schedule(
+                _deadline_key(token), datetime.now(UTC) + self._timeout, lambda: self._expired(token)
+            )
         try:
             with worker.send_lock:
                 worker.connection.send(invocation)
@@ -194,6 +196,8 @@ class WorkerPool:
     def _settle(self, worker: _Worker, invocation_id: str, outcome: Outcome) -> None:
         with self._lock:
             entry = worker.in_flight.pop(invocation_id, None)
+        if self._deadlines is not None:
+            self._deadlines.cancel(_deadline_key((worker, invocation_id)))
         if entry is not None:
             entry[0].set_result(outcome)
 
@@ -261,57 +265,6 @@ class WorkerPool:
         return lost
 
 
-class _Deadlines:
-    """Calls `on_expired(token)` once a deadline (time.monotonic()) added for it has passed, on its own thread.
-
-    Deadlines of invocations that finished stay queued; `on_expired` finds them finished.
-    """
-
-    def __init__(self, on_expired: Callable[[tuple[_Worker, str]], None]) -> None:
-        self._on_expired = on_expired
-        self._heap: list[tuple[float, int, tuple[_Worker, str]]] = []
-        self._order = itertools.count()
-        self._wake = threading.Condition()
-        self._stopped = False
-        self._thread = threading.Thread(target=self._loop, name="function-timeouts", daemon=True)
-
-    def start(self) -> None:
-        """Start watching."""
-        self._thread.start()
-
-    def stop(self) -> None:
-        """Stop watching; deadlines still queued never fire."""
-        with self._wake:
-            self._stopped = True
-            self._wake.notify()
-
-    def add(self, deadline: float, token: tuple[_Worker, str]) -> None:
-        """Watch one more deadline."""
-        with self._wake:
-            heapq.heappush(self._heap, (deadline, next(self._order), token))
-            if self._heap[0][2] is token:
-                self._wake.notify()
-
-    def _loop(self) -> None:
-        while True:
-            with self._wake:
-                token = self._next_expired()
-            if token is None:
-                return
-            try:
-                self._on_expired(token)
-            except Exception:
-                log.exception("devhost could not enforce functionTimeout")
-
-    def _next_expired(self) -> tuple[_Worker, str] | None:
-        """Wait (holding the condition) for the earliest deadline to pass; None once stopped."""
-        while not self._stopped:
-            if not self._heap:
-                self._wake.wait()
-                continue
-            wait = self._heap[0][0] - time.monotonic()
-            if wait > 0:
-                self._wake.wait(wait)
-                continue
-            return heapq.heappop(self._heap)[2]
-        return None
+def _deadline_key(token: tuple[_Worker, str]) -> tuple[str, str]:
+    """The timer key of an invocation's functionTimeout deadline (invocation ids are unique)."""
+    return ("functionTimeout", token[1])

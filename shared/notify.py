@@ -10,7 +10,7 @@ from typing import Any
 
 from shared.errors import InvalidInput, RetryableError
 from shared.http import new_session
-from shared.settings import app_setting
+from shared.settings import app_setting, route_prefix
 from shared.store import Store
 
 TIMEOUT_S = 10
@@ -18,7 +18,8 @@ TIMEOUT_S = 10
 
 def summary(store: Store, run_id: str, base_url: str | None) -> dict[str, Any]:
     run = store.runs.get(run_id)
-    errors = f"/api/runs/{run_id}/errors"
+    prefix = route_prefix()
+    errors = f"{'/' + prefix if prefix else ''}/runs/{run_id}/errors"
     return {
         "project": run.projectId,
         "runId": run_id,
