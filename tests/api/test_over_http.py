@@ -71,9 +71,11 @@ def test_polling_gives_202_with_retry_after_then_200_and_terminate_frees_the_loc
     assert polled.json()["errorsUri"] == f"{twin.url}/api/runs/{payload['runId']}/errors"
     assert polled.json()["runtimeStatus"] in ("Pending", "Running")
     assert twin.api("POST", f"runs/{payload['runId']}/terminate").status_code == 202
-    done = twin.api("GET", f"runs/{payload['runId']}")
+    deadline = time.monotonic() + 60
+    while (done := twin.api("GET", f"runs/{payload['runId']}")).status_code == 202:
+        assert done.json()["runtimeStatus"] in ("Pending", "Running") and time.monotonic() < deadline
+        time.sleep(0.2)
     assert done.status_code == 200 and done.json()["runtimeStatus"] == "Terminated"
-    deadline = time.monotonic() + 30
     while requests.get(payload["statusQueryGetUri"], timeout=10).json()["runtimeStatus"] != "Terminated":
         assert time.monotonic() < deadline
         time.sleep(0.2)
