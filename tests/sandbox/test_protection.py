@@ -68,16 +68,29 @@ def test_a_throttling_storm_refuses_a_fraction_of_requests(dataverse, http):
     assert {r.status_code for r in responses} == {200, 429}
 
 
-def test_latency_and_per_record_cost_slow_requests_down(dataverse, http):
-    configure(http, dataverse, latency_ms=150, record_cost_ms=30)
-    started = time.monotonic()
-    http.get(dataverse.service_url + "accounts?$top=1").raise_for_status()
-    assert time.monotonic() - started >= 0.15
+def test_latency_holds_a_request_in_flight_before_it_is_served(dataverse, http):
+    configure(http, dataverse, max_concurrency=1, latency_ms=1500)
+    url = dataverse.service_url + "accounts?$top=1"
+    with ThreadPoolExecutor(2) as pool:
+        responses = list(pool.map(lambda _: requests.get(url, timeout=30), range(2)))
+    assert sorted(r.status_code for r in responses) == [200, 429]
+    assert "concurrent requests" in next(r for r in responses if r.status_code == 429).json()["error"]["message"]
+
+
+def test_per_record_cost_holds_the_answer_after_the_records_are_written(dataverse, http):
+    configure(http, dataverse, max_concurrency=1, record_cost_ms=500)
     targets = [{"@odata.type": ACCOUNT, "name": f"n{i}"} for i in range(10)]
-    started = time.monotonic()
-    http.post(dataverse.service_url + "accounts/Microsoft.Dynamics.CRM.CreateMultiple", json={"Targets": targets})
-    assert time.monotonic() - started >= 0.15 + 10 * 0.03
-    assert http.get(dataverse.url + "/_sandbox/stats").json()["records_written"] >= 10
+    with ThreadPoolExecutor(1) as pool:
+        write = pool.submit(requests.post, dataverse.service_url + "accounts/Microsoft.Dynamics.CRM.CreateMultiple",
+                            json={"Targets": targets}, timeout=60)
+        deadline = time.monotonic() + 30
+        while len(http.get(dataverse.url + "/_sandbox/records/accounts").json()) < 10:
+            assert time.monotonic() < deadline and not write.done(), "the records were never written"
+            time.sleep(0.05)
+        assert not write.done(), "answered before paying for the records it wrote"
+        assert http.get(dataverse.service_url + "accounts?$top=1").status_code == 429  # its slot is still held
+        assert write.result().status_code == 200
+    assert http.get(dataverse.url + "/_sandbox/stats").json()["records_written"] == 10
 
 
 def test_knobs_are_validated(dataverse, http):
