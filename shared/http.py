@@ -10,6 +10,10 @@ A response is classified once, here:
 - 401 and 403 are fatal `AuthenticationError`s: retrying cannot help.
 - Every other response goes back to the caller, which knows whether it is a per-record
   failure (400, 404, 409, 412) or success.
+- A client confined to an origin (scheme, host, port: its connection's) sends nothing anywhere
+  else: a URL or a redirect to another origin is `ForeignOriginRefused` before any byte leaves,
+  so a link a system hands back (`@odata.nextLink`, a delta link) can never carry the
+  connection's token to another host. Redirects are never followed.
 - A transient failure that outlives the budget becomes `SystemUnavailable` (a
   `RetryableError`), naming the system, the request and the last answer, so Durable's
   activity retry can take over and, when the system stays down, the run says why it failed.
@@ -32,6 +36,7 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+from urllib.parse import urljoin, urlsplit
 
 import requests
 import urllib3
@@ -39,7 +44,7 @@ from pydantic_core import from_json, to_json
 from requests.adapters import HTTPAdapter
 
 from shared.budgets import Budgets, step_deadline
-from shared.errors import SystemUnavailable
+from shared.errors import DomainError, SystemUnavailable
 
 TRANSIENT_STATUS = frozenset({429, 502, 503, 504})
 MAX_IN_FLIGHT = 48
@@ -53,6 +58,33 @@ class AuthenticationError(Exception):
     def __init__(self, url: str, status: int, detail: str) -> None:
         super().__init__(f"{status} from {url}: {detail}")
         self.status = status
+
+
+class ForeignOriginRefused(DomainError):
+    """A request, or a redirect, aimed outside the connection's origin: refused, never sent. Fatal."""
+
+    status = 502
+    title = "The connected system pointed outside its origin"
+
+    def __init__(self, system: str, origin: str, foreign: str) -> None:
+        super().__init__(
+            f"{system} handed back a link to {foreign}, outside its origin {origin}: refused, nothing was sent there",
+            field="url",
+        )
+        self.foreign = foreign
+
+
+def origin_of(url: str) -> str:
+    """`scheme://host:port` of `url`, lower-cased, with the scheme's default port made explicit."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port or {"http": 80, "https": 443}.get(scheme)
+    except ValueError:
+        port = None
+    host = (parts.hostname or "").lower()
+    host = f"[{host}]" if ":" in host else host
+    return f"{scheme}://{host}:{port}" if port else f"{scheme}://{host}"
 
 
 def new_session(pool_size: int = 64) -> requests.Session:
@@ -216,8 +248,9 @@ def retry_after_seconds(response: requests.Response) -> float | None:
 class HttpClient:
     """Sends requests to one system through one session with auth headers, a client request id, and retries.
 
-    `system` names the system in failures (`connection 'cds' (dataverse)`); `clock` and
-    `sleep` are the time the budgets are kept in.
+    `system` names the system in failures (`connection 'cds' (dataverse)`); `origin` (set by
+    `confine_to`) confines every request to the connection's origin; `clock` and `sleep` are
+    the time the budgets are kept in.
     """
 
     session: requests.Session
@@ -228,6 +261,7 @@ class HttpClient:
     rng: random.Random = field(default_factory=random.Random)
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], None] = time.sleep
+    origin: str | None = None
     throttle: Throttle = field(init=False)
     circuit: Circuit = field(init=False)
 
@@ -237,6 +271,7 @@ class HttpClient:
 
     def send(self, method: str, url: str, **kwargs: Any) -> requests.Response:
         """Send with retries; a `json` body is encoded once, whatever the number of attempts."""
+        self._confine(url)
         extra_headers = kwargs.pop("headers", {})
         if "json" in kwargs:
             kwargs["data"] = to_json(kwargs.pop("json"))
@@ -267,7 +302,7 @@ class HttpClient:
                 try:
                     response = self.session.request(
                         method, url, headers=headers, timeout=min(self.policy.timeout_s, remaining), stream=True,
-                        **kwargs,
+                        allow_redirects=False, **kwargs,
                     )
                     if response.status_code not in TRANSIENT_STATUS:
                         read_body(response)
@@ -276,6 +311,8 @@ class HttpClient:
                     delay = self.policy.backoff(attempt, self.rng)
                     response = None
             if response is not None:
+                if response.is_redirect:
+                    self._confine(urljoin(url, response.headers["Location"]))
                 if response.status_code in (401, 403):
                     raise AuthenticationError(url.split("?")[0], response.status_code, _short(response.text))
                 if response.status_code not in TRANSIENT_STATUS:
@@ -296,6 +333,17 @@ class HttpClient:
         if not only_throttled and end == own_end:
             self.circuit.open(failure, self.policy.circuit_open_s)
         raise failure
+
+    def confine_to(self, url: str) -> None:
+        """From now on, refuse every request outside the origin of `url` (a connection's URL)."""
+        origin = origin_of(url)
+        if self.origin is not None and self.origin != origin:
+            raise ValueError(f"this client is confined to {self.origin}, not {origin}")
+        self.origin = origin
+
+    def _confine(self, url: str) -> None:
+        if self.origin is not None and origin_of(url) != self.origin:
+            raise ForeignOriginRefused(self.system, self.origin, origin_of(url))
 
     def _failure(self, answer: str, method: str, url: str, attempts: int, started: float,
                  note: str) -> SystemUnavailable:

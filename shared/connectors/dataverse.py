@@ -7,7 +7,8 @@ with `UpsertMultiple`, several bulks of one batch in flight at once (the service
 request grows with its records, so smaller bulks side by side finish sooner); when a bulk
 request fails, its records are sent again in one `$batch` with `continue-on-error`, one
 single-record `UpsertMultiple` each, so the bad records fail alone and the good ones land.
-Keys travel in request bodies, never in key URLs, so values with `/ ? # % +` work.
+Keys travel in request bodies, never in key URLs, so values with `/ ? # % +` work. Every
+request, including the links the service hands back, stays on the connection's origin.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ class DataverseConnector(MetadataConnector):
         self, url: str, http: HttpClient, bulk_size: int = BULK_SIZE, parallel_bulks: int = PARALLEL_BULKS
     ) -> None:
         self.root = url.rstrip("/") + API_PATH
+        http.confine_to(url)
         self.http = http
         self.bulk_size = bulk_size
         self.parallel_bulks = parallel_bulks

@@ -4,7 +4,8 @@ Every read is scoped to one company (`cross-company=true` with a `dataAreaId` fi
 has no upsert: a write first finds which keys exist, in bulk, then sends one `$batch` in
 which every record is its own change set — PATCH for existing keys, POST for new ones — so a
 bad record fails alone. Incremental reads use a `ModifiedDateTime` watermark taken from the
-server's clock when the read began.
+server's clock when the read began. Every request, including the links the service hands
+back, stays on the connection's origin.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ _JSON = {"Accept": "application/json", "OData-MaxVersion": "4.0", "OData-Version
 class FinOpsConnector(MetadataConnector):
     def __init__(self, url: str, http: HttpClient, batch_size: int = BATCH_SIZE) -> None:
         self.root = url.rstrip("/") + DATA_PATH
+        http.confine_to(url)
         self.http = http
         self.batch_size = batch_size
         super().__init__()
