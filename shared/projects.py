@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -99,11 +100,30 @@ class Projects:
         return definition, etag
 
     def delete(self, name: str) -> None:
+        """Delete the project and what its runs left; its consent records stay, as promised.
+
+        The project's run lock is held meanwhile, so no run starts while its data goes, and the
+        data goes first: a deletion cut short leaves the project in place to be deleted again.
+        """
         self._store.projects.get(name)
         holder = self._store.run_lock.holder(name)
         if holder is not None:
             raise RunActive(name, holder)
-        self._store.projects.delete(name)
+        deletion = f"deleting-{uuid.uuid4().hex}"
+        self._store.run_lock.acquire(name, deletion)
+        try:
+            self._forget_data(name)
+            self._store.projects.delete(name)
+        finally:
+            self._store.run_lock.release(name, deletion)
+
+    def _forget_data(self, name: str) -> None:
+        """Error records and staged pages of every run, incremental state and key maps of the project."""
+        for run_id in self._store.runs.run_ids(name):
+            self._store.errors.delete_run(run_id)
+            self._store.staging.delete_run(run_id)
+        self._store.task_state.clear(name)
+        self._store.key_maps.delete_project(name)
 
     def _check_filters(self, definition: ProjectDefinition) -> None:
         if self._connectors is not None and any(task.source.filter for task in definition.tasks):

@@ -15,7 +15,7 @@ from contextlib import suppress
 from azure.core.exceptions import ResourceExistsError
 from azure.data.tables import TableClient, TableTransactionError
 
-from shared.store.keys import encode_composite, encode_key
+from shared.store.keys import SEPARATOR, encode_composite, encode_key
 
 NAMESPACE = uuid.UUID("5b0f7d1e-8c3a-4f7e-9d26-0a6e3c1b2f48")
 READ_CHUNK = 14
@@ -55,6 +55,29 @@ class KeyMapRepository:
         partition = encode_composite([project, task, leg])
         rows = self._table.query_entities("PartitionKey eq @pk", parameters={"pk": partition}, select=["RowKey"])
         return sum(1 for _ in rows)
+
+    def delete_project(self, project: str) -> int:
+        """Forget every pair of every task and leg `project` ever had; return how many rows were deleted.
+
+        A project's partitions all start with its encoded name and the separator (a project name
+        is short, so its partition keys are never shortened before it), tasks it no longer has
+        included.
+        """
+        prefix = encode_key(project) + SEPARATOR
+        rows = self._table.query_entities(
+            "PartitionKey ge @low and PartitionKey lt @high",
+            parameters={"low": prefix, "high": prefix[:-1] + chr(ord(SEPARATOR) + 1)},
+            select=["PartitionKey", "RowKey"],
+        )
+        by_partition: dict[str, list[str]] = {}
+        for row in rows:
+            by_partition.setdefault(row["PartitionKey"], []).append(row["RowKey"])
+        for partition, keys in by_partition.items():
+            for start in range(0, len(keys), WRITE_CHUNK):
+                # a transaction holds one partition's rows, at most 100 of them
+                chunk = keys[start : start + WRITE_CHUNK]
+                self._table.submit_transaction([("delete", {"PartitionKey": partition, "RowKey": k}) for k in chunk])
+        return sum(len(keys) for keys in by_partition.values())
 
     def _read(self, partition: str, source_ids: Sequence[str]) -> dict[str, str]:
         found: dict[str, str] = {}

@@ -108,6 +108,13 @@ class RunRepository:
         )
         return [load_document(entity, Run) for entity in islice(entities, top)]
 
+    def run_ids(self, project: str) -> list[str]:
+        """The id of every run `project` has on record (to delete what its runs left, when it is deleted)."""
+        entities = self._runs.query_entities(
+            "PartitionKey eq @pk", parameters={"pk": _partition_key(project)}, results_per_page=MAX_PAGE,
+        )
+        return [load_document(entity, Run).runId for entity in entities]
+
 
 def _as_entity(run: Run) -> dict[str, str]:
     return {
