@@ -24,6 +24,7 @@ from shared.mapping import MappedRecord
 from shared.models import RunMode
 from shared.store import Store
 from shared.sync.dedupe import KeyPage, keep_duplicates, keys_leg, superseded_rows
+from shared.sync.state_binding import bind, note_on_run, usable_state
 from shared.sync.workspace import LegPlan, RunWorkspace
 
 READ_SIZE = 5000
@@ -84,8 +85,8 @@ def extract_chunk(
             keep_duplicates(store, workspace.run_id, task, leg, superseded_rows(keys))
         else:
             list(pool.map(lambda page: store.staging.write_page(workspace.run_id, task, keys_leg(leg), *page), keys))
-    return {"pages": staged, "read": read, "filtered": filtered, "deleted": deleted, "next": next_link, "state": state,
-            "indexed": indexed}
+    return {"pages": staged, "read": read, "filtered": filtered, "deleted": deleted, "next": next_link,
+            "state": bind(state, workspace, plan), "indexed": indexed}
 
 
 def _request(
@@ -94,7 +95,9 @@ def _request(
     saved = None
     if mode == RunMode.INCREMENTAL and resume is None:
         found = store.task_state.get(workspace.project.name, plan.task.name, plan.leg.name)
-        saved = found.state if found else None
+        saved, discarded = usable_state(found, workspace, plan)
+        if discarded is not None:
+            note_on_run(store, workspace.run_id, discarded)
     select, expand = plan.source_query()
     return ReadRequest(
         entity=plan.leg.source.entity,

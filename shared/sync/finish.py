@@ -11,6 +11,7 @@ from shared.models import Counts, LegOutcome, Run, RunStatus, TaskOutcome, TaskS
 from shared.runs import settle_stopped
 from shared.store import Store
 from shared.store.run_lock import Standing
+from shared.sync.state_binding import joined
 
 MAX_MESSAGE = 2000
 
@@ -57,10 +58,11 @@ def finish_run(
     """End the run as far as it still holds its project's run lock; return the status it now has.
 
     Holding the lock: save where the finished tasks' incremental reads resume (`states`:
-    `{"task", "leg", "state"}`), record the outcome, release the lock, delete the staged
-    pages. Told to stop: record the tasks' counts and leave the rest to `settle_stopped`,
-    which ends the run as Terminated once none of its steps can still write. Not holding
-    the lock (an orchestration rewound or restarted under an old run id): change nothing.
+    `{"task", "leg", "state"}`, bound to their connections by the extract steps), record the
+    outcome, release the lock, delete the staged pages. Told to stop: record the tasks'
+    counts and leave the rest to `settle_stopped`, which ends the run as Terminated once none
+    of its steps can still write. Not holding the lock (an orchestration rewound or restarted
+    under an old run id): change nothing.
     """
     standing = store.run_lock.standing(project, run_id)
     if standing is Standing.NONE:
@@ -74,7 +76,8 @@ def finish_run(
         run.tasks, run.lastUpdatedTime = outcomes, now
         if standing is Standing.HOLDS:
             run.status = status
-            run.message = message[:MAX_MESSAGE] if message else None
+            # notices the steps left (a saved state discarded) stay beside the run's own message
+            run.message = (joined(message, run.message) or "")[:MAX_MESSAGE] or None
         return True
 
     if standing is Standing.STOPPING:
