@@ -1,4 +1,8 @@
-"""`/api/connections`: systems and how to reach them, with secret references only."""
+"""`/api/connections`: systems and how to reach them, with secret references only.
+
+A saved connection keeps shared/connection_rules.py, and changing the systems of the projects
+that use it needs their fresh consent, recorded before the connection is saved.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +11,11 @@ import azure.functions as func
 from api.blueprint import blueprint
 from api.parsing import ADMIN, OPERATOR, object_body, path_name, require
 from api.problems import answers_problems, problem
-from api.responses import json_response, store
+from api.responses import json_response, store, utc_now
+from shared.connection_rules import connection_problems, unauthenticated_allowed
 from shared.errors import Conflict
 from shared.models import Connection, find_raw_secrets
+from shared.projects import Projects
 
 
 def _view(name: str, connection: Connection) -> dict:
@@ -29,8 +35,18 @@ def put_connection(req: func.HttpRequest) -> func.HttpResponse:
             "give an app setting name (secretSetting) or a Key Vault secret URI (secretUri) instead",
             [{"field": path, "message": "a raw secret is not accepted"} for path in secrets],
         )
+    consent_given = body.pop("consent", None)
     connection = Connection.model_validate(body)
-    created = store().connections.put(name, connection)
+    refused = connection_problems(connection, allow_unauthenticated=unauthenticated_allowed())
+    if refused:
+        return problem(
+            400, "The connection could reach what it must not",
+            f"{len(refused)} problem(s) in the connection", refused,
+        )
+    repo = store()
+    for record in Projects(repo).reconnect(name, connection, consent_given, utc_now()):
+        repo.consents.append(record)
+    created = repo.connections.put(name, connection)
     return json_response(_view(name, connection), 201 if created else 200)
 
 

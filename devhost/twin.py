@@ -23,6 +23,7 @@ from devhost import azurite
 from devhost.auth import SYSTEM_KEY_SETTING
 from devhost.process import DevhostProcess, start_devhost
 from sandbox.process import SandboxProcess, start_sandbox
+from shared.connection_rules import ALLOW_UNAUTHENTICATED_SETTING
 
 SYSTEMS = {"sales": "dataverse", "cds": "dataverse", "operations": "finops"}
 
@@ -73,8 +74,9 @@ class LocalTwin:
                     options.update(dataset="prospect-to-cash", records=records)
                 systems[name] = stack.enter_context(start_sandbox(kind, **options))
             suffix = uuid.uuid4().hex[:8]
+            # the sandbox systems take no credentials, and blob connections use the twin's own Azurite
             env = {"TaskHubName": f"twin{suffix}", "DI_TABLE_PREFIX": f"twin{suffix}", "AzureWebJobsStorage": storage,
-                   **(settings or {})}
+                   ALLOW_UNAUTHENTICATED_SETTING: "true", **(settings or {})}
             host = cls._devhost(storage, env, log_dir, lenient, poll_ms)
             twin = cls(storage, systems, host, env["TaskHubName"], env["DI_TABLE_PREFIX"], env, lenient, poll_ms)
             stack.callback(lambda: twin.host.stop())

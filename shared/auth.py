@@ -4,7 +4,10 @@
 passing a provider of their own to the connector. Secrets are read when a token is
 needed, from the app setting the connection names (Key Vault references in app settings
 are resolved by the platform) or from Key Vault by URI with the app's managed identity;
-they are never stored, logged or returned.
+they are never stored, logged or returned. A connection gets a provider only when it keeps
+shared/connection_rules.py, and the Key Vault URI is checked again just before the vault
+token is requested: a connection saved before those rules, or altered in storage, never
+sends the app's token anywhere else.
 """
 
 from __future__ import annotations
@@ -14,12 +17,12 @@ import time
 from collections.abc import Callable
 from typing import Protocol
 
+from shared.connection_rules import key_vault_scope, require_safe
 from shared.errors import InvalidInput
 from shared.models import ClientSecretAuth, Connection, ManagedIdentityAuth, NoAuth
 from shared.settings import app_setting
 
 AUTHORITY_HOST = "https://login.microsoftonline.com"
-KEY_VAULT_SCOPE = "https://vault.azure.net/.default"
 KEY_VAULT_API_VERSION = "7.4"
 _RENEW_BEFORE_EXPIRY_S = 300
 
@@ -111,16 +114,22 @@ def _secret_from_setting(name: str) -> Callable[[], str]:
     return read
 
 
-def _secret_from_key_vault(uri: str, client_id: str | None) -> Callable[[], str]:
-    def read() -> str:
-        from azure.identity import DefaultAzureCredential
+def _default_credential() -> object:
+    from azure.identity import DefaultAzureCredential
 
+    return DefaultAzureCredential()
+
+
+def _secret_from_key_vault(uri: str, credential: Callable[[], object]) -> Callable[[], str]:
+    def read() -> str:
         from shared.http import new_session
 
-        vault_token = AzureIdentityToken(DefaultAzureCredential(managed_identity_client_id=client_id), KEY_VAULT_SCOPE)
+        scope = key_vault_scope(uri)
+        vault_token = AzureIdentityToken(credential(), scope)
+        # a redirect would carry the vault token to wherever the answer points
         response = new_session(1).get(
             uri, params={"api-version": KEY_VAULT_API_VERSION},
-            headers={"Authorization": f"Bearer {vault_token.token()}"}, timeout=30,
+            headers={"Authorization": f"Bearer {vault_token.token()}"}, timeout=30, allow_redirects=False,
         )
         if response.status_code != 200:
             raise InvalidInput(f"Key Vault answered {response.status_code} for the secret URI", field="auth.secretUri")
@@ -129,8 +138,14 @@ def _secret_from_key_vault(uri: str, client_id: str | None) -> Callable[[], str]
     return read
 
 
-def token_provider(connection: Connection, scope: str) -> TokenProvider:
-    """The provider a connection's `auth` asks for."""
+def token_provider(
+    connection: Connection, scope: str, *, vault_credential: Callable[[], object] = _default_credential
+) -> TokenProvider:
+    """The provider a connection's `auth` asks for; InvalidInput naming the field when the connection breaks a rule.
+
+    `vault_credential` makes the identity that reads a `secretUri` (the app's, by default).
+    """
+    require_safe(connection)
     auth = connection.auth
     if isinstance(auth, NoAuth):
         return NoToken()
@@ -142,6 +157,6 @@ def token_provider(connection: Connection, scope: str) -> TokenProvider:
     secret = (
         _secret_from_setting(auth.secretSetting)
         if auth.secretSetting
-        else _secret_from_key_vault(auth.secretUri or "", None)
+        else _secret_from_key_vault(auth.secretUri or "", vault_credential)
     )
     return MsalClientSecret(auth.tenantId, auth.clientId, scope, secret)

@@ -24,6 +24,7 @@ from pydantic import (
 
 from shared.filters import FilterSyntaxError, parse_filter
 from shared.ncrontab import CronSchedule, ScheduleError
+from shared.url_credentials import credentials_in_url
 
 Name = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._-]{1,64}$")]
 """A name used in a path: a connection, a project or a run id."""
@@ -461,7 +462,9 @@ class ConsentRecord(Strict):
 # --- connections -------------------------------------------------------------------------------
 
 
-KEY_VAULT_SECRET_URI = r"^https://[A-Za-z0-9.-]+/secrets/[A-Za-z0-9-]+(/[A-Za-z0-9]+)?$"
+SecretUri = Annotated[str, StringConstraints(pattern=r"^https?://\S{1,2000}$")]
+"""Where the secret is: which hosts may be named is shared/connection_rules.py's to say, on save and before a token
+is sent, so a connection stored before that rule (or altered in storage) still loads, and never gets a token."""
 
 
 class ClientSecretAuth(Strict):
@@ -471,7 +474,7 @@ class ClientSecretAuth(Strict):
     tenantId: Annotated[str, StringConstraints(min_length=1, max_length=64)]
     clientId: Annotated[str, StringConstraints(min_length=1, max_length=64)]
     secretSetting: Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")] | None = None
-    secretUri: Annotated[str, StringConstraints(pattern=KEY_VAULT_SECRET_URI)] | None = None
+    secretUri: SecretUri | None = None
 
     @model_validator(mode="after")
     def _exactly_one_reference(self) -> ClientSecretAuth:
@@ -508,9 +511,11 @@ SECRET_FIELD_NAMES = frozenset(
 
 
 def find_raw_secrets(data: Any, path: str = "") -> list[str]:
-    """Paths of every property in `data` whose name says it holds a secret value."""
+    """Paths of every property in `data` whose name says it holds a secret value, or whose URL carries one."""
     found: list[str] = []
-    if isinstance(data, dict):
+    if isinstance(data, str) and credentials_in_url(data):
+        found.append(path)
+    elif isinstance(data, dict):
         for key, value in data.items():
             here = f"{path}.{key}" if path else str(key)
             if str(key).replace("_", "").replace("-", "").casefold() in SECRET_FIELD_NAMES:

@@ -2,7 +2,8 @@
 
 A project exists only with consent. Its consent record names who accepted which notice
 version for which systems and regions, with a hash of the definition they saw. Changing
-the systems (or their direction) needs fresh consent; changing mappings does not.
+the systems (or their direction) needs fresh consent; changing mappings does not. The same
+rule holds when a connection changes under its projects (`Projects.reconnect`).
 """
 
 from __future__ import annotations
@@ -32,6 +33,17 @@ def require_consent(body: dict[str, Any]) -> Consent:
     return Consent.model_validate(raw)
 
 
+def consent_for_change(before: list[str], after: list[str], given: Any) -> Consent | None:
+    """The consent to record for a change of systems from `before` to `after`, or None when there is none to record.
+
+    Different systems need an accepted consent (ConsentRequired otherwise); a consent given
+    for the same systems is checked and recorded all the same.
+    """
+    if before == after and given is None:
+        return None
+    return require_consent({"consent": given})
+
+
 def definition_from_request(request: ProjectRequest) -> ProjectDefinition:
     """The project a request describes: its own tasks, or the tasks of the template it names."""
     fields = request.model_dump(exclude={"consent"}, exclude_none=True)
@@ -56,15 +68,18 @@ class Projects:
         self._store = store
         self._connectors = connectors
 
-    def systems(self, definition: ProjectDefinition) -> list[str]:
-        """`role=name (kind url)` for each connection, in flow order; unknown connections are errors."""
+    def systems(self, definition: ProjectDefinition, changed: dict[str, Connection] | None = None) -> list[str]:
+        """`role=name (kind url)` for each connection, in flow order; unknown connections are errors.
+
+        `changed` holds connections by name as they are about to be saved, in place of the stored ones.
+        """
         described = []
         for role in ("source", "cds", "destination"):
             name = getattr(definition.connections, role)
             if name is None:
                 continue
             try:
-                connection = self._store.connections.get(name)
+                connection = (changed or {}).get(name) or self._store.connections.get(name)
             except NotFound:
                 raise InvalidInput(f"no connection called {name!r}", field=f"connections.{role}") from None
             described.append(f"{role}={name} ({connection.kind} {connection.url})")
@@ -90,14 +105,39 @@ class Projects:
         consent_given = body.pop("consent", None)
         definition = ProjectDefinition.model_validate(body)
         record = None
-        if self.systems(definition) != self.systems(current) or consent_given is not None:
-            consent = require_consent({"consent": consent_given})
+        consent = consent_for_change(self.systems(current), self.systems(definition), consent_given)
+        if consent is not None:
             record = self._consent_record(definition, consent, now)
         self._check_filters(definition)
         etag = self._store.projects.replace(definition, if_match)
         if record is not None:
             self._store.consents.append(record)
         return definition, etag
+
+    def reconnect(self, name: str, connection: Connection, consent_given: Any, now: datetime) -> list[ConsentRecord]:
+        """The consent records saving `connection` as `name` needs, one per project whose systems it changes.
+
+        A new kind or URL (and with it the region) changes the systems of every project that uses
+        the connection: without an accepted consent that is ConsentRequired naming them all.
+        Records come back to be kept before the connection is saved; nothing is written here.
+        """
+        users = [definition for definition, _ in self._store.projects.list() if name in definition.systems()]
+        changes = [(d, self.systems(d), self.systems(d, {name: connection})) for d in users]
+        records = []
+        try:
+            for definition, before, after in changes:
+                consent = consent_for_change(before, after, consent_given)
+                if consent is not None:
+                    records.append(self._consent_record(definition, consent, now, after))
+        except ConsentRequired as refused:
+            changed = ", ".join(d.name for d, before, after in changes if before != after)
+            if not changed:
+                raise
+            raise ConsentRequired(
+                f"{refused.message}: connection {name!r} changes the systems of project(s) {changed}",
+                field=refused.field,
+            ) from None
+        return records
 
     def delete(self, name: str) -> None:
         """Delete the project and what its runs left; its consent records stay, as promised.
@@ -129,13 +169,15 @@ class Projects:
         if self._connectors is not None and any(task.source.filter for task in definition.tasks):
             check_filters(definition, connections_of(self._store, definition), self._connectors)
 
-    def _consent_record(self, definition: ProjectDefinition, consent: Consent, now: datetime) -> ConsentRecord:
+    def _consent_record(
+        self, definition: ProjectDefinition, consent: Consent, now: datetime, systems: list[str] | None = None
+    ) -> ConsentRecord:
         return ConsentRecord(
             project=definition.name,
             acceptedBy=consent.acceptedBy,
             acceptedAt=now,
             noticeVersion=consent.noticeVersion,
-            systems=self.systems(definition),
+            systems=self.systems(definition) if systems is None else systems,
             dataResidency=consent.dataResidency,
             definitionHash=definition_hash(definition),
         )

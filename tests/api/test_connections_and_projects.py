@@ -14,7 +14,7 @@ SALES = {"kind": "dataverse", "url": "https://sales.crm.dynamics.com",
 CDS = {"kind": "dataverse", "url": "https://cds.crm.dynamics.com", "auth": {"type": "managedIdentity"}}
 OPS = {"kind": "finops", "url": "https://ops.operations.dynamics.com",
        "auth": {"type": "clientSecret", "tenantId": "t", "clientId": "c",
-                "secretUri": "https://kv.vault.azure.net/secrets/ops"}}
+                "secretUri": "https://contoso-kv.vault.azure.net/secrets/ops"}}
 CONSENT = {"accepted": True, "acceptedBy": "admin@contoso.com", "noticeVersion": "2026-01",
            "dataResidency": {"from": "EU", "to": "US"}}
 PROJECT = {"name": "accounts-sync", "template": "accounts",

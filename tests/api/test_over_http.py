@@ -97,7 +97,7 @@ def test_a_filter_saved_while_its_source_was_down_is_checked_before_the_run(twin
     started = time.monotonic()
     create_project(twin, project)
     assert time.monotonic() - started < 30
-    up = {**down, "url": twin.systems["sales"].url}
+    up = {**down, "url": twin.systems["sales"].url, "consent": CONSENT}
     assert twin.api("PUT", "connections/sales-later", json=up).status_code == 200
     checked = twin.api("POST", "projects/p-filter/validate").json()
     assert checked["ok"] is False

@@ -8,25 +8,67 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
+import requests
 
 from shared.auth import AzureIdentityToken, MsalClientSecret, NoToken, token_provider
+from shared.connection_rules import ALLOW_UNAUTHENTICATED_SETTING
 from shared.errors import InvalidInput
 from shared.models import Connection
+from tests.recording_server import RecordingServer
 
 
-def connection(auth: dict) -> Connection:
-    return Connection.model_validate({"kind": "dataverse", "url": "https://org.crm.dynamics.com", "auth": auth})
+def connection(auth: dict, url: str = "https://org.crm.dynamics.com") -> Connection:
+    return Connection.model_validate({"kind": "dataverse", "url": url, "auth": auth})
 
 
-def test_no_auth_sends_no_token() -> None:
-    assert isinstance(token_provider(connection({"type": "none"}), "s"), NoToken)
+def test_no_auth_sends_no_token_to_a_loopback_host(monkeypatch) -> None:
+    monkeypatch.delenv(ALLOW_UNAUTHENTICATED_SETTING, raising=False)
+    assert isinstance(token_provider(connection({"type": "none"}, "http://127.0.0.1:8080"), "s"), NoToken)
     assert NoToken().token() is None
+
+
+def test_a_stored_connection_without_auth_elsewhere_is_refused_unless_the_app_allows_it(monkeypatch) -> None:
+    monkeypatch.delenv(ALLOW_UNAUTHENTICATED_SETTING, raising=False)
+    with pytest.raises(InvalidInput) as info:
+        token_provider(connection({"type": "none"}), "s")
+    assert info.value.field == "auth.type"
+    monkeypatch.setenv(ALLOW_UNAUTHENTICATED_SETTING, "true")
+    assert isinstance(token_provider(connection({"type": "none"}), "s"), NoToken)
+
+
+class GenerousCredential:
+    """An identity that would hand out a Key Vault token to anyone who asked."""
+
+    def __init__(self) -> None:
+        self.scopes: list[str] = []
+
+    def get_token(self, scope: str) -> SimpleNamespace:
+        import time
+
+        self.scopes.append(scope)
+        return SimpleNamespace(token="vault-token", expires_on=time.time() + 3600)
+
+
+def test_a_stored_secret_uri_off_key_vault_never_gets_a_token_nor_a_request() -> None:
+    with RecordingServer() as attacker:
+        requests.get(f"{attacker.url}/control", timeout=10)
+        assert len(attacker.requests) == 1, "the stand-in must record what reaches it"
+        identity = GenerousCredential()
+        for uri in (f"{attacker.url}/secrets/x", "https://attacker.example/secrets/x",
+                    "https://contoso-kv.vault.azure.net.attacker.example/secrets/x"):
+            tampered = connection({"type": "clientSecret", "tenantId": "8f0e2f86-3b4a-4c3e-9a51-2f4f0d6c1a11", "clientId": "c", "secretUri": uri})
+            with pytest.raises(InvalidInput) as info:
+                token_provider(tampered, "https://org.crm.dynamics.com/.default", vault_credential=lambda: identity)
+            assert info.value.field == "auth.secretUri"
+            assert uri not in info.value.message
+        assert identity.scopes == []
+        assert len(attacker.requests) == 1
 
 
 def test_client_secret_is_read_from_its_app_setting_only_when_a_token_is_needed(monkeypatch) -> None:
     monkeypatch.delenv("SALES_SECRET", raising=False)
     provider = token_provider(
-        connection({"type": "clientSecret", "tenantId": "t", "clientId": "c", "secretSetting": "SALES_SECRET"}),
+        connection({"type": "clientSecret", "tenantId": "8f0e2f86-3b4a-4c3e-9a51-2f4f0d6c1a11", "clientId": "c", "secretSetting": "SALES_SECRET"}),
         "https://org.crm.dynamics.com/.default",
     )
     assert isinstance(provider, MsalClientSecret)

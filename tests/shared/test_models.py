@@ -163,3 +163,39 @@ def test_raw_secrets_are_found_wherever_they_hide() -> None:
     }
     assert find_raw_secrets(body) == ["auth.client_secret", "extras.0.Password"]
     assert find_raw_secrets({"auth": {"secretSetting": "NAME", "secretUri": "https://x"}}) == []
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://user:hunter2@org.crm.dynamics.com",
+        "https://user@org.crm.dynamics.com",
+        "https://acct.blob.core.windows.net/files?sv=2022-11-02&ss=b&srt=co&sp=rl&se=2030-01-01&sig=abc",
+        "https://acct.blob.core.windows.net/files?se=2030-01-01&sp=rl",
+        "https://acct.blob.core.windows.net/files?SIG=abc",
+        "https://fn.azurewebsites.net/api/x?code=abc",
+        "https://api.example/x?api-key=abc",
+        "https://api.example/x?access_token=abc",
+        "https://api.example/x#access_token=abc",
+        "https://api.example/x?Client_Secret=abc",
+        "https://api.example/x?password=abc",
+        "https://api.example/x?token=abc",
+        "https://api.example/x?key=abc",
+    ],
+)
+def test_credentials_inside_urls_are_raw_secrets(url: str) -> None:
+    assert find_raw_secrets({"url": url, "notify": [{"uri": url}]}) == ["url", "notify.0.uri"]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "https://org.crm.dynamics.com",
+        "https://acct.blob.core.windows.net/files/imports?prefix=accounts",
+        "https://contoso-kv.vault.azure.net/secrets/sales",
+        "not a url @ all",
+        "admin@contoso.com",
+    ],
+)
+def test_plain_urls_and_text_are_not_secrets(value: str) -> None:
+    assert find_raw_secrets({"url": value}) == []
