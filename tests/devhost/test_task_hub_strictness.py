@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from azure.data.tables import UpdateMode
@@ -16,7 +17,7 @@ from devhost.history import EventType
 from devhost.persistence import HubStore
 from devhost.process import DevhostProcess
 from devhost.table_keys import encode_key
-from tests.devhost.client import post, run, start, wait_for, wait_until
+from tests.devhost.client import events_of, post, run, start, wait_for, wait_until
 from tests.devhost.conftest import StartHost
 
 CUSTOM_STATUS_REFUSAL = (
@@ -116,9 +117,12 @@ def test_a_parent_sees_its_sub_orchestration_fail_on_its_custom_status(devhost: 
 
 def test_the_polling_delay_holds_every_message(start_host: StartHost, hub_name: str) -> None:
     host = start_host(hub_name, poll_ms=700)
-    began = time.monotonic()
 
-    body = run(host, "fan_out", {"count": 1})
+    body = run(host, "fan_out", {"count": 3}, showHistory=True)
 
-    assert body["output"] == [0]
-    assert time.monotonic() - began >= 1.4  # the start message, then the activity's result
+    assert body["output"] == [0, 2, 4]
+    results = events_of(body, "TaskCompleted")
+    assert len(results) == 3
+    for result in results:  # the host's own record: each result was taken a polling delay after it was sent
+        taken = datetime.fromisoformat(result["Timestamp"]) - datetime.fromisoformat(result["ScheduledTime"])
+        assert taken >= timedelta(milliseconds=700), result
