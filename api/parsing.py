@@ -10,11 +10,11 @@ from typing import Any
 import azure.functions as func
 
 from shared.errors import DomainError, InvalidInput
+from shared.limits import MAX_BODY_BYTES, check_json_depth, check_sizes
 from shared.settings import principal_required
 
 NAME = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 _SURROGATE = re.compile("[\ud800-\udfff]")
-MAX_BODY_BYTES = 4 * 1024 * 1024
 ADMIN = "DataIntegration.Admin"
 OPERATOR = "DataIntegration.Operator"
 
@@ -37,6 +37,7 @@ def path_name(req: func.HttpRequest, param: str) -> str:
 
 
 def json_body(req: func.HttpRequest, *, optional: bool = False) -> Any:
+    """The body as JSON, held to the bounds of shared/limits.py (depth checked before parsing); InvalidInput if not."""
     raw = req.get_body() or b""
     if len(raw) > MAX_BODY_BYTES:
         raise InvalidInput(f"the body is larger than {MAX_BODY_BYTES} bytes", field="body")
@@ -45,15 +46,26 @@ def json_body(req: func.HttpRequest, *, optional: bool = False) -> Any:
             return None
         raise InvalidInput("a JSON body is required", field="body")
     try:
-        data = json.loads(raw.decode("utf-8"))
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InvalidInput("the body is not UTF-8", field="body") from exc
+    check_json_depth(text)
+    try:
+        data = json.loads(text, parse_constant=_not_json)
     except json.JSONDecodeError as exc:
         raise InvalidInput(f"malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}", field="body") from exc
+    except ValueError as exc:
+        # what the parser's number conversion refuses: an integer past Python's 4,300 digits, NaN, Infinity
+        raise InvalidInput(f"the body is not JSON: {exc}", field="body") from exc
     broken = _lone_surrogate_at(data)
     if broken is not None:
         raise InvalidInput("a \\uD800-\\uDFFF escape without its pair is not text", field=broken)
+    check_sizes(data)
     return data
+
+
+def _not_json(constant: str) -> Any:
+    raise ValueError(f"{constant} is not a JSON value")
 
 
 def object_body(req: func.HttpRequest) -> dict[str, Any]:

@@ -74,12 +74,10 @@ async def get_run(req: func.HttpRequest, client: df.DurableOrchestrationClient) 
 def list_runs(req: func.HttpRequest) -> func.HttpResponse:
     require(req, OPERATOR)
     project_id = path_name(req, "id")
-    top_text = req.params.get("top", "50")
-    if not top_text.isdigit() or not 1 <= int(top_text) <= MAX_HISTORY:
-        raise InvalidInput(f"top must be a whole number from 1 to {MAX_HISTORY}", field="top")
+    top = _top(req.params.get("top", "50"))
     repo = store()
     repo.projects.get(project_id)
-    runs = repo.runs.list(project_id, top=int(top_text))
+    runs = repo.runs.list(project_id, top=top)
     return json_response([run_view(r, r.status, None, run_errors_link(req, r.runId)) for r in runs])
 
 
@@ -121,6 +119,17 @@ async def _stop(client: df.DurableOrchestrationClient, repo: Store, run: Run) ->
     for task in tasks:
         await client.terminate(task.instance_id, STOP_REASON)
     return await asyncio.to_thread(settle_stopped, repo, run.projectId, run.runId, utc_now())
+
+
+def _top(text: str) -> int:
+    """`top` as a number of runs; InvalidInput unless it is written in ASCII digits and in range."""
+    # str.isdigit takes "²" and other digits int() refuses, and int() refuses more than 4,300 digits
+    digits = text.lstrip("0") or "0"
+    if not (text.isascii() and text.isdigit() and len(digits) <= len(str(MAX_HISTORY))) or not (
+        1 <= int(digits) <= MAX_HISTORY
+    ):
+        raise InvalidInput(f"top must be a whole number from 1 to {MAX_HISTORY}", field="top")
+    return int(digits)
 
 
 def _read_token(text: str | None) -> ErrorPageToken:

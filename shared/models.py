@@ -7,7 +7,6 @@ field instead of a silently ignored setting. Field names follow the JSON of API.
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -23,7 +22,16 @@ from pydantic import (
 )
 
 from shared.filters import FilterSyntaxError, parse_filter
+from shared.limits import (
+    MAX_MAPPINGS_PER_LEG,
+    MAX_TASKS,
+    MAX_TRANSFORMS_PER_MAPPING,
+    MAX_VALUE_DEPTH,
+    MAX_VALUE_MAP_ENTRIES,
+    value_depth,
+)
 from shared.ncrontab import CronSchedule, ScheduleError
+from shared.patterns import PatternError, compile_pattern
 from shared.url_credentials import credentials_in_url
 
 Name = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._-]{1,64}$")]
@@ -33,7 +41,21 @@ CompanyCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9]{1,8}$")]
 Schedule = Annotated[str, StringConstraints(pattern=r"^\S+( \S+){5}$")]
 """Six-field NCRONTAB, as Functions timer triggers take it: second minute hour day month day-of-week."""
 Description = Annotated[str, StringConstraints(max_length=2000)]
-FieldName = Annotated[str, StringConstraints(min_length=1, max_length=256, strip_whitespace=True)]
+FieldName = Annotated[
+    str,
+    StringConstraints(
+        max_length=256, strip_whitespace=True, pattern=r"^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*(@[A-Za-z][A-Za-z0-9_.]*)?$"
+    ),
+]
+"""A field, or a dotted path through lookups (`customerid_account.accountnumber`, `lines.0.sku`), as Dataverse
+and F&O name them: letters, digits and underscores; the last part may carry an OData annotation
+(`parentcustomerid_account@odata.bind`). Nothing in it can close a URL segment, a query option or a string."""
+_PATH_PART = r"[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*"
+EntityName = Annotated[
+    str, StringConstraints(max_length=256, strip_whitespace=True, pattern=rf"^{_PATH_PART}(/{_PATH_PART})*/?$")
+]
+"""A Dataverse entity set or F&O data entity (letters, digits, underscores), or a blob file or folder
+(`imports/accounts.csv`, `exports/accounts/`): path parts of letters, digits, `_ -` and single dots between them."""
 TaskName = Annotated[str, StringConstraints(min_length=1, max_length=128)]
 
 
@@ -56,6 +78,16 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True, serialize_by_alias=True)
 
 
+def _shallow(value: Any) -> Any:
+    if value_depth(value) > MAX_VALUE_DEPTH:
+        raise ValueError(f"objects and arrays nest more than {MAX_VALUE_DEPTH} deep in this value")
+    return value
+
+
+Value = Annotated[Any, AfterValidator(_shallow)]
+"""A value a definition gives for a field (`defaultValue`, `then`): any JSON, nested at most MAX_VALUE_DEPTH deep."""
+
+
 # --- transforms -----------------------------------------------------------------------
 
 
@@ -63,7 +95,7 @@ class DefaultTransform(Strict):
     """Fill a missing, null or blank value with `defaultValue`."""
 
     transformType: Literal["Default"]
-    defaultValue: Any
+    defaultValue: Value
 
 
 class ValueMapTransform(Strict):
@@ -74,9 +106,9 @@ class ValueMapTransform(Strict):
     """
 
     transformType: Literal["ValueMap"]
-    valueMap: dict[str, Any]
+    valueMap: dict[str, Value] = Field(max_length=MAX_VALUE_MAP_ENTRIES)
     onUnmapped: Literal["passthrough", "default", "error"] = "passthrough"
-    defaultValue: Any = None
+    defaultValue: Value = None
 
     @model_validator(mode="after")
     def _default_needs_value(self) -> ValueMapTransform:
@@ -184,7 +216,8 @@ class SubstringTransform(Strict):
 
 
 class ReplaceTransform(Strict):
-    """Replace every `find` (literal text) or every match of `pattern` (a regular expression) with `replaceWith`."""
+    """Replace every `find` (literal text) or every match of `pattern` (an RE2 regular expression, shared/patterns.py)
+    with `replaceWith`."""
 
     transformType: Literal["Replace"]
     find: Annotated[str, StringConstraints(min_length=1, max_length=1000)] | None = None
@@ -196,9 +229,9 @@ class ReplaceTransform(Strict):
         exactly_one(self, "find", "pattern")
         if self.pattern is not None:
             try:
-                re.compile(self.pattern)
-            except re.error as exc:
-                raise FieldProblem("pattern", f"not a regular expression: {exc}") from None
+                compile_pattern(self.pattern)
+            except PatternError as exc:
+                raise FieldProblem("pattern", str(exc)) from None
         return self
 
 
@@ -209,10 +242,10 @@ class ConditionalTransform(Strict):
     """
 
     transformType: Literal["Conditional"]
-    equals: Any = None
+    equals: Value = None
     isEmpty: bool = False
-    then: Any
-    else_: Any = Field(default=None, alias="else")
+    then: Value
+    else_: Value = Field(default=None, alias="else")
 
     @model_validator(mode="after")
     def _one_test(self) -> ConditionalTransform:
@@ -225,7 +258,7 @@ class ConstantTransform(Strict):
     """Always `value`, whatever the source holds."""
 
     transformType: Literal["Constant"]
-    value: Any
+    value: Value
 
 
 Transform = Annotated[
@@ -245,7 +278,7 @@ class FieldMapping(Strict):
 
     source: FieldName | None = None
     target: FieldName
-    transforms: list[Transform] = Field(default_factory=list)
+    transforms: list[Transform] = Field(default_factory=list, max_length=MAX_TRANSFORMS_PER_MAPPING)
 
     @model_validator(mode="after")
     def _constant_needs_value(self) -> FieldMapping:
@@ -277,7 +310,7 @@ class Endpoint(Strict):
     """One side of a task: which of the project's connections, which entity, which business key."""
 
     connection: ConnectionRole | None = None
-    entity: FieldName
+    entity: EntityName
     key: list[FieldName] = Field(min_length=1, max_length=16)
     filter: SourceFilter | None = None
     """An OData `$filter` the source's records must match (evaluated on every record read)."""
@@ -299,8 +332,8 @@ class Task(Strict):
     source: Endpoint
     cds: Endpoint
     destination: Endpoint | None = None
-    sourceToCds: list[FieldMapping] = Field(min_length=1)
-    cdsToDestination: list[FieldMapping] = Field(default_factory=list)
+    sourceToCds: list[FieldMapping] = Field(min_length=1, max_length=MAX_MAPPINGS_PER_LEG)
+    cdsToDestination: list[FieldMapping] = Field(default_factory=list, max_length=MAX_MAPPINGS_PER_LEG)
 
     @model_validator(mode="after")
     def _legs_are_consistent(self) -> Task:
@@ -397,7 +430,7 @@ class ProjectSettings(Strict):
 class ProjectDefinition(ProjectSettings):
     """What a project is: its connections and its ordered tasks. Templates carry the same shape."""
 
-    tasks: list[Task] = Field(min_length=1, max_length=100)
+    tasks: list[Task] = Field(min_length=1, max_length=MAX_TASKS)
 
     @model_validator(mode="after")
     def _tasks_fit_connections(self) -> ProjectDefinition:
@@ -420,7 +453,7 @@ class ProjectDefinition(ProjectSettings):
 class ProjectRequest(ProjectSettings):
     """The body of `POST /api/projects`: a definition (or a template to take the tasks from) and consent."""
 
-    tasks: list[dict[str, Any]] | None = None
+    tasks: list[dict[str, Any]] | None = Field(default=None, max_length=MAX_TASKS)
     consent: Consent | None = None
 
     @model_validator(mode="after")
@@ -467,11 +500,18 @@ SecretUri = Annotated[str, StringConstraints(pattern=r"^https?://\S{1,2000}$")]
 is sent, so a connection stored before that rule (or altered in storage) still loads, and never gets a token."""
 
 
+_GUID = r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}"
+_DOMAIN = r"([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}"
+TenantId = Annotated[str, StringConstraints(max_length=253, pattern=rf"^({_GUID}|{_DOMAIN})$")]
+"""A Microsoft Entra tenant: its id, or one of its verified domains (`contoso.onmicrosoft.com`). It becomes a path
+segment of the token authority's URL, where anything else would name another endpoint or fail inside MSAL."""
+
+
 class ClientSecretAuth(Strict):
     """A client secret referenced by an app setting name or a Key Vault secret URI, never the secret."""
 
     type: Literal["clientSecret"]
-    tenantId: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    tenantId: TenantId
     clientId: Annotated[str, StringConstraints(min_length=1, max_length=64)]
     secretSetting: Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")] | None = None
     secretUri: SecretUri | None = None

@@ -145,7 +145,7 @@ class Projects:
         The project's run lock is held meanwhile, so no run starts while its data goes, and the
         data goes first: a deletion cut short leaves the project in place to be deleted again.
         """
-        self._store.projects.get(name)
+        self._store.projects.etag(name)  # NotFound, also for a project whose document cannot be read
         holder = self._store.run_lock.holder(name)
         if holder is not None:
             raise RunActive(name, holder)

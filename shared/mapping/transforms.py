@@ -7,11 +7,11 @@ closure that does only the per-value work. A transform that rejects a value rais
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from shared.limits import MAX_TRANSFORMED_TEXT_CHARS
 from shared.mapping.errors import TransformError
 from shared.mapping.formats import converter
 from shared.models import (
@@ -30,6 +30,7 @@ from shared.models import (
     UpperTransform,
     ValueMapTransform,
 )
+from shared.patterns import compile_pattern
 
 ValueFn = Callable[[Any], Any]
 
@@ -145,12 +146,49 @@ def _compile_substring(transform: SubstringTransform) -> ValueFn:
 
 
 def _compile_replace(transform: ReplaceTransform) -> ValueFn:
+    """Replace by RE2 (shared/patterns.py) or literally; text past MAX_TRANSFORMED_TEXT_CHARS, taken or
+    given, fails the record on its field, so one value cannot fill a worker's memory."""
     replacement = transform.replaceWith
     if transform.pattern is not None:
-        pattern = re.compile(transform.pattern)
-        return lambda value: pattern.sub(lambda _match: replacement, value) if value.__class__ is str else value
+        pattern = compile_pattern(transform.pattern)
+
+        def replace_matches(value: Any) -> Any:
+            if value.__class__ is not str:
+                return value
+            _check_length(value)
+            room = [MAX_TRANSFORMED_TEXT_CHARS - len(value)]
+
+            def substitute(match: Any) -> str:
+                # an empty match replaced at every position multiplies the text: stop as soon as it outgrows the bound
+                room[0] -= len(replacement) - len(match.group())
+                if room[0] < 0:
+                    raise TransformError(_too_long("the replaced text"))
+                return replacement
+
+            return pattern.sub(substitute, value)
+
+        return replace_matches
     find = transform.find or ""
-    return lambda value: value.replace(find, replacement) if value.__class__ is str else value
+    growth = len(replacement) - len(find)
+
+    def replace_text(value: Any) -> Any:
+        if value.__class__ is not str:
+            return value
+        _check_length(value)
+        if growth > 0 and len(value) + growth * value.count(find) > MAX_TRANSFORMED_TEXT_CHARS:
+            raise TransformError(_too_long("the replaced text"))
+        return value.replace(find, replacement)
+
+    return replace_text
+
+
+def _check_length(value: str) -> None:
+    if len(value) > MAX_TRANSFORMED_TEXT_CHARS:
+        raise TransformError(f"the value is longer than {MAX_TRANSFORMED_TEXT_CHARS} characters")
+
+
+def _too_long(what: str) -> str:
+    return f"{what} would be longer than {MAX_TRANSFORMED_TEXT_CHARS} characters"
 
 
 def _compile_conditional(transform: ConditionalTransform) -> ValueFn:

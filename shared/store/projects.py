@@ -2,20 +2,41 @@
 
 A definition can outgrow one string property (a large valueMap), so it is kept as a
 document spread over numbered properties; one that would not fit in an entity is refused.
+
+A stored document that no longer reads as a definition (saved before a rule it breaks, or
+altered in storage) is one project's problem: reading it says so (409, `UnreadableProject`),
+listing leaves it out with a warning in the log, and it can still be deleted.
 """
 
 from __future__ import annotations
 
+import logging
+
 from azure.core import MatchConditions
 from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
 from azure.data.tables import TableClient, TableEntity, UpdateMode
+from pydantic import ValidationError
 
-from shared.errors import AlreadyExists, NotFound, StaleETag
+from shared.errors import AlreadyExists, Conflict, NotFound, StaleETag
 from shared.models import ProjectDefinition
 from shared.store.documents import document_properties, load_document
-from shared.store.keys import encode_key
+from shared.store.keys import decode_key, encode_key
 
 _PARTITION = "project"
+log = logging.getLogger(__name__)
+
+
+class UnreadableProject(Conflict):
+    """A stored project that does not read as a definition: it can be deleted, and created again."""
+
+    title = "Project cannot be read"
+
+    def __init__(self, name: str) -> None:
+        super().__init__(
+            f"project {name!r} is stored in a form this version cannot read: delete it and create it again",
+            field="name",
+        )
+        self.name = name
 
 
 class ProjectRepository:
@@ -32,14 +53,24 @@ class ProjectRepository:
             raise AlreadyExists(f"project {definition.name!r} already exists", field="name") from None
 
     def get(self, name: str) -> tuple[ProjectDefinition, str]:
-        """The project called `name` and its ETag; NotFound if there is none."""
+        """The project called `name` and its ETag; NotFound if there is none, UnreadableProject if it cannot be read."""
         entity = self._entity(name)
-        return load_document(entity, ProjectDefinition), entity.metadata["etag"]
+        return _definition(entity, name), entity.metadata["etag"]
+
+    def etag(self, name: str) -> str:
+        """The current ETag of the project called `name`, readable or not; NotFound if there is none."""
+        return self._entity(name).metadata["etag"]
 
     def list(self) -> list[tuple[ProjectDefinition, str]]:
-        """Every project with its ETag, sorted by name."""
+        """Every project that can be read, with its ETag, sorted by name; the others are logged and left out."""
         entities = self._table.query_entities("PartitionKey eq @pk", parameters={"pk": _PARTITION})
-        found = [(load_document(entity, ProjectDefinition), entity.metadata["etag"]) for entity in entities]
+        found = []
+        for entity in entities:
+            name = _name_of(entity)
+            try:
+                found.append((_definition(entity, name), entity.metadata["etag"]))
+            except UnreadableProject:
+                log.warning("project %r cannot be read and is left out of the list", name)
         return sorted(found, key=lambda item: item[0].name)
 
     def replace(self, definition: ProjectDefinition, if_match: str) -> str:
@@ -80,6 +111,23 @@ class ProjectRepository:
             return self._table.get_entity(_PARTITION, _row_key(name))
         except ResourceNotFoundError:
             raise _not_found(name) from None
+
+
+def _name_of(entity: TableEntity) -> str:
+    try:
+        return decode_key(entity["RowKey"])
+    except ValueError:
+        return str(entity["RowKey"])
+
+
+def _definition(entity: TableEntity, name: str) -> ProjectDefinition:
+    try:
+        return load_document(entity, ProjectDefinition)
+    except ValidationError as exc:
+        # the errors' input values are business data: only where they are goes to the log
+        where = [".".join(str(part) for part in error["loc"]) for error in exc.errors(include_input=False)[:3]]
+        log.warning("project %r does not read as a definition at %s", name, ", ".join(where))
+        raise UnreadableProject(name) from None
 
 
 def _check_current(entity: TableEntity, name: str, if_match: str) -> None:

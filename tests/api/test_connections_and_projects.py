@@ -9,11 +9,12 @@ from typing import Any
 
 import pytest
 
+TENANT = "8f0e2f86-3b4a-4c3e-9a51-2f4f0d6c1a11"
 SALES = {"kind": "dataverse", "url": "https://sales.crm.dynamics.com",
-         "auth": {"type": "clientSecret", "tenantId": "t", "clientId": "c", "secretSetting": "SALES_SECRET"}}
+         "auth": {"type": "clientSecret", "tenantId": TENANT, "clientId": "c", "secretSetting": "SALES_SECRET"}}
 CDS = {"kind": "dataverse", "url": "https://cds.crm.dynamics.com", "auth": {"type": "managedIdentity"}}
 OPS = {"kind": "finops", "url": "https://ops.operations.dynamics.com",
-       "auth": {"type": "clientSecret", "tenantId": "t", "clientId": "c",
+       "auth": {"type": "clientSecret", "tenantId": TENANT, "clientId": "c",
                 "secretUri": "https://contoso-kv.vault.azure.net/secrets/ops"}}
 CONSENT = {"accepted": True, "acceptedBy": "admin@contoso.com", "noticeVersion": "2026-01",
            "dataResidency": {"from": "EU", "to": "US"}}
@@ -51,8 +52,8 @@ def test_connection_put_replace_get_list(api) -> None:
 @pytest.mark.parametrize(
     "auth",
     [
-        {"type": "clientSecret", "tenantId": "t", "clientId": "c", "clientSecret": "hunter2"},
-        {"type": "clientSecret", "tenantId": "t", "clientId": "c", "secretSetting": "S", "password": "p"},
+        {"type": "clientSecret", "tenantId": TENANT, "clientId": "c", "clientSecret": "hunter2"},
+        {"type": "clientSecret", "tenantId": TENANT, "clientId": "c", "secretSetting": "S", "password": "p"},
     ],
 )
 def test_raw_secret_is_refused_and_nothing_is_stored(api, auth) -> None:

@@ -25,7 +25,7 @@ def test_bad_requests_are_problems_naming_the_field_and_write_nothing(twin) -> N
     assert malformed.headers["Content-Type"].startswith("application/problem+json")
     assert malformed.json()["errors"][0]["field"] == "body"
     secret = twin.api("PUT", "connections/x1", json={"kind": "dataverse", "url": "https://o.crm.dynamics.com",
-                      "auth": {"type": "clientSecret", "tenantId": "t", "clientId": "c", "clientSecret": "s3cr3t"}})
+                      "auth": {"type": "clientSecret", "tenantId": "8f0e2f86-3b4a-4c3e-9a51-2f4f0d6c1a11", "clientId": "c", "clientSecret": "s3cr3t"}})
     assert secret.status_code == 400 and "s3cr3t" not in secret.text
     assert twin.api("GET", "connections/x1").status_code == 404
     odd = twin.api("GET", "projects/a%20b")

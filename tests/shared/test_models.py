@@ -10,6 +10,8 @@ from pydantic import ValidationError
 
 from shared.models import Connection, Consent, ProjectDefinition, find_raw_secrets, problems
 
+TENANT = "8f0e2f86-3b4a-4c3e-9a51-2f4f0d6c1a11"
+
 PROJECT: dict[str, Any] = {
     "name": "accounts-sales-to-operations",
     "connections": {"source": "sales", "cds": "cds", "destination": "operations"},
@@ -61,6 +63,26 @@ def with_change(path: str, value: Any) -> dict[str, Any]:
 
 
 DELETE = object()
+DEEP: Any = "bottom"
+for _ in range(9):
+    DEEP = [DEEP]
+
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        ("tasks.0.source.entity", "imports/accounts.csv"),
+        ("tasks.0.destination.entity", "exports/accounts-2026/"),
+        ("tasks.0.sourceToCds.0.source", "primarycontactid.fullname"),
+        ("tasks.0.sourceToCds.0.source", "lines.0.sku"),
+        ("tasks.0.sourceToCds.0.source", "_parentaccountid_value@OData.Community.Display.V1.FormattedValue"),
+        ("tasks.0.sourceToCds.0.target", "parentcustomerid_account@odata.bind"),
+        ("tasks.0.sourceToCds.2.transforms.0.defaultValue", {"a": [{"b": [1, 2]}]}),
+        ("tasks.0.sourceToCds.2.transforms.0", {"transformType": "Replace", "pattern": "(\\s*)+$"}),
+    ],
+)
+def test_names_and_values_the_systems_take_are_accepted(path: str, value: Any) -> None:
+    ProjectDefinition.model_validate(with_change(path, value))
 
 
 def test_api_example_parses_and_round_trips() -> None:
@@ -86,6 +108,40 @@ def test_api_example_parses_and_round_trips() -> None:
         ("companyCode", "US MF", "companyCode"),
         ("schedule", "every minute", "schedule"),
         ("connections.source", "x' or PartitionKey ne '", "connections.source"),
+        # names that would reach a URL path, a $batch request line or a query option
+        ("tasks.0.source.entity", "accounts?$top=1", "tasks.0.source.entity"),
+        ("tasks.0.cds.entity", "accounts(1)/contact_customer_accounts", "tasks.0.cds.entity"),
+        ("tasks.0.destination.entity", "../CustomersV3", "tasks.0.destination.entity"),
+        ("tasks.0.destination.entity", "CustomersV3 HTTP/1.1\r\nHost: evil", "tasks.0.destination.entity"),
+        ("tasks.0.source.key.0", "accountnumber eq 'x' or 1", "tasks.0.source.key.0"),
+        ("tasks.0.sourceToCds.0.source", "name,secret($select=x)", "tasks.0.sourceToCds.0.source"),
+        ("tasks.0.sourceToCds.0.target", "accountnumber&$filter=x", "tasks.0.sourceToCds.0.target"),
+        ("tasks.0.sourceToCds.0.source", "a..b", "tasks.0.sourceToCds.0.source"),
+        ("tasks.0.sourceToCds.0.source", "", "tasks.0.sourceToCds.0.source"),
+        ("tasks.0.sourceToCds.2.transforms.0", {"transformType": "Lookup", "entitySet": "accounts/x", "keyField": "n"},
+         "tasks.0.sourceToCds.2.transforms.0.entitySet"),
+        # bounds
+        ("tasks.0.sourceToCds.2.transforms.0.defaultValue", DEEP, "tasks.0.sourceToCds.2.transforms.0.defaultValue"),
+        ("tasks.0.sourceToCds.1.transforms.0.valueMap", {"us": DEEP}, "tasks.0.sourceToCds.1.transforms.0.valueMap.us"),
+        ("tasks.0.sourceToCds.1.transforms.0.valueMap", {f"k{n}": n for n in range(10_001)},
+         "tasks.0.sourceToCds.1.transforms.0.valueMap"),
+        ("tasks.0.sourceToCds.2.transforms.0", {"transformType": "Conditional", "isEmpty": True, "then": DEEP},
+         "tasks.0.sourceToCds.2.transforms.0.then"),
+        ("tasks.0.sourceToCds.2.transforms.0", {"transformType": "Conditional", "equals": 1, "then": 2, "else": DEEP},
+         "tasks.0.sourceToCds.2.transforms.0.else"),
+        ("tasks.0.sourceToCds.2.transforms.0", {"transformType": "Constant", "value": DEEP},
+         "tasks.0.sourceToCds.2.transforms.0.value"),
+        ("tasks.0.sourceToCds.2.transforms", [{"transformType": "Trim"}] * 33, "tasks.0.sourceToCds.2.transforms"),
+        ("tasks.0.cdsToDestination", [{"source": f"f{n}", "target": f"t{n}"} for n in range(501)],
+         "tasks.0.cdsToDestination"),
+        ("tasks", [{**PROJECT["tasks"][0], "name": f"task {n}"} for n in range(101)], "tasks"),
+        # RE2 runs patterns: no backreferences, no lookaround, bounded length
+        ("tasks.0.sourceToCds.2.transforms.0", {"transformType": "Replace", "pattern": "(a)\\1"},
+         "tasks.0.sourceToCds.2.transforms.0.pattern"),
+        ("tasks.0.sourceToCds.2.transforms.0", {"transformType": "Replace", "pattern": "(?<=a)b"},
+         "tasks.0.sourceToCds.2.transforms.0.pattern"),
+        ("tasks.0.sourceToCds.2.transforms.0", {"transformType": "Replace", "pattern": "a" * 1001},
+         "tasks.0.sourceToCds.2.transforms.0.pattern"),
     ],
 )
 def test_invalid_definitions_name_the_field(path: str, value: Any, field: str) -> None:
@@ -129,8 +185,8 @@ def test_consent_accepts_the_api_shape() -> None:
 @pytest.mark.parametrize(
     "auth",
     [
-        {"type": "clientSecret", "tenantId": "t", "clientId": "c", "secretSetting": "SALES_SECRET"},
-        {"type": "clientSecret", "tenantId": "t", "clientId": "c", "secretUri": "https://kv.vault.azure.net/secrets/sales"},
+        {"type": "clientSecret", "tenantId": TENANT, "clientId": "c", "secretSetting": "SALES_SECRET"},
+        {"type": "clientSecret", "tenantId": TENANT, "clientId": "c", "secretUri": "https://kv.vault.azure.net/secrets/sales"},
         {"type": "managedIdentity"},
         {"type": "none"},
     ],
@@ -139,13 +195,23 @@ def test_connections_hold_references(auth: dict[str, str]) -> None:
     Connection.model_validate({"kind": "dataverse", "url": "https://org.crm.dynamics.com", "auth": auth})
 
 
+@pytest.mark.parametrize("tenant", [TENANT, TENANT.upper(), "contoso.onmicrosoft.com", "fabrikam.co.uk"])
+def test_a_tenant_is_an_id_or_a_domain(tenant: str) -> None:
+    auth = {"type": "clientSecret", "tenantId": tenant, "clientId": "c", "secretSetting": "S"}
+    Connection.model_validate({"kind": "dataverse", "url": "https://org.crm.dynamics.com", "auth": auth})
+
+
 @pytest.mark.parametrize(
     ("auth", "field"),
     [
-        ({"type": "clientSecret", "tenantId": "t", "clientId": "c"}, "auth.secretSetting"),
-        ({"type": "clientSecret", "tenantId": "t", "clientId": "c", "secretSetting": "A", "secretUri": "https://kv.vault.azure.net/secrets/x"}, "auth.secretSetting"),
-        ({"type": "clientSecret", "tenantId": "t", "clientId": "c", "secretSetting": "has space"}, "auth.secretSetting"),
+        ({"type": "clientSecret", "tenantId": TENANT, "clientId": "c"}, "auth.secretSetting"),
+        ({"type": "clientSecret", "tenantId": TENANT, "clientId": "c", "secretSetting": "A", "secretUri": "https://kv.vault.azure.net/secrets/x"}, "auth.secretSetting"),
+        ({"type": "clientSecret", "tenantId": TENANT, "clientId": "c", "secretSetting": "has space"}, "auth.secretSetting"),
         ({"type": "certificate"}, "auth.type"),
+        ({"type": "clientSecret", "tenantId": "t", "clientId": "c", "secretSetting": "S"}, "auth.tenantId"),
+        ({"type": "clientSecret", "tenantId": "../evil.example/x", "clientId": "c", "secretSetting": "S"}, "auth.tenantId"),
+        ({"type": "clientSecret", "tenantId": "contoso.com?x=1", "clientId": "c", "secretSetting": "S"}, "auth.tenantId"),
+        ({"type": "clientSecret", "tenantId": "c\u00f6ntoso.com", "clientId": "c", "secretSetting": "S"}, "auth.tenantId"),
     ],
 )
 def test_bad_connection_auth_names_the_field(auth: dict[str, str], field: str) -> None:
@@ -158,7 +224,7 @@ def test_raw_secrets_are_found_wherever_they_hide() -> None:
     body = {
         "kind": "dataverse",
         "url": "https://org.crm.dynamics.com",
-        "auth": {"type": "clientSecret", "tenantId": "t", "clientId": "c", "client_secret": "hunter2"},
+        "auth": {"type": "clientSecret", "tenantId": TENANT, "clientId": "c", "client_secret": "hunter2"},
         "extras": [{"Password": "p"}],
     }
     assert find_raw_secrets(body) == ["auth.client_secret", "extras.0.Password"]

@@ -83,9 +83,34 @@ def test_replace_with_a_pattern_replaces_literally() -> None:
     assert run([{"transformType": "Replace", "pattern": "(\\d+)", "replaceWith": "\\1#"}], "a12b3") == "a\\1#b\\1#"
 
 
+def test_a_backtracking_pattern_completes_on_a_crafted_value_and_maps_the_record() -> None:
+    crafted = "a" + " " * 50_000 + "x"
+    assert run([{"transformType": "Replace", "pattern": "(\\s*)+$", "replaceWith": ""}], crafted) == crafted
+    assert run([{"transformType": "Replace", "pattern": "(\\s*)+$", "replaceWith": ""}], "a  ") == "a"
+
+
+@pytest.mark.parametrize(
+    ("transform", "value"),
+    [
+        # an empty match at every position of a long value
+        ({"transformType": "Replace", "pattern": "x*", "replaceWith": "y" * 1000}, "é" * 2000),
+        ({"transformType": "Replace", "find": "é", "replaceWith": "y" * 1000}, "é" * 2000),
+        ({"transformType": "Replace", "pattern": "é", "replaceWith": "e"}, "é" * 1_000_001),
+        ({"transformType": "Replace", "find": "é", "replaceWith": "e"}, "é" * 1_000_001),
+    ],
+)
+def test_replacing_past_the_text_bound_fails_that_record_on_that_field(transform: dict[str, Any], value: str) -> None:
+    failed = run([transform], value)
+    assert isinstance(failed, Failed)
+    assert failed.field == "out"
+    assert "1000000 characters" in failed.message
+
+
 @pytest.mark.parametrize(
     ("transform", "field"),
     [
+        ({"transformType": "Replace", "pattern": "(a)\\1", "replaceWith": "x"}, "pattern"),
+        ({"transformType": "Replace", "pattern": "a(?!b)", "replaceWith": "x"}, "pattern"),
         ({"transformType": "Replace", "replaceWith": "x"}, "find"),
         ({"transformType": "Replace", "pattern": "(", "replaceWith": "x"}, "pattern"),
         ({"transformType": "Conditional", "then": "x"}, "equals"),

@@ -17,7 +17,7 @@ def connection(url: str = "https://org.crm.dynamics.com") -> Connection:
         {
             "kind": "dataverse",
             "url": url,
-            "auth": {"type": "clientSecret", "tenantId": "t", "clientId": "c", "secretSetting": "SALES_SECRET"},
+            "auth": {"type": "clientSecret", "tenantId": "8f0e2f86-3b4a-4c3e-9a51-2f4f0d6c1a11", "clientId": "c", "secretSetting": "SALES_SECRET"},
         }
     )
 

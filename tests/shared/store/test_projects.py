@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
+from azure.data.tables import TableClient, UpdateMode
 
 from shared.errors import AlreadyExists, InvalidInput, NotFound, StaleETag
 from shared.models import ConsentRecord, ProjectDefinition
+from shared.projects import Projects
+from shared.settings import StorageSettings
 from shared.store import Store
+from shared.store.projects import UnreadableProject
 
 
 def definition(
@@ -131,7 +136,7 @@ def test_a_definition_over_64_kib_round_trips(store: Store) -> None:
 
 
 def test_a_definition_too_large_for_one_entity_is_refused_and_not_stored(store: Store) -> None:
-    huge = definition(value_map={f"code-{n:06d}": "x" * 10 for n in range(40_000)})
+    huge = definition(value_map={f"code-{n:05d}": "x" * 100 for n in range(9_000)})
     with pytest.raises(InvalidInput) as raised:
         store.projects.create(huge)
     assert raised.value.field == "tasks"
@@ -155,3 +160,33 @@ def test_deleting_a_project_keeps_its_consent(store: Store) -> None:
     store.consents.append(record)
     store.projects.delete(project.name, if_match=etag)
     assert store.consents.list(project.name) == [record]
+
+
+def store_unreadable(storage: StorageSettings, name: str) -> None:
+    """Overwrite `name` in storage with what the service once accepted: a default nested 200 deep."""
+    deep = "Organization"
+    for _ in range(200):
+        deep = [deep]
+    text = definition(name).model_dump_json(by_alias=True).replace('"Organization"', json.dumps(deep))
+    assert storage.connection_string is not None
+    table = TableClient.from_connection_string(storage.connection_string, storage.table_prefix + "projects")
+    with table:
+        table.upsert_entity({"PartitionKey": "project", "RowKey": name, "Json0": text}, mode=UpdateMode.REPLACE)
+
+
+def test_an_unreadable_project_is_left_out_of_the_list_and_can_still_be_deleted(
+    store: Store, storage: StorageSettings
+) -> None:
+    store.projects.create(definition("readable"))
+    store.projects.create(definition("unreadable"))
+    store_unreadable(storage, "unreadable")
+
+    assert [project.name for project, _ in store.projects.list()] == ["readable"]
+    with pytest.raises(UnreadableProject) as raised:
+        store.projects.get("unreadable")
+    assert (raised.value.status, raised.value.field) == (409, "name")
+
+    Projects(store).delete("unreadable")
+    with pytest.raises(NotFound):
+        store.projects.etag("unreadable")
+    assert [project.name for project, _ in store.projects.list()] == ["readable"]
