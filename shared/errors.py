@@ -80,20 +80,30 @@ class SystemUnavailable(RetryableError):
     """A system kept failing (5xx, throttling, refused or dropped connections) for a request's whole budget.
 
     The message names the last answer, the system and the request, never a query string (it
-    may carry a SAS or a key) nor a header: `503 Service Unavailable from connection 'cds'
-    (dataverse): POST https://…/UpsertMultiple, 6 attempts over 95 s`.
+    may carry a SAS or a key), a record's key values nor a header: `503 Service Unavailable from
+    connection 'cds' (dataverse): POST https://…/UpsertMultiple, 6 attempts over 95 s`.
     """
 
     def __init__(self, answer: str, system: str, method: str, url: str, attempts: int, seconds: float,
                  note: str = "") -> None:
         self.answer = answer
         self.system = system
-        self.request = f"{method} {url.split('?', 1)[0]}"
+        self.request = f"{method} {request_path(url)}"
         self.attempts = attempts
         self.seconds = seconds
         tries = "1 attempt" if attempts == 1 else f"{attempts} attempts"
         super().__init__(f"{answer} from {system}: {self.request}, {tries} over {seconds:.0f} s{note}")
 
+
+def request_path(url: str) -> str:
+    """`url` as error texts and logs may name it: no query string or fragment, and every key in its path
+    (`CustomersV3(dataAreaId='usmf',CustomerAccount='C-1')`) shown as `(…)`: keys are business data."""
+    path = url.split("?", 1)[0].split("#", 1)[0]
+    return "/".join(_KEY_SEGMENT.sub(r"\1(…)", segment) for segment in path.split("/"))
+
+
+_KEY_SEGMENT = re.compile(r"^([^(]*)\(.*\)$")
+"""A path segment ending in an OData key: whatever is inside the parentheses may hold quotes and parentheses."""
 
 _HOST_WRAPPERS = re.compile(
     r"^\s*(?:(?:Orchestrator|Activity) function '[^']*' failed:|Result: Failure|Exception:"

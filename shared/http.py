@@ -44,7 +44,7 @@ from pydantic_core import from_json, to_json
 from requests.adapters import HTTPAdapter
 
 from shared.budgets import Budgets, step_deadline
-from shared.errors import DomainError, SystemUnavailable
+from shared.errors import DomainError, SystemUnavailable, request_path
 
 TRANSIENT_STATUS = frozenset({429, 502, 503, 504})
 MAX_IN_FLIGHT = 48
@@ -314,7 +314,7 @@ class HttpClient:
                 if response.is_redirect:
                     self._confine(urljoin(url, response.headers["Location"]))
                 if response.status_code in (401, 403):
-                    raise AuthenticationError(url.split("?")[0], response.status_code, _short(response.text))
+                    raise AuthenticationError(request_path(url), response.status_code, _short(response.text))
                 if response.status_code not in TRANSIENT_STATUS:
                     return response
                 answer = status_line(response)
