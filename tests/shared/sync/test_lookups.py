@@ -76,7 +76,8 @@ def test_a_run_asks_for_each_key_once_found_or_not(cds, connector) -> None:
     assert reads(cds) - before == asked + 1, "another run asks again"
 
 
-def test_each_target_system_of_a_run_has_its_own_lookup_cache() -> None:
+def test_each_target_system_of_a_run_has_its_own_lookup_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DI_ALLOW_UNAUTHENTICATED_CONNECTIONS", "true")
     endpoint = {"entity": "contacts", "key": ["msdyn_contactpersonid"]}
     copy = [{"source": "msdyn_contactpersonid", "target": "msdyn_contactpersonid"}]
     project = {"name": "two-systems", "connections": {"source": "sales", "cds": "cds", "destination": "service"},
