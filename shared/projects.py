@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from shared.connectors.base import Connector
+from shared.entity_names import check_entity_names
 from shared.errors import ConsentRequired, InvalidInput, NotFound, RunActive
 from shared.models import Connection, Consent, ConsentRecord, ProjectDefinition, ProjectRequest
 from shared.store import Store
@@ -89,6 +90,7 @@ class Projects:
         consent = require_consent(body)
         definition = definition_from_request(ProjectRequest.model_validate(body))
         record = self._consent_record(definition, consent, now)
+        check_entity_names(definition, connections_of(self._store, definition))
         self._check_filters(definition)
         etag = self._store.projects.create(definition)
         try:
@@ -108,6 +110,7 @@ class Projects:
         consent = consent_for_change(self.systems(current), self.systems(definition), consent_given)
         if consent is not None:
             record = self._consent_record(definition, consent, now)
+        check_entity_names(definition, connections_of(self._store, definition))
         self._check_filters(definition)
         etag = self._store.projects.replace(definition, if_match)
         if record is not None:

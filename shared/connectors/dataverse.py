@@ -31,7 +31,11 @@ from shared.connectors.odata import (
     BatchOperation,
     error_of,
     field_named,
+    key_segment,
     literal,
+    name_list,
+    odata_name,
+    path_segment,
     send_batch,
     server_watermark,
 )
@@ -73,7 +77,7 @@ class DataverseConnector(MetadataConnector):
         if not found:
             raise NotFound(f"Dataverse has no entity set {entity!r}", field="entity")
         definition = found[0]
-        path = f"EntityDefinitions(LogicalName='{definition['LogicalName']}')"
+        path = "EntityDefinitions" + key_segment(["LogicalName"], [str(definition["LogicalName"])])
         parts = {
             "Attributes": None,
             "Keys": {"$select": "KeyAttributes"},
@@ -103,7 +107,8 @@ class DataverseConnector(MetadataConnector):
         else:
             info = self.describe(request.entity)
             tracking = info.change_tracking and request.filter is None and not request.expand
-            url, params = self.root + request.entity, self._query(request, info, tracking, state.get("watermark"))
+            url, params = self.root + path_segment(request.entity), self._query(request, info, tracking,
+                                                                                state.get("watermark"))
             since = None
         prefer = f"odata.maxpagesize={min(request.page_size, MAX_PAGE_SIZE)}"
         if tracking:
@@ -132,7 +137,7 @@ class DataverseConnector(MetadataConnector):
         params: dict[str, str] = {}
         if request.select:
             select = set(request.select) | ({"modifiedon"} if "modifiedon" in info.fields else set())
-            params["$select"] = ",".join(sorted(s for s in select if s in info.fields or s.startswith("_")))
+            params["$select"] = name_list(sorted(s for s in select if s in info.fields or s.startswith("_")))
         clauses = [f"({request.filter})"] if request.filter else []
         if watermark and not tracking:
             clauses.append(f"modifiedon gt {watermark}")
@@ -140,7 +145,8 @@ class DataverseConnector(MetadataConnector):
             params["$filter"] = " and ".join(clauses)
         if request.expand:
             params["$expand"] = ",".join(
-                f"{nav}($select={','.join(fields)})" for nav, fields in sorted(request.expand.items())
+                f"{odata_name(nav, 'expand')}($select={name_list(fields, 'expand')})"
+                for nav, fields in sorted(request.expand.items())
             )
         return params
 
@@ -162,7 +168,7 @@ class DataverseConnector(MetadataConnector):
     def _upsert_chunk(self, entity: str, info: EntityInfo, records: Sequence[dict[str, Any]]) -> list[WriteResult]:
         odata_type = f"Microsoft.Dynamics.CRM.{info.logical_name}"
         targets = [{"@odata.type": odata_type, **record} for record in records]
-        url = f"{self.root}{entity}/Microsoft.Dynamics.CRM.UpsertMultiple"
+        url = f"{self.root}{path_segment(entity)}/Microsoft.Dynamics.CRM.UpsertMultiple"
         response = self.http.send("POST", url, json={"Targets": targets}, headers=_JSON)
         if response.status_code < 300:
             return [WriteResult("upserted")] * len(records)
@@ -174,7 +180,7 @@ class DataverseConnector(MetadataConnector):
 
     def _isolate(self, entity: str, info: EntityInfo, targets: list[dict[str, Any]]) -> list[WriteResult]:
         """One `$batch`, one single-record upsert per operation: the bad records fail alone."""
-        path = f"{API_PATH}{entity}/Microsoft.Dynamics.CRM.UpsertMultiple"
+        path = f"{API_PATH}{path_segment(entity)}/Microsoft.Dynamics.CRM.UpsertMultiple"
         operations = [BatchOperation("POST", path, {"Targets": [target]}) for target in targets]
         answers = send_batch(
             self.http, self.root + "$batch", operations, False,

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Sequence
 from typing import Any
-from urllib.parse import quote
 
 from shared.connectors.base import EntityInfo, FieldInfo, MetadataConnector, Page, ReadRequest, WriteResult
 from shared.connectors.odata import (
@@ -23,6 +22,8 @@ from shared.connectors.odata import (
     field_named,
     key_segment,
     literal,
+    name_list,
+    path_segment,
     send_batch,
     server_watermark,
 )
@@ -75,7 +76,7 @@ class FinOpsConnector(MetadataConnector):
             cursor = json.loads(request.resume)
             url, params, since = cursor["link"], None, cursor.get("since")
         else:
-            url, params, since = self.root + request.entity, self._query(request), None
+            url, params, since = self.root + path_segment(request.entity), self._query(request), None
         headers = {**_JSON, "Prefer": f"odata.maxpagesize={min(request.page_size, MAX_PAGE_SIZE)}"}
         while True:
             response = self.http.send("GET", url, params=params, headers=headers)
@@ -100,7 +101,7 @@ class FinOpsConnector(MetadataConnector):
             clauses.append(f"{WATERMARK_FIELD} gt {watermark}")
         params = {"cross-company": "true", "$filter": " and ".join(clauses)}
         if request.select:
-            params["$select"] = ",".join(sorted({*request.select, "dataAreaId"}))
+            params["$select"] = name_list(sorted({*request.select, "dataAreaId"}))
         return params
 
     def write_batch(self, entity: str, key: Sequence[str], records: Sequence[dict[str, Any]]) -> list[WriteResult]:
@@ -154,11 +155,11 @@ class FinOpsConnector(MetadataConnector):
                         "the existing record cannot be updated over OData",
                     )
                     continue
-                url = f"{DATA_PATH}{entity}{key_segment(key, values)}?cross-company=true"
+                url = f"{DATA_PATH}{path_segment(entity)}{key_segment(key, values)}?cross-company=true"
                 operations.append(BatchOperation("PATCH", url, record))
                 statuses.append("updated")
             else:
-                operations.append(BatchOperation("POST", f"{DATA_PATH}{quote(entity)}", record))
+                operations.append(BatchOperation("POST", f"{DATA_PATH}{path_segment(entity)}", record))
                 statuses.append("created")
         if not operations:
             return [refused[i] for i in range(len(records))]

@@ -46,9 +46,35 @@ def literal(value: Any) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,255}")
+_REQUEST_LINE_SAFE = "/:?#[]@!$&'()*+,;=%~"
+"""What a URL keeps as it is on a `$batch` request line: the URL's own syntax and its escapes."""
+
+
+def odata_name(name: str, field: str = "entity") -> str:
+    """`name` if it is an OData identifier (letters, digits, `_`), else InvalidInput naming `field`.
+
+    Definitions are checked when saved (shared/models.py); this check sits where names meet
+    URL paths, keys, `$select` and `$expand`, so a name that got past it cannot change the request.
+    """
+    if _NAME.fullmatch(name) is None:
+        raise InvalidInput(f"{name[:100]!r} is not an OData name (letters, digits and _)", field=field)
+    return name
+
+
+def path_segment(name: str) -> str:
+    """An entity set name as a URL path segment."""
+    return quote(odata_name(name), safe="")
+
+
+def name_list(names: Iterable[str], field: str = "select") -> str:
+    """Names joined for `$select` (or inside `$expand`), each checked by `odata_name`."""
+    return ",".join(odata_name(name, field) for name in names)
+
+
 def key_segment(fields: Sequence[str], values: Sequence[Any]) -> str:
     """`(field='value',other=2)`, percent-encoded for a URL path."""
-    inner = ",".join(f"{f}={literal(v)}" for f, v in zip(fields, values, strict=True))
+    inner = ",".join(f"{odata_name(f, 'key')}={literal(v)}" for f, v in zip(fields, values, strict=True))
     return "(" + quote(inner, safe="=',()") + ")"
 
 
@@ -56,7 +82,7 @@ def any_of(fields: Sequence[str], keys: Sequence[Sequence[Any]]) -> str:
     """A `$filter` matching any of `keys` (`in` is not supported everywhere)."""
     clauses = []
     for values in keys:
-        parts = [f"{f} eq {literal(v)}" for f, v in zip(fields, values, strict=True)]
+        parts = [f"{odata_name(f, 'key')} eq {literal(v)}" for f, v in zip(fields, values, strict=True)]
         clauses.append(parts[0] if len(parts) == 1 else "(" + " and ".join(parts) + ")")
     return " or ".join(clauses)
 
@@ -118,7 +144,7 @@ def batch_body(operations: Sequence[BatchOperation], own_change_sets: bool) -> t
 
 def _request_part(op: BatchOperation, content_id: int) -> list[str]:
     lines = ["Content-Type: application/http", "Content-Transfer-Encoding: binary", f"Content-ID: {content_id}", "",
-             f"{op.method} {op.url} HTTP/1.1"]
+             f"{op.method} {quote(op.url, safe=_REQUEST_LINE_SAFE)} HTTP/1.1"]
     lines += [f"{name}: {value}" for name, value in op.headers]
     if op.body is not None:
         lines += ["Content-Type: application/json; charset=utf-8", "",

@@ -93,6 +93,8 @@ def test_values_nested_deep_and_patterns_re2_cannot_run_are_refused_on_save(twin
     ("path", "value"),
     [
         (("source", "entity"), "accounts?$top=1"),
+        (("source", "entity"), "imports/accounts.csv"),
+        (("destination", "entity"), "Customers.V3"),
         (("cds", "entity"), "accounts(00000000-0000-0000-0000-000000000001)"),
         (("destination", "entity"), "CustomersV3 HTTP/1.1\r\nHost: evil.example"),
         (("destination", "key", 1), "CustomerAccount eq 'x' or true"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from shared.connectors.odata import (
     BatchOperation,
     any_of,
@@ -10,9 +12,13 @@ from shared.connectors.odata import (
     field_named,
     key_segment,
     literal,
+    name_list,
+    odata_name,
     parse_batch_response,
+    path_segment,
     server_watermark,
 )
+from shared.errors import InvalidInput
 
 
 def test_literals_double_quotes_and_leave_numbers_bare() -> None:
@@ -69,3 +75,24 @@ def test_field_named_picks_the_first_quoted_field_of_the_entity() -> None:
     message = "The value 'France' in field 'AddressCountryRegionId' is not found in the relating table 'X'."
     assert field_named(message, ["AddressCountryRegionId", "X"]) == "AddressCountryRegionId"
     assert field_named("nothing quoted", ["a"]) is None
+
+
+@pytest.mark.parametrize("name", ["", "a b", "a,b", "a)", "a'", "a/b", "a?b", "ä", "accounts\r\nHost: x", "1abc"])
+def test_names_that_are_not_odata_identifiers_never_reach_a_request(name: str) -> None:
+    for build in (path_segment, lambda n: name_list(["ok", n]), lambda n: key_segment([n], ["v"]),
+                  lambda n: any_of([n], [["v"]])):
+        with pytest.raises(InvalidInput):
+            build(name)
+
+
+def test_odata_identifiers_pass_as_they_are() -> None:
+    assert path_segment("CustomersV3") == "CustomersV3"
+    assert name_list(["_parentaccountid_value", "name"]) == "_parentaccountid_value,name"
+    assert odata_name("dataAreaId", "key") == "dataAreaId"
+
+
+def test_a_batch_request_line_cannot_be_broken_by_its_url() -> None:
+    _, body = batch_body([BatchOperation("POST", "/data/Customers V3\r\nHost: evil.example", {"a": 1})], True)
+    text = body.decode()
+    assert "POST /data/Customers%20V3%0D%0AHost:%20evil.example HTTP/1.1" in text
+    assert "\r\nHost: evil.example" not in text
