@@ -192,3 +192,26 @@ def test_odd_values_on_every_route_are_never_5xx(twin, odd: str) -> None:
         answer = twin.api(method, path, data=json.dumps({odd: odd, "name": odd}).encode(),
                           headers={"Content-Type": "application/json", "If-Match": odd[:100]})
         assert answer.status_code < 500, (method, path, answer.status_code, answer.text)
+
+
+ODD_BODIES: list[Any] = [
+    [], "x", 1.5, {"": ""}, {"name": None}, {"tasks": "x"}, {"tasks": [None]}, {"tasks": [{"sourceToCds": [1]}]},
+    {"consent": []}, {"consent": {"accepted": True, "acceptedBy": [1], "noticeVersion": {}}},
+    {"template": ["accounts"]}, {"template": "accounts", "tasks": None, "connections": "x"},
+    {"kind": "dataverse", "url": "https://" + "a" * 3_000, "auth": {"type": "managedIdentity"}},
+    {"kind": "blob", "url": "https://x.example", "auth": None}, {"mode": "²"}, {"dryRun": "maybe"},
+    {"name": "\u202eevil", "connections": {"source": "sales", "cds": "cds"}, "tasks": [{}]},
+]
+
+
+@pytest.mark.parametrize("body", ODD_BODIES, ids=lambda b: json.dumps(b)[:40])
+def test_odd_bodies_on_every_route_that_takes_one_are_never_5xx(twin, body: Any) -> None:
+    if twin.api("GET", "projects/p-odd").status_code == 404:
+        create_project(twin, accounts_project("p-odd"))
+    etag = twin.api("GET", "projects/p-odd").headers["ETag"]
+    for method, path in (("POST", "projects"), ("PUT", "projects/p-odd"), ("PUT", "connections/odd"),
+                         ("POST", "projects/p-odd/runs"), ("POST", "projects/p-odd/validate")):
+        answer = twin.api(method, path, json=body, headers={"If-Match": etag})
+        assert 400 <= answer.status_code < 500 or path.endswith("validate"), (method, path, answer.text)
+        assert answer.status_code < 500, (method, path, answer.status_code, answer.text)
+    assert twin.api("GET", "connections/odd").status_code == 404
