@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from api.links import run_link
 from api.parsing import Unauthorized
-from shared.errors import DomainError, RunActive
+from shared.errors import DomainError, RunActive, request_path
 from shared.http import AuthenticationError
 from shared.models import problems
 
@@ -55,7 +55,8 @@ def from_exception(exc: Exception, req: func.HttpRequest) -> func.HttpResponse:
         return problem(400, "Invalid body", f"{len(found)} problem(s) in the request body", found)
     if isinstance(exc, AuthenticationError):
         return problem(502, "The connected system refused the credentials", str(exc))
-    log.exception("unhandled error")
+    # the path names the route and its ids; the query string may carry the function key
+    log.exception("unhandled error answering %s %s", req.method, request_path(req.url))
     return problem(500, "Internal error", "the request failed; see the function's logs")
 
 

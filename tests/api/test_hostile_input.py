@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import copy
 import json
+import logging
 from typing import Any
 
+import azure.functions as func
 import pytest
 import requests
 from azure.data.tables import TableClient, UpdateMode
 
+from api.problems import from_exception
 from tests.orchestrators.conftest import CONSENT, create_project, seed, sync_now
 from tests.orchestrators.test_sync_project import account, accounts_project
 
@@ -215,3 +218,12 @@ def test_odd_bodies_on_every_route_that_takes_one_are_never_5xx(twin, body: Any)
         assert 400 <= answer.status_code < 500 or path.endswith("validate"), (method, path, answer.text)
         assert answer.status_code < 500, (method, path, answer.status_code, answer.text)
     assert twin.api("GET", "connections/odd").status_code == 404
+
+
+def test_an_unexpected_error_is_logged_with_its_route_but_not_its_query(caplog: pytest.LogCaptureFixture) -> None:
+    request = func.HttpRequest("GET", "https://app.example/api/projects/p1/runs?code=s3cr3t-key&top=5", body=b"")
+    with caplog.at_level(logging.ERROR, logger="api.problems"):
+        answer = from_exception(RuntimeError("boom"), request)
+    assert answer.status_code == 500
+    assert "GET https://app.example/api/projects/p1/runs" in caplog.text
+    assert "s3cr3t-key" not in caplog.text and "s3cr3t-key" not in answer.get_body().decode()
