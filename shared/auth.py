@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from shared.connection_rules import key_vault_scope, require_safe
-from shared.errors import InvalidInput
+from shared.errors import InvalidInput, RetryableError
 from shared.models import ClientSecretAuth, Connection, ManagedIdentityAuth, NoAuth
 from shared.settings import app_setting
 
@@ -64,16 +64,30 @@ class MsalClientSecret:
         self._lock = threading.Lock()
 
     def token(self) -> str:
+        """A token for the scope; Entra out of reach is retryable, a tenant it does not know names `auth.tenantId`."""
         import msal
+        import requests
 
-        with self._lock:
-            if self._app is None:
-                self._app = msal.ConfidentialClientApplication(
-                    self._client_id,
-                    authority=f"{AUTHORITY_HOST}/{self._tenant_id}",
-                    client_credential=self._secret(),
-                )
-            result = self._app.acquire_token_for_client(scopes=[self._scope])  # type: ignore[attr-defined]
+        try:
+            with self._lock:
+                if self._app is None:
+                    self._app = msal.ConfidentialClientApplication(
+                        self._client_id,
+                        authority=f"{AUTHORITY_HOST}/{self._tenant_id}",
+                        client_credential=self._secret(),
+                    )
+                result = self._app.acquire_token_for_client(scopes=[self._scope])  # type: ignore[attr-defined]
+        except requests.RequestException as error:
+            # The exception's own text repeats the request; its kind is all a reader needs.
+            raise RetryableError(
+                f"Entra ID at {AUTHORITY_HOST} could not be reached ({type(error).__name__}): no token was issued"
+            ) from None
+        except ValueError as error:
+            # MSAL's answer when the authority's OpenID configuration is not found: an unknown tenant.
+            raise InvalidInput(
+                "Entra ID does not know the connection's tenant (its OpenID configuration was not found)",
+                field="auth.tenantId",
+            ) from error
         if "access_token" not in result:
             reason = f"{result.get('error')}: {result.get('error_description', '')[:200]}"
             raise InvalidInput(f"Entra refused the client credentials: {reason}", field="auth")

@@ -116,3 +116,18 @@ def test_an_identity_that_gets_no_token_is_a_clear_error_naming_auth() -> None:
 def test_managed_identity_connection_gets_an_identity_provider() -> None:
     provider = token_provider(connection({"type": "managedIdentity", "clientId": "abc"}), "scope")
     assert isinstance(provider, AzureIdentityToken)
+
+
+def test_entra_out_of_reach_is_retryable_and_says_so_without_the_raw_request(monkeypatch) -> None:
+    from shared import auth as auth_module
+    from shared.errors import RetryableError
+
+    monkeypatch.setattr(auth_module, "AUTHORITY_HOST", "https://127.0.0.1:9")
+    provider = auth_module.MsalClientSecret("contoso.onmicrosoft.com", "client-id", "https://org/.default",
+                                            lambda: "not-a-real-secret")
+
+    with pytest.raises(RetryableError) as raised:
+        provider.token()
+
+    assert "could not be reached" in str(raised.value)
+    assert "not-a-real-secret" not in str(raised.value) and "127.0.0.1:9/" not in str(raised.value)
