@@ -1,26 +1,29 @@
-"""The entity names each kind of system takes, checked when a project is saved.
+"""The entity and field names each kind of system takes, checked when a project is saved.
 
 A definition's names are held to what every system allows (shared/models.py: `FieldName`,
 `EntityName`); which system an entity lives in is known only once the project's connections
 are: a Dataverse entity set or an F&O data entity is an OData identifier (letters, digits,
-`_`), while blob files take a path (`imports/accounts.csv`, `exports/accounts/`).
+`_`), and so are its fields, while blob files take a path (`imports/accounts.csv`,
+`exports/accounts/`) and fields named by any header text (`Account Number`).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 
 from shared.errors import InvalidInput
-from shared.models import Connection, ProjectDefinition
+from shared.models import ODATA_FIELD_PATTERN, ConcatTransform, Connection, ProjectDefinition, Task
 
 ODATA_ENTITY = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
+ODATA_FIELD = re.compile(ODATA_FIELD_PATTERN)
 _ODATA_KINDS = frozenset({"dataverse", "finops"})
 _DEFAULT_ROLE = {"source": "source", "cds": "cds", "destination": "destination"}
+_LEG_SIDES = (("sourceToCds", "source", "cds"), ("cdsToDestination", "cds", "destination"))
 
 
 def check_entity_names(definition: ProjectDefinition, connections: Mapping[str, Connection]) -> None:
-    """InvalidInput naming `tasks.N.<side>.entity` for the first entity its system cannot take.
+    """InvalidInput naming the first entity (`tasks.N.<side>.entity`) or field its system cannot take.
 
     `connections` holds the project's connections by role; a role without one is left to the
     checks that report missing connections.
@@ -38,3 +41,35 @@ def check_entity_names(definition: ProjectDefinition, connections: Mapping[str, 
                     f"{endpoint.entity!r} is not a {connection.kind} entity name: letters, digits and _",
                     field=f"tasks.{index}.{side}.entity",
                 )
+        _check_field_names(index, task, connections)
+
+
+def _check_field_names(index: int, task: Task, connections: Mapping[str, Connection]) -> None:
+    """InvalidInput naming the first field of a Dataverse or F&O side that is no OData name."""
+    for side, field, name in _field_names(index, task):
+        endpoint = getattr(task, side)
+        connection = connections.get(endpoint.connection or _DEFAULT_ROLE[side]) if endpoint is not None else None
+        if connection is not None and connection.kind in _ODATA_KINDS and not ODATA_FIELD.fullmatch(name):
+            raise InvalidInput(
+                f"{name!r} is not a {connection.kind} field name: letters, digits and _, in dotted paths",
+                field=field,
+            )
+
+
+def _field_names(index: int, task: Task) -> Iterator[tuple[str, str, str]]:
+    """(side, field path in the definition, name) of every field name the task holds."""
+    for side in ("source", "cds", "destination"):
+        endpoint = getattr(task, side)
+        for k, name in enumerate(endpoint.key if endpoint is not None else []):
+            yield side, f"tasks.{index}.{side}.key.{k}", name
+    for leg, read_side, write_side in _LEG_SIDES:
+        for m, item in enumerate(getattr(task, leg)):
+            at = f"tasks.{index}.{leg}.{m}"
+            if item.source is not None:
+                yield read_side, f"{at}.source", item.source
+            yield write_side, f"{at}.target", item.target
+            for t, transform in enumerate(item.transforms):
+                if isinstance(transform, ConcatTransform):
+                    for p, part in enumerate(transform.parts):
+                        if part.field is not None:
+                            yield read_side, f"{at}.transforms.{t}.parts.{p}.field", part.field

@@ -41,15 +41,24 @@ CompanyCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9]{1,8}$")]
 Schedule = Annotated[str, StringConstraints(pattern=r"^\S+( \S+){5}$")]
 """Six-field NCRONTAB, as Functions timer triggers take it: second minute hour day month day-of-week."""
 Description = Annotated[str, StringConstraints(max_length=2000)]
-FieldName = Annotated[
-    str,
-    StringConstraints(
-        max_length=256, strip_whitespace=True, pattern=r"^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*(@[A-Za-z][A-Za-z0-9_.]*)?$"
-    ),
-]
+ODATA_FIELD_PATTERN = r"^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*(@[A-Za-z][A-Za-z0-9_.]*)?$"
 """A field, or a dotted path through lookups (`customerid_account.accountnumber`, `lines.0.sku`), as Dataverse
 and F&O name them: letters, digits and underscores; the last part may carry an OData annotation
 (`parentcustomerid_account@odata.bind`). Nothing in it can close a URL segment, a query option or a string."""
+_FIELD_PART = r"[^\x00-\x1f\x7f.@'\"(),;$&=?#/\\\[\]{}]+"
+FieldName = Annotated[
+    str,
+    StringConstraints(
+        max_length=256, strip_whitespace=True,
+        pattern=rf"^{_FIELD_PART}(\.{_FIELD_PART})*(@[A-Za-z][A-Za-z0-9_.]*)?$",
+    ),
+]
+"""A field or a dotted path, as any system may name it: a file's header may be text without control
+characters, dots, `@`, quotes, brackets or the characters that delimit URLs and query options
+(`Account Number`, `e-mail`, `Straße`). Where a side is Dataverse or F&O its names are held to
+`ODATA_FIELD_PATTERN` when the project is saved (shared/entity_names.py), once the side's system is known."""
+ODataFieldName = Annotated[str, StringConstraints(max_length=256, strip_whitespace=True, pattern=ODATA_FIELD_PATTERN)]
+"""A field of a Dataverse or F&O entity: letters, digits and underscores (see `ODATA_FIELD_PATTERN`)."""
 _PATH_PART = r"[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*"
 EntityName = Annotated[
     str, StringConstraints(max_length=256, strip_whitespace=True, pattern=rf"^{_PATH_PART}(/{_PATH_PART})*/?$")
@@ -152,8 +161,8 @@ class LookupTransform(Strict):
     """
 
     transformType: Literal["Lookup"]
-    entitySet: FieldName
-    keyField: FieldName
+    entitySet: ODataFieldName
+    keyField: ODataFieldName
 
 
 class TruncateTransform(Strict):
