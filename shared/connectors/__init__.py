@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from shared.auth import TokenProvider, token_provider
 from shared.budgets import Budgets
+from shared.connection_rules import require_safe
 from shared.connectors.base import Connector
 from shared.connectors.blobfiles import BlobFilesConnector
 from shared.connectors.dataverse import DataverseConnector
@@ -65,6 +66,9 @@ def _blob_files(connection: Connection) -> BlobFilesConnector:
         credential = ManagedIdentityCredential(client_id=connection.auth.clientId)
         return BlobFilesConnector(BlobFiles.from_url(connection.url, credential))
     if isinstance(connection.auth, NoAuth):
+        # Checked again here, not only on save: a connection stored before the rule, or altered in
+        # storage, must not read the app's own storage account without the setting that allows it.
+        require_safe(connection)
         container = urlsplit(connection.url).path.rstrip("/").rsplit("/", 1)[-1]
         return BlobFilesConnector(store_for(storage_settings()).files(container))
     raise InvalidInput("blob files connect with a managed identity, or none for the app's own storage", field="auth")

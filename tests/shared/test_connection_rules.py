@@ -101,3 +101,16 @@ def test_connection_rules_with_and_without_the_app_setting(
     body = {"kind": kind, "url": url, "auth": auth}
     assert fields(body, allow=False) == refused
     assert fields(body, allow=True) == allowed
+
+
+def test_a_stored_blob_connection_without_credentials_reads_nothing_unless_the_app_allows_it(monkeypatch) -> None:
+    from shared.connection_rules import ALLOW_UNAUTHENTICATED_SETTING
+    from shared.connectors import build_connector
+
+    monkeypatch.delenv(ALLOW_UNAUTHENTICATED_SETTING, raising=False)
+    stored = Connection.model_validate({"kind": "blob", "url": "http://127.0.0.1:10000/devstoreaccount1/files",
+                                        "auth": {"type": "none"}})
+
+    with pytest.raises(InvalidInput) as raised:
+        build_connector(stored)
+    assert raised.value.field == "auth.type"
