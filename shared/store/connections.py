@@ -1,16 +1,33 @@
-"""Connections by name: one entity each in one partition, the Connection as JSON."""
+"""Connections by name: one entity each in one partition, the Connection as JSON.
+
+A stored connection that no longer reads as a Connection (stored by an older version, or
+altered in storage) is one connection's problem: reading it says so (409,
+`UnreadableConnection`), listing leaves it out with a warning in the log, and it can still be
+deleted or replaced.
+"""
 
 from __future__ import annotations
+
+import logging
 
 from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
 from azure.data.tables import TableClient, TableEntity, UpdateMode
 
 from shared.errors import NotFound
 from shared.models import Connection
-from shared.store.documents import document_properties, load_document
+from shared.store.documents import UnreadableDocument, document_properties, load_readable
 from shared.store.keys import decode_key, encode_key
 
 _PARTITION = "connection"
+
+log = logging.getLogger(__name__)
+
+
+class UnreadableConnection(UnreadableDocument):
+    """A stored connection that does not read as one: it can be deleted, or saved again."""
+
+    kind = "connection"
+    title = "Connection cannot be read"
 
 
 class ConnectionRepository:
@@ -35,15 +52,19 @@ class ConnectionRepository:
 
     def get(self, name: str) -> Connection:
         """The connection saved as `name`; NotFound if there is none."""
-        return load_document(self._entity(name), Connection)
+        return load_readable(self._entity(name), Connection, UnreadableConnection, name)
 
     def list(self) -> list[tuple[str, Connection]]:
-        """Every connection with its name, sorted by name."""
+        """Every connection that can be read, with its name, sorted by name; the others are logged and left out."""
         entities = self._table.query_entities("PartitionKey eq @pk", parameters={"pk": _PARTITION})
-        return sorted(
-            ((decode_key(entity["RowKey"]), load_document(entity, Connection)) for entity in entities),
-            key=lambda named: named[0],
-        )
+        found = []
+        for entity in entities:
+            name = decode_key(entity["RowKey"])
+            try:
+                found.append((name, load_readable(entity, Connection, UnreadableConnection, name)))
+            except UnreadableConnection:
+                log.warning("connection %r cannot be read and is left out of the list", name)
+        return sorted(found, key=lambda named: named[0])
 
     def delete(self, name: str) -> None:
         """Forget the connection saved as `name`; NotFound if there is none."""

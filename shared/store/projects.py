@@ -15,28 +15,21 @@ import logging
 from azure.core import MatchConditions
 from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
 from azure.data.tables import TableClient, TableEntity, UpdateMode
-from pydantic import ValidationError
 
-from shared.errors import AlreadyExists, Conflict, NotFound, StaleETag
+from shared.errors import AlreadyExists, NotFound, StaleETag
 from shared.models import ProjectDefinition
-from shared.store.documents import document_properties, load_document
+from shared.store.documents import UnreadableDocument, document_properties, load_readable
 from shared.store.keys import decode_key, encode_key
 
 _PARTITION = "project"
 log = logging.getLogger(__name__)
 
 
-class UnreadableProject(Conflict):
+class UnreadableProject(UnreadableDocument):
     """A stored project that does not read as a definition: it can be deleted, and created again."""
 
+    kind = "project"
     title = "Project cannot be read"
-
-    def __init__(self, name: str) -> None:
-        super().__init__(
-            f"project {name!r} is stored in a form this version cannot read: delete it and create it again",
-            field="name",
-        )
-        self.name = name
 
 
 class ProjectRepository:
@@ -121,13 +114,7 @@ def _name_of(entity: TableEntity) -> str:
 
 
 def _definition(entity: TableEntity, name: str) -> ProjectDefinition:
-    try:
-        return load_document(entity, ProjectDefinition)
-    except ValidationError as exc:
-        # the errors' input values are business data: only where they are goes to the log
-        where = [".".join(str(part) for part in error["loc"]) for error in exc.errors(include_input=False)[:3]]
-        log.warning("project %r does not read as a definition at %s", name, ", ".join(where))
-        raise UnreadableProject(name) from None
+    return load_readable(entity, ProjectDefinition, UnreadableProject, name)
 
 
 def _check_current(entity: TableEntity, name: str, if_match: str) -> None:

@@ -69,3 +69,25 @@ def test_an_injection_attempt_in_a_name_finds_nothing(store: Store) -> None:
     with pytest.raises(NotFound):
         store.connections.delete(INJECTION)
     assert [name for name, _ in store.connections.list()] == ["cds", "sales"]
+
+
+def test_a_connection_stored_before_the_tenant_rule_is_left_out_of_the_list_and_can_still_be_deleted(
+    store: Store, storage
+) -> None:
+    from azure.data.tables import TableClient, UpdateMode
+
+    from shared.store.connections import UnreadableConnection
+
+    store.connections.put("readable", connection())
+    store.connections.put("old", connection())
+    text = connection().model_dump_json().replace("8f0e2f86-3b4a-4c3e-9a51-2f4f0d6c1a11", "t")
+    with TableClient.from_connection_string(storage.connection_string, storage.table_prefix + "connections") as table:
+        table.upsert_entity({"PartitionKey": "connection", "RowKey": "old", "Json0": text}, mode=UpdateMode.REPLACE)
+
+    assert [name for name, _ in store.connections.list()] == ["readable"]
+    with pytest.raises(UnreadableConnection) as raised:
+        store.connections.get("old")
+    assert raised.value.status == 409 and "'old'" in raised.value.message
+    store.connections.delete("old")
+    with pytest.raises(NotFound):
+        store.connections.get("old")
