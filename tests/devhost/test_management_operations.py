@@ -95,7 +95,7 @@ def test_restart_runs_an_instance_again_with_its_input(devhost: DevhostProcess) 
     same = post(devhost, waiting, "restart")
     assert same.status_code == 202 and same.json()["id"] == waiting
     deadline = time.monotonic() + 30
-    while (body := wait_until(devhost, waiting, "Running")) and _started_at(body) == first_start:
+    while (body := wait_until(devhost, waiting, "Running")) and _started_at(body) in (None, first_start):
         assert time.monotonic() < deadline, f"instance {waiting} was not started again: {body}"
         time.sleep(0.05)
     assert post(devhost, waiting, "raiseEvent/approve", "after restart").status_code == 202
@@ -188,6 +188,6 @@ def test_start_can_wait_for_the_outcome(devhost: DevhostProcess) -> None:
     assert entity_like.json()["ExceptionMessage"] == "Orchestration instance ids must not start with @."
 
 
-def _started_at(status: dict) -> str:
-    """When the instance's current execution started, from its history."""
-    return next(e["Timestamp"] for e in status["historyEvents"] if e["EventType"] == "ExecutionStarted")
+def _started_at(status: dict) -> str | None:
+    """When the instance's current execution started, from its history (None while it has none yet)."""
+    return next((e["Timestamp"] for e in status["historyEvents"] if e["EventType"] == "ExecutionStarted"), None)
