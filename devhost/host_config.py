@@ -20,6 +20,8 @@ STORAGE_SETTING = "AzureWebJobsStorage"
 HOST_JSON_VERSION = "2.0"
 # Azure's override of a host.json value from the app settings (`__` for each level of nesting).
 FUNCTION_TIMEOUT_SETTING = "AzureFunctionsJobHost__functionTimeout"
+ROUTE_PREFIX_SETTING = "AzureFunctionsJobHost__extensions__http__routePrefix"
+"""App settings named `AzureFunctionsJobHost__<path>` override that host.json value, as on Azure."""
 DEFAULT_FUNCTION_TIMEOUT = timedelta(minutes=10)
 
 _SETTING_REFERENCE = re.compile(r"%([^%]+)%")
@@ -131,7 +133,7 @@ def read_host_config(app_dir: Path, environ: Mapping[str, str] | None = None) ->
     return HostConfig(
         app_dir=app_dir,
         hub_name=hub,
-        route_prefix=str(http.get("routePrefix", "api")).strip("/"),
+        route_prefix=str(environ.get(ROUTE_PREFIX_SETTING, http.get("routePrefix", "api"))).strip("/"),
         max_concurrent_activities=_positive(durable, "maxConcurrentActivityFunctions", 10 * cores),
         max_concurrent_orchestrations=_positive(durable, "maxConcurrentOrchestratorFunctions", 10 * cores),
         function_timeout=_function_timeout(environ.get(FUNCTION_TIMEOUT_SETTING) or host.get("functionTimeout")),

@@ -26,6 +26,14 @@ def test_host_json_settings_and_app_setting_references(tmp_path: Path) -> None:
     assert config.route_prefix == "api"
 
 
+def test_an_app_setting_overrides_the_route_prefix_as_on_azure(tmp_path: Path) -> None:
+    (tmp_path / "host.json").write_text(json.dumps({"version": "2.0", "extensions": {"http": {"routePrefix": "api"}}}))
+
+    assert read_host_config(tmp_path, {}).route_prefix == "api"
+    overridden = read_host_config(tmp_path, {"AzureFunctionsJobHost__extensions__http__routePrefix": "/data/"})
+    assert overridden.route_prefix == "data"
+
+
 @pytest.mark.parametrize("durable", [{"hubName": "%MISSING%"}, {"hubName": "bad-name"}, {"hubName": "ab"},
                                      {"maxConcurrentActivityFunctions": 0}])
 def test_unusable_host_json_values_are_refused(tmp_path: Path, durable: dict) -> None:
