@@ -15,11 +15,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+from shared.budgets import Budgets
 from shared.errors import Conflict
 from shared.runs import settle_stopped
-from shared.settings import function_timeout
 from shared.store import Store
 from shared.store.run_lock import Standing
 
@@ -50,7 +50,8 @@ def writing(
     store: Store, project_id: str, run_id: str, step: str, clock: Callable[[], datetime] = _now
 ) -> Iterator[None]:
     """Hold a lease while the body writes; RunStopped (before the body runs) when the run may not write."""
-    lease = store.run_lock.enter_step(run_id, step, clock() + function_timeout())
+    # functionTimeout as the process read it once (not host.json again on every page)
+    lease = store.run_lock.enter_step(run_id, step, clock() + timedelta(seconds=Budgets.for_app().function_timeout_s))
     try:
         ensure_may_write(store, project_id, run_id)
         yield

@@ -8,7 +8,7 @@ import pytest
 
 from shared.connection_rules import ALLOW_UNAUTHENTICATED_SETTING
 from tests.api.test_connections_and_projects import CONSENT, PROJECT, SALES
-from tests.recording_server import RecordingServer
+from tests.connectors.hostile import json_answer, serving
 
 TENANT = "8f0e2f86-3b4a-4c3e-9a51-2f4f0d6c1a11"
 IDENTITY = {"type": "managedIdentity"}
@@ -51,14 +51,14 @@ def vaulted(uri: str) -> dict:
 
 def test_a_secret_uri_off_key_vault_is_refused_on_save_and_contacted_never(locked) -> None:
     before = listed(locked)
-    with RecordingServer() as attacker:
+    with serving(json_answer({"value": "stolen"})) as attacker:
         for uri in (f"{attacker.url}/secrets/x", "https://attacker.example/secrets/x",
                     "https://contoso-kv.vault.azure.net.attacker.example/secrets/x",
                     "https://contoso-kv.vault.azure.net:8443/secrets/x",
                     "https://contoso-kv.vault.azure.net/secrets/x?redirect=1"):
             refused(put(locked, "sales", vaulted(uri)), "auth.secretUri")
             assert listed(locked) == before
-        assert attacker.requests == []
+        assert attacker.received == []
     assert put(locked, "sales", vaulted("https://contoso-kv.vault.azure.net/secrets/sales")).status == 201
 
 

@@ -14,7 +14,7 @@ from shared.auth import AzureIdentityToken, MsalClientSecret, NoToken, token_pro
 from shared.connection_rules import ALLOW_UNAUTHENTICATED_SETTING
 from shared.errors import InvalidInput
 from shared.models import Connection
-from tests.recording_server import RecordingServer
+from tests.connectors.hostile import json_answer, serving
 
 
 def connection(auth: dict, url: str = "https://org.crm.dynamics.com") -> Connection:
@@ -50,9 +50,9 @@ class GenerousCredential:
 
 
 def test_a_stored_secret_uri_off_key_vault_never_gets_a_token_nor_a_request() -> None:
-    with RecordingServer() as attacker:
+    with serving(json_answer({"value": "stolen"})) as attacker:
         requests.get(f"{attacker.url}/control", timeout=10)
-        assert len(attacker.requests) == 1, "the stand-in must record what reaches it"
+        assert len(attacker.received) == 1, "the stand-in must record what reaches it"
         identity = GenerousCredential()
         for uri in (f"{attacker.url}/secrets/x", "https://attacker.example/secrets/x",
                     "https://contoso-kv.vault.azure.net.attacker.example/secrets/x"):
@@ -62,7 +62,7 @@ def test_a_stored_secret_uri_off_key_vault_never_gets_a_token_nor_a_request() ->
             assert info.value.field == "auth.secretUri"
             assert uri not in info.value.message
         assert identity.scopes == []
-        assert len(attacker.requests) == 1
+        assert len(attacker.received) == 1
 
 
 def test_client_secret_is_read_from_its_app_setting_only_when_a_token_is_needed(monkeypatch) -> None:
