@@ -1,4 +1,8 @@
-"""The `/_sandbox` endpoints (LOCAL.md): reset, seed and dump records, stats, knobs.
+"""The `/_sandbox` endpoints (LOCAL.md): reset, seed, count and dump records, stats, knobs.
+
+`GET /_sandbox/records/{entitySet}/$count` answers `{"count": n}` from one COUNT query, so
+a caller can check a million records without the dump of every one of them (the service's
+own `$count` stops at 5,000, as Dataverse's does).
 
 They need no token and answer loopback clients only. Records are seeded as given: only
 the JSON types are checked (no lengths, options or related tables), and timestamps or
@@ -138,6 +142,10 @@ def admin_routes(
         entity = entity_of(request)
         return JSONResponse(await store.run(dump_records, store, entity))
 
+    async def get_count(request: Request) -> Response:
+        entity = entity_of(request)
+        return JSONResponse({"count": await store.run(store.count, entity, Query())})
+
     async def get_stats(request: Request) -> Response:
         return JSONResponse(stats.as_dict())
 
@@ -164,6 +172,7 @@ def admin_routes(
         route("/_sandbox/reset", post_reset, "POST"),
         route("/_sandbox/records/{entity_set}", post_records, "POST"),
         route("/_sandbox/records/{entity_set}", get_records, "GET"),
+        route("/_sandbox/records/{entity_set}/$count", get_count, "GET"),
         route("/_sandbox/stats", get_stats, "GET"),
         route("/_sandbox/config", get_config, "GET"),
         route("/_sandbox/config", post_config, "POST"),

@@ -50,7 +50,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m sandbox", description="A local Dataverse or F&O Web API.")
     parser.add_argument("system", choices=["dataverse", "finops"])
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
-    parser.add_argument("--data", type=Path, help="folder for the SQLite file (default: in memory)")
+    parser.add_argument("--data", type=Path, help="folder for the SQLite file (default: a temporary one)")
     parser.add_argument("--dataset", choices=sorted(DATASETS), help="sample data to load into an empty store")
     parser.add_argument("--records", type=int, default=3000, help="accounts and contacts in the dataset")
     parser.add_argument("--seed", type=int, default=1, help="seed of the dataset and of the fault draws")

@@ -16,6 +16,11 @@ entity set the reference points to. Deletions of change-tracked entities are log
 created/modified timestamps, auto-numbers, computed names and, in F&O, the empty value of
 every field nobody set.
 
+Without a data folder the database is SQLite's private temporary file (removed when the
+connection closes), not an in-memory one: pages beyond the page cache go to disk, so the
+process stays small at a million records, as a service's front end does, and nothing
+persists between runs either way.
+
 One connection serves the whole process. All database work runs on one dedicated thread
 (`Store.run`), so request handlers never block the event loop and no two requests
 interleave inside a transaction.
@@ -103,7 +108,7 @@ class Query:
 
 
 class Store:
-    """The records of one system in SQLite (a file under `data_dir`, or memory)."""
+    """The records of one system in SQLite (a file under `data_dir`, or a private temporary file)."""
 
     def __init__(self, system: str, entities: Mapping[str, Entity], data_dir: Path | None = None) -> None:
         self.system = system
@@ -112,7 +117,7 @@ class Store:
             data_dir.mkdir(parents=True, exist_ok=True)
             target = str(data_dir / f"{system}.sqlite3")
         else:
-            target = ":memory:"
+            target = ""  # SQLite's private temporary database: on disk, deleted on close
         self.conn = sqlite3.connect(target, check_same_thread=False, isolation_level=None)
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA synchronous=NORMAL")
