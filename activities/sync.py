@@ -19,8 +19,9 @@ from shared.http import AuthenticationError
 from shared.notify import notify
 from shared.settings import StorageSettings, public_base_url, storage_settings
 from shared.store import store_for
+from shared.sync.batching import Batching
 from shared.sync.begin import begin_run as begin
-from shared.sync.dedupe import find_duplicates as dedupe
+from shared.sync.dedupe import resolve_bucket as resolve
 from shared.sync.extract import extract_chunk as extract
 from shared.sync.fence import ensure_may_write, writing
 from shared.sync.finish import finish_run as finish
@@ -70,13 +71,18 @@ def extract_chunk(step: dict[str, Any]) -> dict[str, Any]:
     ensure_may_write(spaces.store, step["projectId"], step["runId"])
     return extract(
         spaces.store, spaces.get(step["runId"]), step["task"], step["leg"], step["mode"],
-        step.get("resume"), step["firstPage"], step.get("previousRunId"),
+        step.get("resume"), step["firstPage"], step.get("previousRunId"), Batching.from_json(step["batching"]),
     )
 
 
 @blueprint.activity_trigger(input_name="step")
-def find_duplicates(step: dict[str, Any]) -> dict[str, Any]:
-    return dedupe(workspaces().store, step["runId"], step["task"], step["leg"])
+@errors_as_data
+@within_step_budget
+def resolve_bucket(step: dict[str, Any]) -> dict[str, Any]:
+    """Find the superseded records among one bucket of a leg's keys."""
+    spaces = workspaces()
+    ensure_may_write(spaces.store, step["projectId"], step["runId"])
+    return resolve(spaces.store, step["runId"], step["task"], step["leg"], step["bucket"])
 
 
 @blueprint.activity_trigger(input_name="step")

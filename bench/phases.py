@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-STEPS = ("begin_run", "extract_chunk", "find_duplicates", "load_page", "finish_run")
+STEPS = ("begin_run", "extract_chunk", "resolve_bucket", "load_page", "finish_run")
 _LINE = re.compile(r"^\[(\S+?)Z?\] Execut(?:ing|ed) 'Functions\.(\w+)'", re.MULTILINE)
 
 

@@ -50,7 +50,8 @@ def sync_project(context: df.DurableOrchestrationContext) -> Any:
         planned = len(plan["tasks"])
         for index, task in enumerate(plan["tasks"]):
             context.set_custom_status(task_progress(run["runId"], task["name"], index + 1, planned, done))
-            child = {**run, "task": task["name"], "legs": task["legs"], "previousRunId": plan["previousRunId"]}
+            child = {**run, "task": task["name"], "legs": task["legs"], "previousRunId": plan["previousRunId"],
+                     "batching": plan["batching"]}
             error = None
             try:
                 result = yield context.call_sub_orchestrator("sync_task", child, task_instance_id(run["runId"], index))

@@ -323,6 +323,9 @@ class Endpoint(Strict):
     key: list[FieldName] = Field(min_length=1, max_length=16)
     filter: SourceFilter | None = None
     """An OData `$filter` the source's records must match (evaluated on every record read)."""
+    modifiedField: FieldName | None = None
+    """When two records of a run share a business key, the one whose `modifiedField` is the most
+    recent wins. Default: the system's own (`modifiedon`, `ModifiedDateTime`, a file's last change)."""
 
 
 class Task(Strict):

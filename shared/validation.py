@@ -165,6 +165,10 @@ def _check_leg(
             target_type = target.fields[mapping.target].type
             found.extend(_check_constant_types(task, leg, where, mapping.transforms, target_type))
     found.extend(problem(task, leg.name, "source.filter", message) for message in _filter_problems(leg, source))
+    modified = leg.source.modifiedField
+    if modified is not None and source.fields and modified not in source.fields:
+        message = f"{source.entity_set} has no field {modified!r} to tell which of two duplicates is newer"
+        found.append(problem(task, leg.name, "source.modifiedField", message))
     for key_field in leg.target.key:
         if key_field not in filled:
             found.append(problem(task, leg.name, f"{leg.name}.key", f"business key field {key_field!r} is not mapped"))

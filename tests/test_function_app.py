@@ -28,8 +28,8 @@ HTTP = {
     "list_errors": ("runs/{runId}/errors", ["GET"], "FUNCTION"),
     "terminate": ("runs/{runId}/terminate", ["POST"], "FUNCTION"),
 }
-ORCHESTRATORS = {"sync_project", "sync_task"}
-ACTIVITIES = {"begin_run", "extract_chunk", "find_duplicates", "load_page", "record_task", "finish_run",
+ORCHESTRATORS = {"sync_project", "sync_task", "sync_leg", "load_pages"}
+ACTIVITIES = {"begin_run", "extract_chunk", "resolve_bucket", "load_page", "record_task", "finish_run",
               "notify_run"}
 DURABLE_CLIENTS = {"start_run", "get_run", "terminate"}
 TIMERS = {"start_due_runs": "0 * * * * *"}

@@ -37,6 +37,8 @@ class EntityInfo:
     change_tracking: bool = False
     navigation: dict[str, str] = field(default_factory=dict)
     """Lookups by navigation property: `customerid_account` -> the lookup field `customerid`."""
+    modified_field: str | None = None
+    """The field the system stamps when a record changes (`modifiedon`), if the entity has one."""
 
 
 class MetadataCache:
@@ -91,6 +93,8 @@ class Page:
     deleted: list[str] = field(default_factory=list)
     next: str | None = None
     state: dict[str, Any] | None = None
+    modified: list[str] | None = None
+    """When each record last changed, for systems whose records do not say so themselves (files)."""
 
 
 @dataclass(frozen=True)

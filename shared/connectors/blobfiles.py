@@ -2,9 +2,10 @@
 
 As a source, the entity is a file (`imports/accounts.csv`) or a folder (`imports/accounts/`)
 whose `.csv`, `.jsonl` and `.json` files are read in name order; an incremental read takes
-the files changed since the last read. CSV values are strings; a header row names the
-fields. As a destination, the entity is a folder: each batch becomes one JSON Lines file
-named after its business keys, so writing the same batch again replaces the same file.
+the files changed since the last read. Each record is as recent as its file's last change.
+CSV values are strings; a header row names the fields. As a destination, the entity is a
+folder: each batch becomes one JSON Lines file named after its business keys, so writing the
+same batch again replaces the same file.
 """
 
 from __future__ import annotations
@@ -43,17 +44,19 @@ class BlobFilesConnector(Connector):
         files = self._files(request.entity, saved.get("watermark"), set(saved.get("seen", [])))
         state = _state_after(files, saved)
         buffer: list[dict[str, Any]] = []
+        modified: list[str] = []
         for index in range(cursor["file"], len(files)):
-            name = files[index][0]
+            name, stamp = files[index][0], files[index][1].isoformat()
             skip = cursor["row"] if index == cursor["file"] else 0
             for row, record in enumerate(_records(name, self.files.read(name))):
                 if row < skip:
                     continue
                 buffer.append(record)
+                modified.append(stamp)
                 if len(buffer) == request.page_size:
-                    yield Page(records=buffer, next=json.dumps({"file": index, "row": row + 1}))
-                    buffer = []
-        yield Page(records=buffer, state=state)
+                    yield Page(records=buffer, next=json.dumps({"file": index, "row": row + 1}), modified=modified)
+                    buffer, modified = [], []
+        yield Page(records=buffer, state=state, modified=modified)
 
     def _files(self, entity: str, since: str | None, seen: set[str] | None = None) -> list[tuple[str, Any]]:
         """The entity's files in name order; with `since`, those changed after it or at it but not `seen`."""

@@ -44,6 +44,7 @@ from shared.http import HttpClient, json_body
 
 API_PATH = "/api/data/v9.2/"
 MAX_PAGE_SIZE = 5000
+MODIFIED_ON = "modifiedon"
 BULK_SIZE = 250
 """Most records in one UpsertMultiple request (the service takes up to 1,000)."""
 MIN_BULK_SIZE = 100
@@ -136,11 +137,11 @@ class DataverseConnector(MetadataConnector):
     def _query(self, request: ReadRequest, info: EntityInfo, tracking: bool, watermark: str | None) -> dict[str, str]:
         params: dict[str, str] = {}
         if request.select:
-            select = set(request.select) | ({"modifiedon"} if "modifiedon" in info.fields else set())
+            select = set(request.select) | ({MODIFIED_ON} if MODIFIED_ON in info.fields else set())
             params["$select"] = name_list(sorted(s for s in select if s in info.fields or s.startswith("_")))
         clauses = [f"({request.filter})"] if request.filter else []
         if watermark and not tracking:
-            clauses.append(f"modifiedon gt {watermark}")
+            clauses.append(f"{MODIFIED_ON} gt {watermark}")
         if clauses:
             params["$filter"] = " and ".join(clauses)
         if request.expand:
@@ -270,4 +271,5 @@ def _entity_info(definition: dict[str, Any]) -> EntityInfo:
             r["ReferencingEntityNavigationPropertyName"]: r["ReferencingAttribute"]
             for r in definition.get("ManyToOneRelationships", [])
         },
+        modified_field=MODIFIED_ON if MODIFIED_ON in fields else None,
     )

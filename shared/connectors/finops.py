@@ -65,7 +65,8 @@ class FinOpsConnector(MetadataConnector):
             for p in properties
         }
         keys = [[p["Name"] for p in properties if p.get("IsKey")]]
-        return EntityInfo(entity, found[0].get("Name", entity), None, fields, keys, change_tracking=False)
+        return EntityInfo(entity, found[0].get("Name", entity), None, fields, keys, change_tracking=False,
+                          modified_field=WATERMARK_FIELD if WATERMARK_FIELD in fields else None)
 
     def read_pages(self, request: ReadRequest) -> Iterator[Page]:
         if request.company is None:

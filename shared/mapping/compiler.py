@@ -17,7 +17,6 @@ from shared.mapping.transforms import TransformError, ValueFn, compile_transform
 from shared.models import ConcatTransform, FieldMapping
 
 MISSING_BUSINESS_KEY = "missing-business-key"
-DUPLICATE_BUSINESS_KEY = "duplicate-business-key"
 
 
 @dataclass(frozen=True, slots=True)

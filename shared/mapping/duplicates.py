@@ -1,16 +1,33 @@
-"""Resolve records of one run that share a business key: the latest in source order wins.
+"""Which of a run's records that share a business key is written: the most recently modified one.
 
-A record's place in the source is its `(page number, row in page)`. Pages may be mapped in
-any order and in parallel: each worker offers the keys it saw to its own `LatestByKey`, the
-indexes are merged, and the result is the same whatever the order or the split.
+Each record a leg reads is offered with its rank `(recency, page, row)`. `recency` orders when
+the record last changed (its system's modification time, or a field the task names; a record
+without one is older than any record with one); its place in the source, `(page, row)`, breaks
+ties: the one read later wins. Ranks are compared whole, so the winner is the same whatever
+order the records are offered in and however they are split, bucket by bucket, in parallel.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
-SourcePosition = tuple[int, int]
+DUPLICATE_BUSINESS_KEY = "duplicate-business-key"
+NEWER = "newer"
+"""A superseded record lost to one modified more recently."""
+LATER = "later"
+"""A superseded record lost to one modified at the same time (or neither dated) that was read later."""
+SKIP_REASONS = {
+    NEWER: f"{DUPLICATE_BUSINESS_KEY}: a more recently modified record with the same key won",
+    LATER: f"{DUPLICATE_BUSINESS_KEY}: a record with the same key and modification time, read later, won",
+}
+"""The skip reason of a superseded record, saying which record won and why."""
+
+Recency = tuple[int, Any]
+"""`(kind, value)`: 0 undated, 1 a number, 2 a moment (UTC, ISO 8601 to the microsecond), 3 other text."""
+Rank = tuple[int, Any, int, int]
+"""`(kind, value, page, row)`: the greater rank wins."""
 
 
 def key_identity(key: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -18,36 +35,49 @@ def key_identity(key: tuple[Any, ...]) -> tuple[Any, ...]:
     return tuple(value.strip().casefold() if value.__class__ is str else value for value in key)
 
 
-class LatestByKey:
-    """For each business key, the latest source position that carries it."""
+def recency(value: Any) -> Recency:
+    """How recent a modification time (or a field the task names) says a record is, comparable across records."""
+    if value is None:
+        return (0, 0)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return (1, float(value))
+    text = str(value).strip()
+    if not text:
+        return (0, 0)
+    if len(text) >= 10 and text[:4].isdigit() and text[4] == "-":
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            pass
+        else:
+            moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+            return (2, moment.isoformat(timespec="microseconds"))
+    return (3, text)
+
+
+class NewestByKey:
+    """For each key, the record of highest rank; and every record another one with its key beat."""
 
     def __init__(self) -> None:
-        self._latest: dict[tuple[Any, ...], SourcePosition] = {}
+        self._best: dict[tuple[Any, ...], Rank] = {}
+        self._beaten: list[tuple[tuple[Any, ...], Rank]] = []
 
-    def offer(self, key: tuple[Any, ...], position: SourcePosition) -> SourcePosition | None:
-        """Record that `key` occurs at `position`; return the position this makes superseded, if any."""
-        identity = key_identity(key)
-        current = self._latest.get(identity)
-        if current is None:
-            self._latest[identity] = position
-            return None
-        if position > current:
-            self._latest[identity] = position
-            return current
-        return position if position != current else None
+    def offer(self, identity: tuple[Any, ...], rank: Rank) -> None:
+        """Record that a record of `rank` has the key `identity` (already passed through `key_identity`)."""
+        best = self._best.get(identity)
+        if best is None:
+            self._best[identity] = rank
+        elif rank > best:
+            self._best[identity] = rank
+            self._beaten.append((identity, best))
+        elif rank != best:  # the same record offered again (a step that ran twice) is not its own duplicate
+            self._beaten.append((identity, rank))
 
-    def offer_all(self, keyed: Iterable[tuple[tuple[Any, ...], SourcePosition]]) -> None:
-        for key, position in keyed:
-            self.offer(key, position)
-
-    def merge(self, other: LatestByKey) -> None:
-        for identity, position in other._latest.items():
-            current = self._latest.get(identity)
-            if current is None or position > current:
-                self._latest[identity] = position
-
-    def is_latest(self, key: tuple[Any, ...], position: SourcePosition) -> bool:
-        return self._latest.get(key_identity(key)) == position
+    def superseded(self) -> Iterator[tuple[int, int, str]]:
+        """`(page, row, why)` of each record that lost, `why` being NEWER or LATER against the final winner."""
+        for identity, rank in self._beaten:
+            winner = self._best[identity]
+            yield rank[2], rank[3], NEWER if winner[:2] > rank[:2] else LATER
 
     def __len__(self) -> int:
-        return len(self._latest)
+        return len(self._best)

@@ -20,6 +20,7 @@ from shared.store.files import BlobFiles
 from shared.store.key_maps import KeyMapRepository
 from shared.store.projects import ProjectRepository
 from shared.store.run_lock import RunLockRepository
+from shared.store.run_staging import RunStaging
 from shared.store.runs import RunRepository
 from shared.store.schedules import ScheduleStateRepository
 from shared.store.slot_leases import SlotLeaseRepository
@@ -64,6 +65,10 @@ class Store:
     def staging(self) -> Staging:
         """Staged pages of records, as blobs."""
         return Staging(self._clients.container("staging"))
+
+    def run_staging(self, run_id: str) -> RunStaging:
+        """One run's staged pages, key buckets and superseded records, with each page's state."""
+        return RunStaging(self._clients.container("staging"), run_id)
 
     @cached_property
     def errors(self) -> Staging:

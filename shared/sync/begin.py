@@ -6,10 +6,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from shared.errors import ConsentRequired
+from shared.errors import ConsentRequired, InvalidInput
 from shared.models import Run, RunMode, RunStatus
 from shared.store import Store
 from shared.store.run_lock import Standing
+from shared.sync.batching import batching_from_settings
 from shared.sync.workspace import ConnectorFactory, take_snapshot
 from shared.validation import connections_of, validate_project
 
@@ -20,21 +21,27 @@ def begin_run(
     """Snapshot the project for this run, check it, mark it Running, and return the plan to follow.
 
     The plan is small JSON: `held` (whether this run holds the project's run lock), the
-    tasks in order with their legs, for `failedOnly` the run whose failed records are taken
+    tasks in order with their legs, how the run cuts its legs into pages, steps and windows
+    (`batching`, from the app settings), for `failedOnly` the run whose failed records are taken
     again, and the problems that stop the run (if any). A run that does not hold the lock, or
     was told to stop (an orchestration restarted or started by hand under an old or made-up
     run id, or one terminated before it began) gets `held: false` and an empty plan, and
     nothing is written: not its snapshot, not a run record, not the lock.
     """
     if store.run_lock.standing(project_id, run_id) is not Standing.HOLDS:
-        return {"held": False, "previousRunId": None, "tasks": [], "problems": [], "notifyOn": []}
+        return {"held": False, "previousRunId": None, "tasks": [], "problems": [], "notifyOn": [], "batching": None}
     project, _ = store.projects.get(project_id)
     if not store.consents.list(project_id):
         raise ConsentRequired(f"project {project_id!r} has no consent on record", field="consent")
     notify_on = project.notify.on if project.notify else []
     problems = validate_project(project, connections_of(store, project), connectors)
+    try:
+        batching = batching_from_settings().to_json()
+    except InvalidInput as bad:
+        problems.append({"task": "", "leg": None, "field": bad.field, "message": str(bad)})
     if problems:
-        return {"held": True, "previousRunId": None, "tasks": [], "problems": problems, "notifyOn": notify_on}
+        return {"held": True, "previousRunId": None, "tasks": [], "problems": problems, "notifyOn": notify_on,
+                "batching": None}
     take_snapshot(store, run_id, project)
     previous = None
     if mode == RunMode.FAILED_ONLY:
@@ -55,4 +62,5 @@ def begin_run(
         "tasks": [{"name": task.name, "legs": [leg.name for leg in task.legs()]} for task in project.tasks],
         "problems": [],
         "notifyOn": notify_on,
+        "batching": batching,
     }

@@ -1,57 +1,75 @@
-"""Which staged records are superseded by a later record with the same business key.
+"""Which staged records a newer record with the same business key supersedes.
 
-Runs once per leg after extraction, over the small key pages (`{leg}.keys`): the index holds
-one entry per distinct key. The answer is kept as a run document that each load step reads
-once. When a leg was extracted in one step, that step indexes the keys it staged itself
-(`superseded_rows` and `keep_duplicates`), and this step is not needed.
+shared/mapping/duplicates.py says which record wins: the most recently modified, ties broken
+by read order. Each record's key travels as a `KeyEntry`: `[page, row, recency, identity]`.
+
+A leg read by one extract step resolves its keys in that step (`resolve_in_step`). A leg read
+by several steps partitions its keys while they are read: each step keeps, per hash bucket, the
+keys that fall in it (`keep_keys`); once the whole leg is read, one `resolve_bucket` step per
+bucket reads that bucket's keys only. A key always falls in the same bucket, so the buckets
+together find exactly what one pass over the leg would, and no step holds more than a
+bucket's share of the leg's keys. Either way the superseded records go to the leg's staging,
+grouped by page, where each load step finds those of its own page.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterable
 from typing import Any
 
-from shared.mapping import LatestByKey
+from shared.mapping import NewestByKey
 from shared.store import Store
+from shared.store.run_staging import LegStaging, Superseded
 
-PAGE_PREFIX = "page-"
-KeyPage = tuple[int, list[dict[str, Any]]]
-"""A page number and its keys: `[{"r": row in the page, "k": the key's identity}]`."""
-
-
-def keys_leg(leg: str) -> str:
-    """Where the keys of a leg's staged pages are staged."""
-    return f"{leg}.keys"
+KeyEntry = list[Any]
+"""`[page, row, recency, identity]`: where a record is staged, how recent it is, and its key's identity."""
+WHOLE_LEG = "all"
+"""The label of what a one-step leg found (bucket resolutions are labelled by bucket)."""
 
 
-def duplicates_document(task: str, leg: str) -> str:
-    return f"duplicates {task} {leg}"
+def bucket_of(identity: Iterable[Any], buckets: int) -> int:
+    """The bucket of a key: a hash stable across processes and runs (Python's own `hash` is salted)."""
+    text = json.dumps(list(identity), ensure_ascii=False, separators=(",", ":"), default=str)
+    return int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest(), "big") % buckets
 
 
-def superseded_rows(pages: Iterable[KeyPage]) -> dict[str, list[int]]:
-    """`{page: [rows]}` of the records that a later record with the same key supersedes (any page order)."""
-    latest = LatestByKey()
-    superseded: dict[str, list[int]] = {}
-    for page_no, entries in pages:
-        for entry in entries:
-            lost = latest.offer(tuple(entry["k"]), (page_no, entry["r"]))
-            if lost is not None:
-                superseded.setdefault(str(lost[0]), []).append(lost[1])
+def resolve(entries: Iterable[KeyEntry]) -> Superseded:
+    """`{page: {row: why}}` of the records that lose to another record with the same key."""
+    newest = NewestByKey()
+    for page, row, (kind, value), identity in entries:
+        newest.offer(tuple(identity), (kind, value, page, row))
+    superseded: Superseded = {}
+    for page, row, why in newest.superseded():
+        superseded.setdefault(page, {})[row] = why
     return superseded
 
 
-def keep_duplicates(store: Store, run_id: str, task: str, leg: str, superseded: dict[str, list[int]]) -> int:
-    """Keep the leg's superseded rows for the load steps; return how many records they are."""
-    store.staging.write_document(run_id, duplicates_document(task, leg), superseded)
+def resolve_in_step(staging: LegStaging, entries: Iterable[KeyEntry]) -> int:
+    """Resolve a whole leg's keys at once (it was read in one step); return how many records lost."""
+    return _keep(staging, WHOLE_LEG, resolve(entries))
+
+
+def keep_keys(staging: LegStaging, first_page: int, entries: Iterable[KeyEntry], buckets: int) -> None:
+    """Keep the keys an extract step saw, by bucket, for `resolve_bucket`.
+
+    Every bucket gets its blob, empty or not, so a step that runs again replaces all that an
+    earlier try of it kept.
+    """
+    parts: list[list[KeyEntry]] = [[] for _ in range(buckets)]
+    for entry in entries:
+        parts[bucket_of(entry[3], buckets)].append(entry)
+    for bucket, part in enumerate(parts):
+        staging.write_keys(bucket, first_page, part)
+
+
+def resolve_bucket(store: Store, run_id: str, task: str, leg: str, bucket: int) -> dict[str, Any]:
+    """Resolve the keys of one bucket of a leg read in several steps; return how many records lost."""
+    staging = store.run_staging(run_id).leg(task, leg)
+    return {"duplicates": _keep(staging, f"bucket-{bucket:03d}", resolve(staging.read_keys(bucket)))}
+
+
+def _keep(staging: LegStaging, label: str, superseded: Superseded) -> int:
+    staging.write_superseded(label, superseded)
     return sum(len(rows) for rows in superseded.values())
-
-
-def find_duplicates(store: Store, run_id: str, task: str, leg: str) -> dict[str, Any]:
-    """Index the leg's staged keys, keep `{page: [rows]}` of superseded records; return how many there are."""
-    names = store.staging.list_pages(run_id, task, keys_leg(leg))
-    pages = ((_page_no(name), store.staging.read_page(name)) for name in names)
-    return {"duplicates": keep_duplicates(store, run_id, task, leg, superseded_rows(pages))}
-
-
-def _page_no(blob_name: str) -> int:
-    return int(blob_name.rsplit("/", 1)[1].removeprefix(PAGE_PREFIX).split(".", 1)[0])

@@ -1,14 +1,15 @@
 """Read a leg's source in pages and stage each page, with the business keys its records map to.
 
-The source is read in pages of `READ_SIZE` records (few round trips) and staged in pages of
-`PAGE_SIZE` (one load activity each). An extract step stages at most `max_pages` pages and
-returns where the next step resumes, so a large source is read by several short activities.
-Pages are numbered from `first_page`. A step that reads the whole leg finds the duplicates
-itself and says so (`indexed`), which spares the run the `find_duplicates` step; otherwise
-each staged page gets a companion page of keys (`{leg}.keys`) for `find_duplicates` to read.
-The pages of one read are staged on `STAGING_THREADS` worker threads while the next read is
-on its way; before that one is taken, the read before it must be staged, so reading and
-staging overlap and at most two reads' records are held at once.
+The source is read in requests of `Batching.read_size` records (few round trips) and staged
+in pages of `Batching.page_size` (one load step each). An extract step stages at most
+`Batching.pages_per_step` pages and returns where the next step resumes, so a source of any
+size is read by several short steps, each holding a bounded number of records. Pages are
+numbered from `first_page`. With each record goes its business key and how recently it
+changed (shared/sync/dedupe.py): a step that reads the whole leg resolves the duplicates
+itself and says so (`indexed`); otherwise it keeps the keys in hash buckets, one
+`resolve_bucket` step each once the leg is read. The pages of one read are staged on
+`STAGING_THREADS` worker threads while the next read is on its way; before that one is
+taken, the read before it must be staged, so at most two reads' records are held at once.
 """
 
 from __future__ import annotations
@@ -20,16 +21,16 @@ from typing import Any
 
 from shared.connectors.base import Page, ReadRequest
 from shared.connectors.odata import Guid, any_of
-from shared.mapping import MappedRecord
+from shared.mapping import MappedRecord, recency
+from shared.mapping.duplicates import Recency
 from shared.models import RunMode
 from shared.store import Store
-from shared.sync.dedupe import KeyPage, keep_duplicates, keys_leg, superseded_rows
+from shared.store.run_staging import LegStaging
+from shared.sync.batching import DEFAULT_BATCHING, Batching
+from shared.sync.dedupe import KeyEntry, keep_keys, resolve_in_step
 from shared.sync.state_binding import bind, note_on_run, usable_state
 from shared.sync.workspace import LegPlan, RunWorkspace
 
-READ_SIZE = 5000
-PAGE_SIZE = 1000
-MAX_PAGES_PER_STEP = 50
 FAILED_KEYS_PER_READ = 40
 STAGING_THREADS = 2
 
@@ -43,48 +44,53 @@ def extract_chunk(
     resume: str | None,
     first_page: int,
     previous_run: str | None = None,
-    page_size: int = PAGE_SIZE,
-    max_pages: int = MAX_PAGES_PER_STEP,
-    read_size: int = READ_SIZE,
+    batching: Batching = DEFAULT_BATCHING,
 ) -> dict[str, Any]:
-    """Stage up to `max_pages` pages; return `{"pages", "read", "filtered", "deleted", "next", "state", "indexed"}`.
+    """Stage up to `batching.pages_per_step` pages from `first_page` on.
 
-    Records the task's filter leaves out are counted (`filtered`), not staged.
+    Returns `{"pages", "read", "filtered", "deleted", "next", "state", "indexed"}`: how many
+    pages were staged, the records read, those the task's filter left out (counted, not
+    staged), those the source says were deleted, where the next step resumes (None: the leg
+    is read), the incremental state to save, and whether this step resolved the leg's
+    duplicates itself. The first step of a leg clears whatever an earlier try left staged.
     """
     plan = workspace.leg(task, leg)
+    staging = store.run_staging(workspace.run_id).leg(task, leg)
+    if first_page == 1:
+        staging.clear()
     if mode == RunMode.FAILED_ONLY:
-        pages = _failed_records(store, plan, previous_run, read_size)
+        pages = _failed_records(store, plan, previous_run, batching.read_size)
     else:
-        pages = plan.source.read_pages(_request(store, workspace, plan, mode, resume, read_size))
-    staged: list[int] = []
-    read = deleted = filtered = 0
+        pages = plan.source.read_pages(_request(store, workspace, plan, mode, resume, batching.read_size))
+    staged = read = deleted = filtered = 0
     next_link: str | None = None
     state: dict[str, Any] | None = None
-    keys: list[KeyPage] = []
+    keys: list[KeyEntry] = []
     with ThreadPoolExecutor(STAGING_THREADS, thread_name_prefix="stage") as pool:
-        staging: list[Future[KeyPage]] = []
+        staging_steps: list[Future[list[KeyEntry]]] = []
         keep = plan.source_filter.matches if plan.source_filter is not None else None
         for page in pages:
-            kept = page.records if keep is None else list(filter(keep, page.records))
-            filtered += len(page.records) - len(kept)
-            earlier, staging = staging, []
-            for start in range(0, len(kept), page_size):
-                page_no = first_page + len(staged)
-                records = kept[start : start + page_size]
-                staging.append(pool.submit(_stage, store, workspace.run_id, plan, task, leg, page_no, records))
-                staged.append(page_no)
-            keys.extend(step.result() for step in earlier)
+            rows = list(zip(page.records, _recencies(plan, page), strict=True))
+            kept = rows if keep is None else [row for row in rows if keep(row[0])]
+            filtered += len(rows) - len(kept)
+            earlier, staging_steps = staging_steps, []
+            for start in range(0, len(kept), batching.page_size):
+                page_no = first_page + staged
+                part = kept[start : start + batching.page_size]
+                staging_steps.append(pool.submit(_stage, staging, plan, page_no, part))
+                staged += 1
+            keys.extend(entry for step in earlier for entry in step.result())
             read += len(page.records)
             deleted += len(page.deleted)
             next_link, state = page.next, page.state
-            if len(staged) >= max_pages and next_link:
+            if staged >= batching.pages_per_step and next_link:
                 break
-        keys.extend(step.result() for step in staging)
-        indexed = first_page == 1 and next_link is None
-        if indexed:
-            keep_duplicates(store, workspace.run_id, task, leg, superseded_rows(keys))
-        else:
-            list(pool.map(lambda page: store.staging.write_page(workspace.run_id, task, keys_leg(leg), *page), keys))
+        keys.extend(entry for step in staging_steps for entry in step.result())
+    indexed = first_page == 1 and next_link is None
+    if indexed:
+        resolve_in_step(staging, keys)
+    else:
+        keep_keys(staging, first_page, keys, batching.key_buckets)
     return {"pages": staged, "read": read, "filtered": filtered, "deleted": deleted, "next": next_link,
             "state": bind(state, workspace, plan), "indexed": indexed}
 
@@ -111,19 +117,27 @@ def _request(
     )
 
 
-def _stage(
-    store: Store, run_id: str, plan: LegPlan, task: str, leg: str, page_no: int, records: list[dict[str, Any]]
-) -> KeyPage:
-    """Stage a page; return its keys (staged by the caller when another step needs them)."""
-    store.staging.write_page(run_id, task, leg, page_no, records)
-    keys = []
-    for row, record in enumerate(records):
+def _stage(staging: LegStaging, plan: LegPlan, page_no: int, rows: list[tuple[dict[str, Any], Recency]]
+           ) -> list[KeyEntry]:
+    """Stage a page; return the keys of its records that map (kept by the caller for duplicate resolution)."""
+    staging.write_page(page_no, [record for record, _ in rows])
+    keys: list[KeyEntry] = []
+    for row, (record, recent) in enumerate(rows):
         outcome = plan.mapping(record)
         if outcome.__class__ is MappedRecord:
             identity = plan.identity(record, outcome)  # type: ignore[arg-type]
             if identity is not None:
-                keys.append({"r": row, "k": identity})
-    return page_no, keys
+                keys.append([page_no, row, recent, identity])
+    return keys
+
+
+def _recencies(plan: LegPlan, page: Page) -> list[Recency]:
+    """How recently each record of `page` changed: from the leg's modification field, else from the page."""
+    if plan.modified_field is not None:
+        return [recency(record.get(plan.modified_field)) for record in page.records]
+    if page.modified is not None:
+        return [recency(moment) for moment in page.modified]
+    return [recency(None)] * len(page.records)
 
 
 def _failed_records(store: Store, plan: LegPlan, previous_run: str | None, page_size: int) -> Iterator[Page]:
@@ -159,4 +173,4 @@ def _failed_records(store: Store, plan: LegPlan, previous_run: str | None, page_
             company=plan.company if plan.source_kind == "finops" else None,
         )
         for page in plan.source.read_pages(request):
-            yield Page(records=page.records)
+            yield Page(records=page.records, modified=page.modified)

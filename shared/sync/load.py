@@ -11,25 +11,41 @@ from collections import Counter
 from functools import lru_cache
 from typing import Any
 
-from shared.mapping import DUPLICATE_BUSINESS_KEY, Failed, MappedRecord, Skipped
+from shared.mapping import SKIP_REASONS, Failed, MappedRecord, Skipped
 from shared.models import ErrorRecord
 from shared.store import Store
 from shared.store.key_maps import derived_id
-from shared.store.staging import page_blob_name
-from shared.sync.dedupe import duplicates_document
+from shared.store.run_staging import LegStaging, PageState, Superseded, page_group
 from shared.sync.lookups import LOOKUP_NOT_FOUND, resolve_lookups
 from shared.sync.workspace import LegPlan, RunWorkspace
 
 MISSING_SOURCE_ID = "missing-source-id"
+COUNTS = ("read", "written", "skipped", "failed")
 
 
 def load_page(
     store: Store, workspace: RunWorkspace, task: str, leg: str, page_no: int, dry_run: bool
 ) -> dict[str, Any]:
-    """Map and write page `page_no`; return `{"read", "written", "skipped", "failed", "skippedReasons"}`."""
+    """Map and write page `page_no`; return `{"read", "written", "skipped", "failed", "skippedReasons"}`.
+
+    The page's state in staging becomes `loaded` with these counts, or `failed` with the reason.
+    """
+    staging = store.run_staging(workspace.run_id).leg(task, leg)
+    try:
+        counts = _load(store, workspace, staging, task, leg, page_no, dry_run)
+    except Exception as failure:
+        staging.mark_page(page_no, PageState.FAILED, reason=f"{type(failure).__name__}: {failure}")
+        raise
+    staging.mark_page(page_no, PageState.LOADED, {k: counts[k] for k in COUNTS})
+    return counts
+
+
+def _load(
+    store: Store, workspace: RunWorkspace, staging: LegStaging, task: str, leg: str, page_no: int, dry_run: bool
+) -> dict[str, Any]:
     plan = workspace.leg(task, leg)
-    records = store.staging.read_page(page_blob_name(workspace.run_id, task, leg, page_no))
-    superseded = _superseded(store, workspace.run_id, task, leg).get(str(page_no), frozenset())
+    records = staging.read_page(page_no)
+    superseded = _superseded(store, workspace.run_id, task, leg, page_group(page_no)).get(page_no, {})
     reasons: Counter[str] = Counter()
     errors: list[ErrorRecord] = []
     to_write: list[tuple[int, MappedRecord]] = []
@@ -39,7 +55,7 @@ def load_page(
             if plan.key_mapped and plan.source_id(record) is None:
                 reasons[MISSING_SOURCE_ID] += 1
             elif row in superseded:
-                reasons[DUPLICATE_BUSINESS_KEY] += 1
+                reasons[SKIP_REASONS[superseded[row]]] += 1
             else:
                 to_write.append((row, outcome))  # type: ignore[arg-type]
         elif isinstance(outcome, Skipped):
@@ -92,11 +108,13 @@ def _with_target_ids(
     ]
 
 
-@lru_cache(maxsize=64)
-def _superseded(store: Store, run_id: str, task: str, leg: str) -> dict[str, frozenset[int]]:
-    """The leg's superseded rows by page, read once per process."""
-    document = store.staging.read_document(run_id, duplicates_document(task, leg))
-    return {page: frozenset(rows) for page, rows in document.items()}
+@lru_cache(maxsize=16)
+def _superseded(store: Store, run_id: str, task: str, leg: str, group: int) -> Superseded:
+    """The superseded records of a group of pages, read once per process (the group's load steps share it).
+
+    They are final before any page of the leg loads, so a kept copy never goes stale.
+    """
+    return store.run_staging(run_id).leg(task, leg).superseded_group(group)
 
 
 def _error(

@@ -63,6 +63,14 @@ class LegPlan:
         """Targets are found through the key map (by source id), not by a business key."""
         return self.leg.match == "keyMap"
 
+    @cached_property
+    def modified_field(self) -> str | None:
+        """The field saying when a source record last changed: the task's choice, else the system's own.
+
+        None for sources whose records do not say (files): their pages carry each record's time.
+        """
+        return self.leg.source.modifiedField or self.source.describe(self.leg.source.entity).modified_field
+
     def source_id(self, record: dict[str, Any]) -> str | None:
         value = record.get(self.leg.source.key[0])
         return None if value is None or not str(value).strip() else str(value)
@@ -93,6 +101,8 @@ class LegPlan:
                 nav, field = path.split(".", 1)
                 expand.setdefault(nav, set()).add(field.split(".", 1)[0])
         select = {p for p in paths if "." not in p} | {k for k in self.leg.source.key if "@" not in k}
+        if self.modified_field is not None:
+            select.add(self.modified_field)
         return sorted(select), {nav: sorted(fields) for nav, fields in expand.items()}
 
 

@@ -1,97 +1,81 @@
-"""Duplicate business keys in one run: the later record in source order wins, whatever the paging."""
+"""Which of several records with one business key wins: the most recently modified, ties by read order,
+the same whatever the order of offering and however the keys are split into buckets."""
 
 from __future__ import annotations
 
 import random
 
-from pydantic import TypeAdapter
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from shared.mapping import LatestByKey, MappedRecord, compile_mapping, map_page
-from shared.models import FieldMapping
+from shared.mapping import NewestByKey, key_identity, recency
+from shared.mapping.duplicates import LATER, NEWER
+from shared.sync.dedupe import bucket_of, resolve
 
-MAPPING = compile_mapping(
-    TypeAdapter(list[FieldMapping]).validate_python(
-        [{"source": "no", "target": "accountnumber"}, {"source": "name", "target": "name"}]
-    ),
-    ["accountnumber"],
+MOMENTS = st.one_of(
+    st.none(),
+    st.sampled_from(["2026-01-01T00:00:00Z", "2026-01-01T01:00:00+01:00", "2026-01-01T00:00:00.5Z", "2025-12-31"]),
+    st.integers(min_value=0, max_value=3),
 )
+ENTRIES = st.lists(st.tuples(st.sampled_from(["A-1", " a-1", "B-2", "b-2 ", "C-3"]), MOMENTS), max_size=40)
 
 
-def pages_of(records: list[dict], size: int) -> list[list[dict]]:
-    return [records[i : i + size] for i in range(0, len(records), size)]
+def as_entries(records: list[tuple[str, object]], page_size: int = 4) -> list[list[object]]:
+    return [[1 + n // page_size, n % page_size, list(recency(moment)), list(key_identity((key,)))]
+            for n, (key, moment) in enumerate(records)]
 
 
-def resolve(pages: list[list[dict]], order: list[int], workers: int) -> dict[str, tuple[str, list[str]]]:
-    """Map pages in `order`, split among `workers` indexes that are merged afterwards."""
-    indexes = [LatestByKey() for _ in range(workers)]
-    for n, page_no in enumerate(order):
-        for row, record in enumerate(pages[page_no]):
-            outcome = MAPPING(record)
-            if isinstance(outcome, MappedRecord):
-                indexes[n % workers].offer(outcome.key, (page_no, row))
-    merged = LatestByKey()
-    for index in indexes:
-        merged.merge(index)
-    written: dict[str, str] = {}
-    skipped: dict[str, list[str]] = {}
-    for page_no in order:
-        result = map_page(MAPPING, pages[page_no], page_no, merged)
-        for _, mapped in result.mapped:
-            assert mapped.key[0].casefold() not in written
-            written[mapped.key[0].casefold()] = mapped.values["name"]
-        for row, skip in result.skipped:
-            skipped.setdefault(skip.reason, []).append(pages[page_no][row]["name"])
-    return {k: (v, sorted(skipped.get("duplicate-business-key", []))) for k, v in written.items()}
+def one_pass(records: list[tuple[str, object]]) -> dict[tuple[str, ...], int]:
+    """The winner of each key by the rule itself: greatest (recency, read position)."""
+    best: dict[tuple[str, ...], tuple[object, ...]] = {}
+    for n, (key, moment) in enumerate(records):
+        rank = (*recency(moment), n)
+        identity = key_identity((key,))
+        if identity not in best or rank > best[identity]:
+            best[identity] = rank
+    return {identity: rank[-1] for identity, rank in best.items()}
 
 
-def test_later_record_wins_and_earlier_is_skipped_within_a_page() -> None:
-    result = map_page(
-        MAPPING,
-        [{"no": "A", "name": "first"}, {"no": "B", "name": "b"}, {"no": "a ", "name": "second"}, {"name": "none"}],
-    )
-    assert [m.values["name"] for _, m in result.mapped] == ["b", "second"]
-    assert [(row, s.reason) for row, s in result.skipped] == [(0, "duplicate-business-key"), (3, "missing-business-key")]
-    assert result.read == 4
+@settings(max_examples=200, deadline=None)
+@given(ENTRIES, st.integers(min_value=1, max_value=5), st.randoms())
+def test_buckets_in_any_order_find_what_one_pass_over_the_leg_finds(records, buckets, shuffle: random.Random) -> None:
+    entries = as_entries(records)
+    whole = resolve(entries)
+    shuffle.shuffle(entries)
+    parts: dict[int, list[list[object]]] = {}
+    for entry in entries:
+        parts.setdefault(bucket_of(entry[3], buckets), []).append(entry)
+    split: dict[int, dict[int, str]] = {}
+    for part in parts.values():
+        for page, rows in resolve(part).items():
+            split.setdefault(page, {}).update(rows)
+    assert split == whole
+    winners = set(one_pass(records).values())
+    losers = {(page - 1) * 4 + row for page, rows in whole.items() for row in rows}
+    assert winners | losers == set(range(len(records))) and not winners & losers
 
 
-def test_same_winners_whatever_the_page_order_or_split() -> None:
-    rng = random.Random(7)
-    records = [{"no": f"K{rng.randrange(300)}", "name": f"r{i}"} for i in range(2_000)]
-    expected_last = {}
-    for record in records:
-        expected_last[record["no"].casefold()] = record["name"]
-    pages = pages_of(records, 37)
-    baseline = resolve(pages, list(range(len(pages))), workers=1)
-    assert {k: v for k, (v, _) in baseline.items()} == expected_last
-    for workers in (2, 5):
-        order = list(range(len(pages)))
-        rng.shuffle(order)
-        assert resolve(pages, order, workers) == baseline
+def test_the_newest_record_wins_and_each_loser_says_why() -> None:
+    newest = NewestByKey()
+    newest.offer(("a",), (*recency("2026-05-01T12:00:00+02:00"), 1, 0))
+    newest.offer(("a",), (*recency("2026-05-01T11:00:00Z"), 1, 1))  # the newest, read in the middle
+    newest.offer(("a",), (*recency("2026-05-01T11:00:00+01:00"), 2, 0))  # ties with the first, read later
+    newest.offer(("a",), (*recency(None), 3, 0))  # undated: older than any dated record
+    newest.offer(("a",), (*recency("2026-05-01T11:00:00Z"), 1, 1))  # the same record again: not its own duplicate
+    assert sorted(newest.superseded()) == [(1, 0, NEWER), (2, 0, NEWER), (3, 0, NEWER)]
+    assert len(newest) == 1
 
 
-def test_counts_add_up_with_duplicates() -> None:
-    records = [{"no": str(i % 10), "name": str(i)} for i in range(95)] + [{"name": "no key"}] * 5
-    latest = LatestByKey()
-    pages = pages_of(records, 20)
-    for page_no, page in enumerate(pages):
-        for row, record in enumerate(page):
-            outcome = MAPPING(record)
-            if isinstance(outcome, MappedRecord):
-                latest.offer(outcome.key, (page_no, row))
-    totals = {"mapped": 0, "skipped": 0, "failed": 0}
-    for page_no, page in enumerate(pages):
-        result = map_page(MAPPING, page, page_no, latest)
-        totals["mapped"] += len(result.mapped)
-        totals["skipped"] += len(result.skipped)
-        totals["failed"] += len(result.failed)
-    assert totals == {"mapped": 10, "skipped": 90, "failed": 0}
-    assert len(latest) == 10
+def test_ties_on_time_go_to_the_record_read_later() -> None:
+    newest = NewestByKey()
+    for page in (1, 2, 3):
+        newest.offer(("k",), (*recency(None), page, 0))
+    assert sorted(newest.superseded()) == [(1, 0, LATER), (2, 0, LATER)]
 
 
-def test_offer_names_the_superseded_position_in_any_order() -> None:
-    latest = LatestByKey()
-    assert latest.offer(("A",), (2, 0)) is None
-    assert latest.offer(("a ",), (1, 5)) == (1, 5)
-    assert latest.offer(("A",), (3, 1)) == (2, 0)
-    assert latest.offer(("A",), (3, 1)) is None
-    assert latest.is_latest(("A",), (3, 1))
+def test_recency_orders_moments_across_offsets_and_kinds() -> None:
+    assert recency("2026-01-01T01:00:00+01:00") == recency("2026-01-01T00:00:00Z") == recency("2026-01-01 00:00:00")
+    assert recency("2026-01-01T00:00:00.5Z") > recency("2026-01-01T00:00:00Z") > recency(None)
+    assert recency(2) > recency(1.5) > recency("") == recency(None)
+    assert recency("v2") > recency("v10")  # text that is no moment compares as text
+    assert bucket_of(["a-1"], 7) == bucket_of(("a-1",), 7)  # stable whatever the container, in every process

@@ -1,5 +1,5 @@
-"""Extraction in steps: a leg read in one step finds its duplicates itself, one read in several leaves
-that to `find_duplicates`, and both answers are the same."""
+"""Extraction in steps: a leg read in one step resolves its duplicates itself, one read in several keeps
+its keys in hash buckets for `resolve_bucket`; both find the same winners, the most recently modified."""
 
 from __future__ import annotations
 
@@ -7,23 +7,36 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import requests
 
-from sandbox.process import SandboxProcess
+from sandbox.process import SandboxProcess, start_sandbox
 from shared.connectors import build_connector
+from shared.mapping.duplicates import LATER, NEWER
 from shared.models import Connection, ProjectDefinition
 from shared.store import Store
-from shared.sync.dedupe import duplicates_document, find_duplicates
+from shared.store.run_staging import PageState
+from shared.sync.batching import Batching
+from shared.sync.dedupe import resolve_bucket
 from shared.sync.extract import extract_chunk
 from shared.sync.workspace import Workspaces, take_snapshot
-from tests.shared.sync.conftest import dataverse_with_accounts
 
-ACCOUNTS = [f"A-{n:03d}" for n in range(12)]
-ACCOUNTS[9] = " a-002 "
+# (number, modified): A-002 three times, the newest first in read order; A-005 twice at the same moment
+ACCOUNTS = [(f"A-{n:03d}", f"2026-01-01T00:00:{n:02d}Z") for n in range(12)]
+ACCOUNTS[2] = ("A-002", "2026-03-01T00:00:00Z")
+ACCOUNTS[7] = (" a-002 ", "2026-02-01T00:00:00Z")
+ACCOUNTS[10] = (" A-005", ACCOUNTS[5][1])
+ACCOUNTS[11] = ("A-002 ", "2026-02-15T10:00:00+01:00")
+EXPECTED = {2: {2: LATER}, 3: {1: NEWER}, 4: {2: NEWER}}
+"""Page (of 3 records, from 1) -> row -> why: A-005 (record 5) loses to record 10 (same time, read later); the
+later A-002s (records 7 and 11) lose to record 2, modified more recently (record 11 is 09:00 UTC on Feb 15)."""
 
 
 @pytest.fixture(scope="module")
 def sales() -> Iterator[SandboxProcess]:
-    with dataverse_with_accounts(ACCOUNTS) as server:
+    with start_sandbox("dataverse") as server:
+        records = [{"accountid": f"00000000-0000-0000-0000-{n:012d}", "accountnumber": number, "name": f"Account {n}",
+                    "modifiedon": modified} for n, (number, modified) in enumerate(ACCOUNTS)]
+        requests.post(f"{server.url}/_sandbox/records/accounts", json=records, timeout=30).raise_for_status()
         yield server
 
 
@@ -40,27 +53,56 @@ def workspaces(store: Store, sales: SandboxProcess, run_id: str) -> Workspaces:
     return Workspaces(store, build_connector)
 
 
-def extract(store: Store, spaces: Workspaces, run_id: str, max_pages: int) -> list[dict[str, Any]]:
+def extract(store: Store, spaces: Workspaces, run_id: str, batching: Batching) -> list[dict[str, Any]]:
     steps, resume, first_page = [], None, 1
     while True:
         step = extract_chunk(store, spaces.get(run_id), "Accounts", "sourceToCds", "full", resume, first_page,
-                             page_size=3, max_pages=max_pages, read_size=5)
+                             batching=batching)
         steps.append(step)
-        first_page += len(step["pages"])
+        first_page += step["pages"]
         resume = step["next"]
         if resume is None:
             return steps
 
 
-def test_one_step_finds_the_duplicates_that_several_steps_leave_to_find_duplicates(store: Store, sales) -> None:
-    in_one = extract(store, workspaces(store, sales, "run-one"), "run-one", max_pages=50)
-    assert [(s["pages"], s["indexed"]) for s in in_one] == [([1, 2, 3, 4, 5], True)]
+def superseded(store: Store, run_id: str) -> dict[int, dict[int, str]]:
+    return store.run_staging(run_id).leg("Accounts", "sourceToCds").superseded_group(0)
 
-    in_steps = extract(store, workspaces(store, sales, "run-steps"), "run-steps", max_pages=2)
-    assert [s["pages"] for s in in_steps] == [[1, 2], [3, 4], [5]]
-    assert not any(s["indexed"] for s in in_steps)
-    assert find_duplicates(store, "run-steps", "Accounts", "sourceToCds") == {"duplicates": 1}
 
-    document = duplicates_document("Accounts", "sourceToCds")
-    superseded = store.staging.read_document("run-one", document)
-    assert superseded == store.staging.read_document("run-steps", document) == {"1": [2]}
+def test_one_step_and_several_steps_with_buckets_find_the_same_newest_records(store: Store, sales) -> None:
+    in_one = extract(store, workspaces(store, sales, "run-one"), "run-one", Batching(page_size=3))
+    assert [(s["pages"], s["read"], s["indexed"]) for s in in_one] == [(4, 12, True)]
+    assert superseded(store, "run-one") == EXPECTED
+
+    batching = Batching(page_size=3, pages_per_step=2, key_buckets=3)
+    in_steps = extract(store, workspaces(store, sales, "run-steps"), "run-steps", batching)
+    assert [(s["pages"], s["indexed"]) for s in in_steps] == [(2, False), (2, False)]
+    assert superseded(store, "run-steps") == {}
+    found = [resolve_bucket(store, "run-steps", "Accounts", "sourceToCds", b)["duplicates"] for b in range(3)]
+    assert sum(found) == 3 and found.count(0) >= 1
+    assert superseded(store, "run-steps") == EXPECTED
+
+
+def test_pages_show_their_state_where_they_are_stored(store: Store, sales) -> None:
+    extract(store, workspaces(store, sales, "run-states"), "run-states", Batching(page_size=5))
+    staging = store.run_staging("run-states").leg("Accounts", "sourceToCds")
+    assert staging.page_states() == {1: {"state": "extracted", "records": "5"}, 2: {"state": "extracted", "records": "5"},
+                                     3: {"state": "extracted", "records": "2"}}
+    staging.mark_page(2, PageState.LOADED, {"written": 4, "skipped": 1})
+    staging.mark_page(3, PageState.FAILED, reason="SystemUnavailable: the target answered 503 «busy»")
+    states = staging.page_states()
+    assert states[2] == {"state": "loaded", "written": "4", "skipped": "1"}
+    assert states[3] == {"state": "failed", "reason": "SystemUnavailable: the target answered 503 \\xabbusy\\xbb"}
+
+
+def test_a_first_step_that_runs_again_starts_the_leg_afresh(store: Store, sales) -> None:
+    spaces = workspaces(store, sales, "run-again")
+    batching = Batching(page_size=3, pages_per_step=2, key_buckets=2)
+    extract(store, spaces, "run-again", batching)
+    for bucket in range(2):
+        resolve_bucket(store, "run-again", "Accounts", "sourceToCds", bucket)
+    extract_chunk(store, spaces.get("run-again"), "Accounts", "sourceToCds", "full", None, 1,
+                  batching=Batching(page_size=12))
+    staging = store.run_staging("run-again").leg("Accounts", "sourceToCds")
+    assert list(staging.page_states()) == [1]
+    assert superseded(store, "run-again") == {1: {5: LATER, 7: NEWER, 11: NEWER}}
