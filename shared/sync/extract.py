@@ -59,7 +59,7 @@ def extract_chunk(
     if first_page == 1:
         staging.clear()
     if mode == RunMode.FAILED_ONLY:
-        pages = _failed_records(store, plan, previous_run, batching.read_size)
+        pages = _failed_records(store, plan, previous_run, resume, batching.read_size)
     else:
         pages = plan.source.read_pages(_request(store, workspace, plan, mode, resume, batching.read_size))
     staged = read = deleted = filtered = 0
@@ -140,37 +140,45 @@ def _recencies(plan: LegPlan, page: Page) -> list[Recency]:
     return [recency(None)] * len(page.records)
 
 
-def _failed_records(store: Store, plan: LegPlan, previous_run: str | None, page_size: int) -> Iterator[Page]:
+def _failed_records(
+    store: Store, plan: LegPlan, previous_run: str | None, resume: str | None, page_size: int
+) -> Iterator[Page]:
     """The records that failed in `previous_run`, read again from the source by their source keys.
 
     They are read afresh, by primary id in Dataverse and by business key elsewhere, so that a
     record fixed at the source since is taken as it is now; a source that cannot be filtered
-    (blob files) gives the records as they were.
+    (blob files) gives the records as they were. One error page at a time, each page saying
+    where the next step resumes (`{"errorPage": n}`), so a run with many failures is read
+    in bounded steps like any other.
     """
-    if previous_run is None:
+    names = store.errors.list_pages(previous_run, plan.task.name, plan.leg.name) if previous_run else []
+    start = json.loads(resume)["errorPage"] if resume else 0
+    if start >= len(names):
         yield Page(records=[])
         return
-    failed = [
-        error["record"]
-        for name in store.errors.list_pages(previous_run, plan.task.name, plan.leg.name)
-        for error in store.errors.read_page(name)
-    ]
+    for index in range(start, len(names)):
+        failed = [error["record"] for error in store.errors.read_page(names[index])]
+        yield Page(records=_read_again(plan, failed, page_size),
+                   next=json.dumps({"errorPage": index + 1}) if index + 1 < len(names) else None)
+
+
+def _read_again(plan: LegPlan, failed: list[dict[str, Any]], page_size: int) -> list[dict[str, Any]]:
+    """The source's current version of the `failed` records (blob files: the records as they were)."""
     key = plan.leg.source.key
     keys = list({json.dumps([r.get(k) for k in key]): [r.get(k) for k in key] for r in failed}.values())
     primary_id = plan.source.describe(plan.leg.source.entity).primary_id if plan.source_kind == "dataverse" else None
     if primary_id is not None:
         key, keys = [primary_id], [[Guid(r[primary_id])] for r in failed if r.get(primary_id)]
     if plan.source_kind == "blob" or not keys:
-        for start in range(0, max(len(failed), 1), page_size):
-            yield Page(records=failed[start : start + page_size])
-        return
+        return failed
+    records: list[dict[str, Any]] = []
+    select, expand = plan.source_query()
     for start in range(0, len(keys), FAILED_KEYS_PER_READ):
-        chosen = any_of(key, keys[start : start + FAILED_KEYS_PER_READ])
-        select, expand = plan.source_query()
         request = ReadRequest(
             entity=plan.leg.source.entity, select=select, expand=expand, page_size=page_size,
-            filter=chosen,
+            filter=any_of(key, keys[start : start + FAILED_KEYS_PER_READ]),
             company=plan.company if plan.source_kind == "finops" else None,
         )
         for page in plan.source.read_pages(request):
-            yield Page(records=page.records, modified=page.modified)
+            records.extend(page.records)
+    return records

@@ -106,3 +106,25 @@ def test_a_first_step_that_runs_again_starts_the_leg_afresh(store: Store, sales)
     staging = store.run_staging("run-again").leg("Accounts", "sourceToCds")
     assert list(staging.page_states()) == [1]
     assert superseded(store, "run-again") == {1: {5: LATER, 7: NEWER, 11: NEWER}}
+
+
+def test_failed_records_are_read_again_one_error_page_a_step(store: Store, sales) -> None:
+    spaces = workspaces(store, sales, "run-retry")
+    records = requests.get(f"{sales.url}/_sandbox/records/accounts", timeout=30).json()
+    by_number = {r["accountnumber"]: r for r in records}
+    for page, numbers in enumerate((["A-000", "A-001"], ["A-003"], ["A-004", "A-006"]), start=1):
+        errors = [{"record": {**by_number[n], "name": "as it failed"}} for n in numbers]
+        store.errors.write_page("run-failed", "Accounts", "sourceToCds", page, errors)
+    steps, resume, first_page = [], None, 1
+    while True:
+        step = extract_chunk(store, spaces.get("run-retry"), "Accounts", "sourceToCds", "failedOnly", resume,
+                             first_page, "run-failed", Batching(page_size=2, pages_per_step=1))
+        steps.append(step)
+        first_page, resume = first_page + step["pages"], step["next"]
+        if resume is None:
+            break
+    assert [(s["pages"], s["read"]) for s in steps] == [(1, 2), (1, 1), (1, 2)]
+    staging = store.run_staging("run-retry").leg("Accounts", "sourceToCds")
+    staged = [record for page in (1, 2, 3) for record in staging.read_page(page)]
+    assert sorted(r["accountnumber"] for r in staged) == ["A-000", "A-001", "A-003", "A-004", "A-006"]
+    assert {r["name"] for r in staged} == {f"Account {n}" for n in (0, 1, 3, 4, 6)}  # as the source holds them now
