@@ -1,6 +1,7 @@
 """`make bench`: the project's throughput, incremental cost and memory against reference clients.
 
-    .venv/bin/python -m bench [--records N] [--skip memory,reference,...] [--devhost strict,lenient]
+    .venv/bin/python -m bench [--records N] [--scale-records M] [--skip memory,reference,scale,...]
+        [--devhost strict,lenient]
 
 Scenarios (issue 7), all on local twins whose CDS is the measured target:
 
@@ -12,6 +13,10 @@ Scenarios (issue 7), all on local twins whose CDS is the measured target:
     wire         UpsertMultiple with prebuilt bodies at the best batch size and concurrency
     memory       devhost's peak RSS for a full run of N and of 10 x N (fresh devhost each),
                  then 1% of the 10 x N changed and an incremental run
+    scale        issue 15 (bench/scale.py): on strict devhost, N and M records (`--scale-records`,
+                 default $SCALE_RECORDS or 1,000,000), each on processes started for it alone: a full
+                 run, then 1% changed and an incremental run; records/s, orchestration instances, the
+                 largest history, the peak RSS of every process, and a projection to 10,000,000
 
 The project's scenarios (project, incremental, memory) run once per devhost mode, each on a
 twin of its own: strict (as Azure, the default) and lenient (`--lenient`). The goals are
@@ -24,6 +29,7 @@ time>.json (schema in bench/report.py) and prints a table with the goals.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -33,16 +39,19 @@ from bench import machine, report
 from bench.mapping_engine import measure as measure_mapping
 from bench.project_runs import ProjectBench, RunFigures
 from bench.reference_clients import ClientRun, batch_upsert, bulk_upsert, per_record_upsert
+from bench.scale import measure as measure_scale
 from bench.workload import ENTITY_SET, KEY, SOURCE_KNOBS, TARGET_KNOBS, sales_accounts, target_payloads
 from devhost.twin import LocalTwin
 
-SCENARIOS = ("mapping", "incremental", "reference", "wire", "memory")
+SCENARIOS = ("mapping", "incremental", "reference", "wire", "memory", "scale")
 """The scenarios `--skip` can leave out; the full project run always runs."""
 WIRE_GRID = ((1000, 16), (1000, 32), (1000, 48), (500, 48), (250, 48))
 """(batch size, concurrency) pairs tried for the wire limit; the fastest counts."""
 CHANGED_SHARE = 100
 """One source record in this many changes before the incremental run."""
 SEED_CHUNK = 10_000
+SCALE_RECORDS = 1_000_000
+"""The scale scenario's size unless `--scale-records` or the SCALE_RECORDS environment variable says otherwise."""
 
 
 def say(text: str = "") -> None:
@@ -52,10 +61,14 @@ def say(text: str = "") -> None:
 class Bench:
     """Runs the scenarios in order and gathers their figures into one result."""
 
-    def __init__(self, records: int, skip: set[str], modes: tuple[str, ...] = report.DEVHOST_MODES) -> None:
+    def __init__(
+        self, records: int, skip: set[str], modes: tuple[str, ...] = report.DEVHOST_MODES,
+        scale_records: int = SCALE_RECORDS,
+    ) -> None:
         self.n = records
         self.skip = skip
         self.modes = modes
+        self.scale_records = scale_records
         self.result: dict[str, Any] = {
             "schema": report.SCHEMA,
             "records": records,
@@ -74,6 +87,9 @@ class Bench:
             self.result["mapping_rps"] = measure_mapping(200_000, 5)["mapping_rps"]
         for mode in self.modes:
             self.devhost_mode(mode)
+        if "scale" not in self.skip:
+            say(f"scale: {self.n:,} and {self.scale_records:,} records on strict devhost, fresh processes each ...")
+            self.result["scale"] = measure_scale(self.n, self.scale_records)
         report.derive(self.result)
         return self.result
 
@@ -200,6 +216,8 @@ def _names(text: str) -> set[str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--records", type=int, default=20_000, help="N, the records of the full load")
+    parser.add_argument("--scale-records", type=int, default=int(os.environ.get("SCALE_RECORDS") or SCALE_RECORDS),
+                        help="records of the scale scenario (default: $SCALE_RECORDS, else 1,000,000)")
     parser.add_argument("--skip", default="", help=f"comma-separated scenarios to leave out: {', '.join(SCENARIOS)}")
     parser.add_argument("--devhost", default=",".join(report.DEVHOST_MODES),
                         help="comma-separated devhost modes to measure the project in (the goals use strict)")
@@ -212,8 +230,10 @@ def main() -> int:
         parser.error("--devhost needs at least one mode")
     if args.records < CHANGED_SHARE:
         parser.error(f"--records must be >= {CHANGED_SHARE}")
+    if "scale" not in skip and args.scale_records <= args.records:
+        parser.error("--scale-records must be larger than --records")
     modes = tuple(mode for mode in report.DEVHOST_MODES if mode in wanted)
-    result = Bench(args.records, skip, modes).run()
+    result = Bench(args.records, skip, modes, args.scale_records).run()
     path = report.write(result)
     print(report.table(result))
     print(f"\nwritten to {path.relative_to(path.parents[2])}")

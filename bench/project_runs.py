@@ -52,9 +52,10 @@ class SandboxAdmin:
             self.session.post(f"{self.url}/_sandbox/records/{entity_set}", json=chunk, timeout=300).raise_for_status()
 
     def count(self, entity_set: str) -> int:
-        answer = self.session.get(f"{self.url}/_sandbox/records/{entity_set}", timeout=300)
+        """How many records the system holds (one COUNT on its side, not a dump of every record)."""
+        answer = self.session.get(f"{self.url}/_sandbox/records/{entity_set}/$count", timeout=300)
         answer.raise_for_status()
-        return len(answer.json())
+        return int(answer.json()["count"])
 
 
 @dataclass

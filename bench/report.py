@@ -1,6 +1,6 @@
-"""Results: the goals of issue 7, one JSON file per bench run, and the printed table.
+"""Results: the goals of issues 7 and 15, one JSON file per bench run, and the printed table.
 
-A result file (schema 2) holds:
+A result file (schema 3) holds:
 
     schema, records, started, machine, target_knobs, source_knobs
     judged_on           the devhost mode whose figures the goals are judged on: "strict"
@@ -15,10 +15,20 @@ A result file (schema 2) holds:
                         incremental_fraction[_10n], incremental_requests_fraction[_10n], rss_mb_10n,
                         project_10n_s, project_10n_rps, the ratios vs_per_record, vs_batch10,
                         vs_wire_limit, rss_growth, and the goals judged on them
+    scale               (issue 15, strict devhost only) records (SCALE_RECORDS); `n` and `scale`: one
+                        size each on fresh processes: records, seconds, rps, source_pages, instances,
+                        executions, largest_history[_instance], history_samples, phases, incremental
+                        {changed, seconds, written, instances, largest_history}, incremental_fraction,
+                        peak_rss_mb {process name: MiB}; `projection` to 10,000,000 records (method,
+                        seconds_per_page, step_seconds_per_page, source_pages, seconds, rps,
+                        largest_history); the
+                        ratios scale_history_growth, scale_rps_ratio, scale_rss_growth (and
+                        scale_rss_growth_process), scale_rss_mb (and scale_rss_mb_process),
+                        scale_incremental_fraction
     goals               the goals judged on `judged_on`'s figures, each with `by_devhost`: the value
-                        in every mode measured
+                        in every mode measured (the scale goals: strict only)
 
-Schema 1 had one devhost's project figures, ratios and goals at the top level.
+Schema 2 had no `scale`; schema 1 had one devhost's project figures, ratios and goals at the top level.
 """
 
 from __future__ import annotations
@@ -32,7 +42,7 @@ from typing import Any
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 KEEP = 5
 """How many result files stay in bench/results (the newest)."""
-SCHEMA = 2
+SCHEMA = 3
 DEVHOST_MODES = ("strict", "lenient")
 """devhost as strict as Azure (its default), and with `--lenient`."""
 JUDGED_MODE = "strict"
@@ -47,13 +57,21 @@ GOALS = (
     ("peak RSS at 10N (MB)", "rss_mb_10n", "<", 500.0),
     ("mapping engine records/s", "mapping_rps", ">=", 200_000.0),
 )
+SCALE_GOALS = (
+    ("largest history at SCALE / at N", "scale_history_growth", "<=", 1.2),
+    ("records/s at SCALE / at N", "scale_rps_ratio", ">=", 0.9),
+    ("peak RSS at SCALE / at N, each process", "scale_rss_growth", "<=", 1.5),
+    ("peak RSS at SCALE, each process (MB)", "scale_rss_mb", "<", 500.0),
+    ("incremental (1% changed) / full at SCALE", "scale_incremental_fraction", "<=", 0.05),
+)
+"""Issue 15's goals, on the strict figures of the scale scenario; a process goal holds for the worst process."""
 COMPARE = {">=": operator.ge, "<=": operator.le, "<": operator.lt}
 
 
-def goals(figures: dict[str, Any]) -> list[dict[str, Any]]:
-    """Each goal with the measured value and whether it is met (None when not measured)."""
+def goals(figures: dict[str, Any], table: tuple[tuple[str, str, str, float], ...] = GOALS) -> list[dict[str, Any]]:
+    """Each goal of `table` with the measured value and whether it is met (None when not measured)."""
     checked = []
-    for title, name, op, target in GOALS:
+    for title, name, op, target in table:
         value = figures.get(name)
         met = None if value is None else COMPARE[op](value, target)
         checked.append({"goal": title, "metric": name, "target": f"{op} {target:g}", "value": value, "met": met})
@@ -75,6 +93,13 @@ def derive(result: dict[str, Any]) -> None:
     for goal in judged:
         goal["by_devhost"] = {mode: figures.get(goal["metric"], result.get(goal["metric"]))
                               for mode, figures in result["devhost"].items()}
+    scale = result.get("scale")
+    if scale is not None:
+        _scale_ratios(scale)
+        scale_goals = goals(scale, SCALE_GOALS)
+        for goal in scale_goals:
+            goal["by_devhost"] = {JUDGED_MODE: goal["value"]}
+        judged += scale_goals
     result["goals"] = judged
 
 
@@ -87,6 +112,24 @@ def _ratios(result: dict[str, Any], figures: dict[str, Any]) -> None:
         figures["vs_wire_limit"] = round(figures["project_s"] / result["wire_limit_s"], 2)
     if figures.get("rss_mb_10n") and figures.get("rss_mb_n"):
         figures["rss_growth"] = round(figures["rss_mb_10n"] / figures["rss_mb_n"], 2)
+
+
+def _scale_ratios(scale: dict[str, Any]) -> None:
+    """Issue 15's ratios of the SCALE size against N; the process goals take the worst process."""
+    small, large = scale["n"], scale["scale"]
+    if small["largest_history"]:
+        scale["scale_history_growth"] = round(large["largest_history"] / small["largest_history"], 2)
+    if small["rps"]:
+        scale["scale_rps_ratio"] = round(large["rps"] / small["rps"], 2)
+    growth = {name: round(mb / small["peak_rss_mb"][name], 2)
+              for name, mb in large["peak_rss_mb"].items() if small["peak_rss_mb"].get(name)}
+    if growth:
+        worst = max(growth, key=lambda name: growth[name])
+        scale.update(scale_rss_growth=growth[worst], scale_rss_growth_process=worst)
+    if large["peak_rss_mb"]:
+        largest = max(large["peak_rss_mb"], key=lambda name: large["peak_rss_mb"][name])
+        scale.update(scale_rss_mb=large["peak_rss_mb"][largest], scale_rss_mb_process=largest)
+    scale["scale_incremental_fraction"] = large["incremental_fraction"]
 
 
 def write(result: dict[str, Any], directory: Path = RESULTS_DIR, keep: int = KEEP) -> Path:
@@ -118,6 +161,8 @@ def table(result: dict[str, Any]) -> str:
     lines += _columns(rows)
     for mode in modes:
         lines += ["", f"{mode} devhost:", *_mode_lines(result, result["devhost"][mode])]
+    if result.get("scale") is not None:
+        lines += ["", *_scale_lines(result["scale"])]
     if result.get("mapping_rps") is not None:
         lines += ["", f"mapping engine: {result['mapping_rps']:,} records/s on one core"]
     judged = result["judged_on"]
@@ -150,6 +195,34 @@ def _mode_lines(result: dict[str, Any], figures: dict[str, Any]) -> list[str]:
         lines.append(f"  devhost peak RSS: {figures['rss_mb_n']:.0f} MB at {result['records']:,}, "
                      f"{figures['rss_mb_10n']:.0f} MB at {result['records'] * 10:,} (x{figures['rss_growth']:.2f})")
     return lines
+
+
+def _scale_lines(scale: dict[str, Any]) -> list[str]:
+    """The two measured sizes and the projection side by side, one row per figure."""
+    small, large, projected = scale["n"], scale["scale"], scale["projection"]
+    header = ("scale, strict devhost, fresh processes per size", f"{small['records']:,}", f"{large['records']:,}",
+              f"{projected['records']:,} (projection)")
+    rows = [
+        header,
+        ("full run (s)", f"{small['seconds']:,.1f}", f"{large['seconds']:,.1f}", f"{projected['seconds']:,.0f}"),
+        ("records/s", f"{small['rps']:,}", f"{large['rps']:,}", f"{projected['rps']:,}"),
+        ("source pages read", f"{small['source_pages']:,}", f"{large['source_pages']:,}",
+         f"{projected['source_pages']:,}"),
+        ("orchestration instances (executions)", f"{small['instances']:,} ({small['executions']:,})",
+         f"{large['instances']:,} ({large['executions']:,})", "-"),
+        ("largest history (events)", f"{small['largest_history']:,}", f"{large['largest_history']:,}",
+         f"{projected['largest_history']:,}"),
+        ("incremental, 1% changed (s)", f"{small['incremental']['seconds']:,.2f}",
+         f"{large['incremental']['seconds']:,.2f}", "-"),
+        ("incremental / full", f"{small['incremental_fraction']:.1%}", f"{large['incremental_fraction']:.1%}", "-"),
+    ]
+    for name, mb in large["peak_rss_mb"].items():
+        rows.append((f"peak RSS {name} (MB)", _mb(small["peak_rss_mb"].get(name)), _mb(mb), "-"))
+    return [*_columns(rows), f"  {projected['records']:,}: {projected['method']}"]
+
+
+def _mb(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.0f}"
 
 
 def _speedup(ratio: float) -> str:

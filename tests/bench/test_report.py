@@ -1,10 +1,12 @@
-"""The bench's result: the goals are judged on strict devhost's figures, the lenient ones stand beside them."""
+"""The bench's result: the goals are judged on strict devhost's figures, the lenient ones stand beside them;
+issue 15's goals on the scale scenario's two sizes, with 10,000,000 records only as a labelled projection."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from bench import report
+from bench.scale import project_to
 
 
 def result() -> dict[str, Any]:
@@ -50,3 +52,85 @@ def test_the_table_shows_both_modes_and_the_judged_verdict():
     wire_line = next(line for line in text.splitlines() if line.startswith("project time / wire-limit time"))
     assert wire_line.split()[-3:] == ["2.5", "1.6", "MISSED"]
     assert "40.00x faster (strict), 62.50x faster (lenient)" in text
+
+
+def size(records: int, seconds: float, history: int, rss: dict[str, float], incremental_s: float) -> dict[str, Any]:
+    return {"records": records, "seconds": seconds, "rps": round(records / seconds), "source_pages": records // 5000,
+            "instances": 6, "executions": 9, "largest_history": history, "largest_history_instance": "x",
+            "history_samples": 10, "phases": {"extract_chunk": seconds / 4, "load_page": seconds / 2},
+            "incremental": {"changed": records // 100, "seconds": incremental_s, "written": records // 100,
+                            "instances": 4, "largest_history": 30},
+            "incremental_fraction": round(incremental_s / seconds, 4), "peak_rss_mb": rss}
+
+
+def scaled(history_at_scale: int, rss_at_scale: dict[str, float], seconds_at_scale: float) -> dict[str, Any]:
+    small = size(20_000, 4.0, 100, {"devhost": 120.0, "devhost worker 1": 200.0, "azurite": 130.0}, 0.5)
+    large = size(1_000_000, seconds_at_scale, history_at_scale, rss_at_scale, seconds_at_scale * 0.02)
+    return {**result(), "scale": {"records": 1_000_000, "n": small, "scale": large,
+                                  "projection": project_to(10_000_000, small, large)}}
+
+
+def verdicts(figures: dict[str, Any]) -> dict[str, tuple[Any, bool | None]]:
+    return {goal["metric"]: (goal["value"], goal["met"]) for goal in figures["goals"]
+            if goal["metric"].startswith("scale_")}
+
+
+def test_a_bounded_history_flat_memory_and_steady_throughput_meet_the_scale_goals():
+    figures = scaled(112, {"devhost": 130.0, "devhost worker 1": 290.0, "azurite": 150.0}, 190.0)
+    report.derive(figures)
+    assert verdicts(figures) == {
+        "scale_history_growth": (1.12, True), "scale_rps_ratio": (1.05, True), "scale_rss_growth": (1.45, True),
+        "scale_rss_mb": (290.0, True), "scale_incremental_fraction": (0.02, True),
+    }
+    scale = figures["scale"]
+    assert scale["scale_rss_growth_process"] == "devhost worker 1" == scale["scale_rss_mb_process"]
+    scale_goals = [goal for goal in figures["goals"] if goal["metric"].startswith("scale_")]
+    assert all(goal["by_devhost"] == {"strict": goal["value"]} for goal in scale_goals)
+    assert [goal["metric"] for goal in figures["goals"]][:8] == [metric for _, metric, _, _ in report.GOALS]
+
+
+def test_a_growing_history_a_growing_process_and_slower_records_miss_the_scale_goals():
+    figures = scaled(5_000, {"devhost": 130.0, "devhost worker 1": 620.0, "azurite": 150.0}, 300.0)
+    report.derive(figures)
+    assert verdicts(figures) == {
+        "scale_history_growth": (50.0, False), "scale_rps_ratio": (0.67, False), "scale_rss_growth": (3.1, False),
+        "scale_rss_mb": (620.0, False), "scale_incremental_fraction": (0.02, True),
+    }
+
+
+def test_a_process_that_grows_only_past_the_ratio_is_named_and_the_largest_is_judged_on_its_own():
+    figures = scaled(100, {"devhost": 190.0, "devhost worker 1": 210.0, "azurite": 140.0}, 200.0)
+    report.derive(figures)
+    scale = figures["scale"]
+    assert (scale["scale_rss_growth"], scale["scale_rss_growth_process"]) == (1.58, "devhost")
+    assert (scale["scale_rss_mb"], scale["scale_rss_mb_process"]) == (210.0, "devhost worker 1")
+    assert verdicts(figures)["scale_rss_growth"] == (1.58, False)
+    assert verdicts(figures)["scale_rss_mb"] == (210.0, True)
+
+
+def test_the_ten_million_figure_is_a_projection_from_the_per_page_cost_and_says_so():
+    figures = scaled(100, {"devhost": 130.0}, 250.0)
+    projection = figures["scale"]["projection"]
+    assert projection["seconds_per_page"] == {"n": 1.0, "scale": 1.25}
+    assert projection["source_pages"] == 2_000
+    assert projection["seconds"] == round((1.25 + 0.25 / 980_000 * 9_000_000) * 2_000, 1)
+    assert projection["largest_history"] == 100
+    assert projection["step_seconds_per_page"] == {"extract_chunk": 0.3125, "load_page": 0.625}
+    assert "projection, not a measurement" in projection["method"]
+    report.derive(figures)
+    text = report.table(figures)
+    assert "10,000,000 (projection)" in text
+    assert "10,000,000: projection, not a measurement" in text
+    history_row = next(line for line in text.splitlines() if line.startswith("largest history (events)"))
+    assert history_row.split()[-3:] == ["100", "100", "100"]
+    rss_row = next(line for line in text.splitlines() if line.startswith("peak RSS devhost (MB)"))
+    assert rss_row.split()[-3:] == ["120", "130", "-"]
+    goal_row = next(line for line in text.splitlines() if line.startswith("largest history at SCALE / at N"))
+    assert goal_row.split()[-4:] == ["1.2", "1", "-", "met"]
+
+
+def test_a_result_without_the_scale_scenario_has_only_the_benchmark_goals():
+    figures = result()
+    report.derive(figures)
+    assert [goal["metric"] for goal in figures["goals"]] == [metric for _, metric, _, _ in report.GOALS]
+    assert "(projection)" not in report.table(figures)
