@@ -5,6 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 RECORDS ?= 2000
+SCALE_RECORDS ?= 1000000
 
 .PHONY: setup test lint schema bench demo up down clean
 
@@ -33,7 +34,8 @@ schema: setup
 	$(PY) -m shared.schema
 
 bench: setup
-	$(PY) -m bench $(if $(filter command line environment,$(origin RECORDS)),--records $(RECORDS))
+	$(PY) -m bench $(if $(filter command line environment,$(origin RECORDS)),--records $(RECORDS)) \
+		--scale-records $(SCALE_RECORDS)
 
 demo: setup
 	$(PY) -m devhost.demo --records $(RECORDS) $(if $(KEEP),--keep)
