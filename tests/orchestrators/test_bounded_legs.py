@@ -10,21 +10,27 @@ from the product's own arithmetic.
 from __future__ import annotations
 
 import itertools
+import json
 import math
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 import pytest
 import requests
+from azure.core.exceptions import ResourceNotFoundError
 from azure.data.tables import TableServiceClient
+from azure.storage.blob import BlobServiceClient
 
 from devhost.table_keys import decode_key, encode_key
 from devhost.twin import LocalTwin
 from shared.mapping.duplicates import LATER, NEWER, SKIP_REASONS
+from shared.store.staging import staging_prefix
 from shared.sync.batching import CALLS_PER_GENERATION
 from tests.orchestrators.conftest import assert_balanced, create_project, seed
 from tests.orchestrators.test_sync_project import account, accounts_project
@@ -37,6 +43,7 @@ READ = PAGE_SIZE * PAGES_PER_STEP
 FIRST_LOAD_CHUNK = CALLS_PER_GENERATION * PAGES_PER_WINDOW * PAGE_SIZE
 """The most records one generation of a leg can load: a kill past it is in a later chunk of loads."""
 RUN_TIMEOUT_S = 240
+SAMPLE_S = 0.1
 
 
 @pytest.fixture(scope="module")
@@ -75,12 +82,44 @@ class HubTables:
         return {row["InstanceId"]: dict(row) for row in rows}
 
 
+class SupersededRecords:
+    """The superseded records one leg's staging shows while the run goes on (see shared/store/run_staging.py)."""
+
+    def __init__(self, twin: LocalTwin, run_id: str, task: str, leg: str) -> None:
+        service = BlobServiceClient.from_connection_string(twin.storage)
+        self._container = service.get_container_client(f"{twin.table_prefix.lower()}-staging")
+        self._folder = f"{staging_prefix(run_id, task, leg)}superseded/"
+        self.documents: dict[str, dict[str, dict[str, str]]] = {}
+
+    def sample(self) -> None:
+        """Keep every document of superseded records the leg's staging holds now (the run deletes them at its end)."""
+        with suppress(ResourceNotFoundError):  # the container is made by the run's first step
+            names = list(self._container.list_blob_names(name_starts_with=self._folder))
+            for name in names:
+                if name not in self.documents:
+                    self.documents[name] = json.loads(self._container.download_blob(name).readall())
+
+    def buckets(self) -> set[str]:
+        """The buckets that found superseded records (each document is named after its bucket)."""
+        return {name.rsplit("/", 1)[1].removesuffix(".json") for name in self.documents}
+
+    def positions(self) -> dict[int, str]:
+        """Each superseded record's place in source order (pages of PAGE_SIZE, nothing filtered), with why it lost."""
+        return {(int(page) - 1) * PAGE_SIZE + int(row): why
+                for document in self.documents.values() for page, rows in document.items() for row, why in rows.items()}
+
+
+class Sampler(Protocol):
+    def sample(self) -> None: ...
+
+
 @dataclass
 class Watched:
-    """A run followed to its end while its histories were sampled."""
+    """A run followed to its end while its histories (and whatever else was asked) were sampled."""
 
     run: dict[str, Any]
     tables: HubTables
+    samplers: list[Sampler]
 
     @property
     def largest_history(self) -> int:
@@ -98,25 +137,34 @@ def follow(twin: LocalTwin, run_id: str) -> dict[str, Any]:
     return twin.follow(twin.api("GET", f"runs/{run_id}"), timeout_s=RUN_TIMEOUT_S)
 
 
-def watch(twin: LocalTwin, project: str) -> Watched:
-    """Run `project` to its end, sampling the histories of its instances all along and once after."""
+def watch(twin: LocalTwin, project: str, *also: Callable[[str], Sampler]) -> Watched:
+    """Run `project` to its end, sampling the histories of its instances (and `also`, made from the run id)
+    every SAMPLE_S and once after."""
     run_id = start_run(twin, project)
     tables = HubTables(twin, run_id)
+    samplers: list[Sampler] = [tables, *(make(run_id) for make in also)]
     done = threading.Event()
+    failures: list[BaseException] = []
 
     def sample_until_done() -> None:
-        while not done.wait(0.1):
-            tables.sample()
+        try:
+            while not done.wait(SAMPLE_S):
+                for sampler in samplers:
+                    sampler.sample()
+        except Exception as failure:  # raised again by the test's thread below
+            failures.append(failure)
 
-    sampler = threading.Thread(target=sample_until_done, daemon=True)
-    sampler.start()
+    thread = threading.Thread(target=sample_until_done, daemon=True)
+    thread.start()
     try:
         run = follow(twin, run_id)
     finally:
         done.set()
-        sampler.join()
+        thread.join()
+    if failures:
+        raise failures[0]
     tables.sample()
-    return Watched(run, tables)
+    return Watched(run, tables, samplers[1:])
 
 
 def status_of(twin: LocalTwin, instance_id: str) -> dict[str, Any] | None:
@@ -212,6 +260,8 @@ class Resolution:
     """What one resolution over the whole leg writes: each key's winner, and why each other record lost."""
 
     winners: dict[str, dict[str, Any]]
+    losers: dict[int, str]
+    """Each superseded record's position in source order, and NEWER or LATER."""
     reasons: dict[str, int]
 
 
@@ -222,15 +272,14 @@ def resolve_by_rule(records: list[dict[str, Any]]) -> Resolution:
         moment = datetime.fromisoformat(record["modifiedon"].replace("Z", "+00:00"))
         by_key.setdefault(record["accountnumber"].strip().casefold(), []).append((moment, position, record))
     winners: dict[str, dict[str, Any]] = {}
-    reasons: dict[str, int] = {}
+    losers: dict[int, str] = {}
     for key, offered in by_key.items():
         won = max(offered, key=lambda entry: entry[:2])
         winners[key] = won[2]
-        for moment, position, _ in offered:
-            if position != won[1]:
-                reason = SKIP_REASONS[NEWER] if won[0] > moment else SKIP_REASONS[LATER]
-                reasons[reason] = reasons.get(reason, 0) + 1
-    return Resolution(winners, reasons)
+        losers.update({position: NEWER if won[0] > moment else LATER
+                       for moment, position, _ in offered if position != won[1]})
+    reasons = Counter(SKIP_REASONS[why] for why in losers.values())
+    return Resolution(winners, losers, dict(reasons))
 
 
 def assert_resolved(twin: LocalTwin, run: dict[str, Any], records: list[dict[str, Any]]) -> None:
@@ -330,11 +379,17 @@ def test_duplicates_across_buckets_and_windows_resolve_as_one_pass_over_the_leg(
     seed(twin, "sales", "accounts", records)
     create_project(twin, accounts_project("duplicates-e2e"))
 
-    watched = watch(twin, "duplicates-e2e")
+    watched = watch(twin, "duplicates-e2e", lambda run_id: SupersededRecords(twin, run_id, "Accounts", "sourceToCds"))
 
     # the seeded keys lose 11 records to newer ones and 3 to equally recent ones read later
-    assert resolve_by_rule(records).reasons == {SKIP_REASONS[NEWER]: 11, SKIP_REASONS[LATER]: 3}
+    expected = resolve_by_rule(records)
+    assert expected.reasons == {SKIP_REASONS[NEWER]: 11, SKIP_REASONS[LATER]: 3}
     assert_resolved(twin, watched.run, records)
+    # the buckets, each resolved on its own, found exactly the losers of one pass over the leg, for the same reasons
+    (superseded,) = watched.samplers
+    assert isinstance(superseded, SupersededRecords)
+    assert superseded.positions() == expected.losers
+    assert len(superseded.buckets()) >= 2, superseded.buckets()
     instances = watched.tables.instances()
     leg = next(i for i in instances if i.endswith("-task000-leg0"))
     assert instances[leg]["Generation"] >= 2
