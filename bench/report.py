@@ -21,7 +21,7 @@ A result file (schema 3) holds:
                         {changed, seconds, written, instances, largest_history}, incremental_fraction,
                         peak_rss_mb {process name: MiB}; `projection` to 10,000,000 records (method,
                         seconds_per_page, step_seconds_per_page, source_pages, seconds, rps,
-                        largest_history); the
+                        seconds_if_per_page_grows, largest_history); the
                         ratios scale_history_growth, scale_rps_ratio, scale_rss_growth (and
                         scale_rss_growth_process), scale_rss_mb (and scale_rss_mb_process),
                         scale_incremental_fraction
@@ -218,7 +218,16 @@ def _scale_lines(scale: dict[str, Any]) -> list[str]:
     ]
     for name, mb in large["peak_rss_mb"].items():
         rows.append((f"peak RSS {name} (MB)", _mb(small["peak_rss_mb"].get(name)), _mb(mb), "-"))
-    return [*_columns(rows), f"  {projected['records']:,}: {projected['method']}"]
+    steps = ", ".join(f"{step} {seconds:.3f} s" for step, seconds in projected["step_seconds_per_page"].items())
+    notes = [f"  per source page at {large['records']:,}: {projected['seconds_per_page']['scale']:.3f} s "
+             f"({projected['seconds_per_page']['n']:.3f} s at {small['records']:,}); span per page of each step: "
+             f"{steps}",
+             f"  {projected['records']:,}: {projected['method']}; if the per-page cost kept growing as from "
+             f"{small['records']:,} to {large['records']:,}: {projected['seconds_if_per_page_grows']:,.0f} s"]
+    if scale.get("scale_rss_growth_process"):
+        notes.append(f"  peak RSS: largest {scale['scale_rss_mb']:,.0f} MB ({scale['scale_rss_mb_process']}), "
+                     f"most grown x{scale['scale_rss_growth']:.2f} ({scale['scale_rss_growth_process']})")
+    return [*_columns(rows), *notes]
 
 
 def _mb(value: float | None) -> str:

@@ -113,7 +113,8 @@ def test_the_ten_million_figure_is_a_projection_from_the_per_page_cost_and_says_
     projection = figures["scale"]["projection"]
     assert projection["seconds_per_page"] == {"n": 1.0, "scale": 1.25}
     assert projection["source_pages"] == 2_000
-    assert projection["seconds"] == round((1.25 + 0.25 / 980_000 * 9_000_000) * 2_000, 1)
+    assert (projection["seconds"], projection["rps"]) == (2_500.0, 4_000)
+    assert projection["seconds_if_per_page_grows"] == round((1.25 + 0.25 / 980_000 * 9_000_000) * 2_000, 1)
     assert projection["largest_history"] == 100
     assert projection["step_seconds_per_page"] == {"extract_chunk": 0.3125, "load_page": 0.625}
     assert "projection, not a measurement" in projection["method"]
@@ -121,6 +122,7 @@ def test_the_ten_million_figure_is_a_projection_from_the_per_page_cost_and_says_
     text = report.table(figures)
     assert "10,000,000 (projection)" in text
     assert "10,000,000: projection, not a measurement" in text
+    assert "peak RSS: largest 130 MB (devhost), most grown x1.08 (devhost)" in text
     history_row = next(line for line in text.splitlines() if line.startswith("largest history (events)"))
     assert history_row.split()[-3:] == ["100", "100", "100"]
     rss_row = next(line for line in text.splitlines() if line.startswith("peak RSS devhost (MB)"))
