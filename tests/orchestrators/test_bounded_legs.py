@@ -3,8 +3,9 @@
 The twin of this module pages by 10 records, reads 3 pages per extract step (one source read
 of 30 records), loads 2 pages per `load_pages` window and keeps keys in 16 buckets, so a leg
 of a few hundred records takes several extract steps, continue-as-new generations and many
-windows. What each test checks comes from the seeded records and the task hub's tables, never
-from the product's own arithmetic.
+windows. Expectations are worked out from the seeded records by the rules the product
+documents; outcomes are read from the sandbox systems, the task hub's tables, the run's staging
+blobs and devhost's log.
 """
 
 from __future__ import annotations
@@ -110,6 +111,8 @@ class SupersededRecords:
 
 
 class Sampler(Protocol):
+    """Something read again and again while a run goes on."""
+
     def sample(self) -> None: ...
 
 
@@ -239,8 +242,9 @@ DUPLICATES: dict[str, list[tuple[int, str]]] = {
     "A-90007": [(115, "2024-12-12T00:00:00Z"), (222, "2024-12-11T00:00:00Z"), (35, "2024-12-12T00:00:00Z")],
     "A-90008": [(69, "2023-08-08T00:00:00Z"), (180, "2023-08-08T00:00:00Z")],
 }
-"""Keys spread over extract steps (30 records each) and windows (20): the newest read first, last, in the
-middle; two pairs tie on time (the one read later wins), one tied pair loses to a newer third."""
+"""Keys spread over extract steps (30 records each) and windows (20), two copies once in one page: the
+newest read first, last, in the middle; three keys tie for newest (the one read later wins), and
+one tied pair loses to a newer third."""
 SPELLINGS = ("{}", " {}", "{} ", " {} ", "  {}", "{}  ")
 """How the records of one key spell it: Dataverse matches keys trimmed and case-insensitively."""
 
