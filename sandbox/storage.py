@@ -483,7 +483,22 @@ def sort_columns(order: Sequence[tuple[str, bool]]) -> list[tuple[str, bool]]:
 
 
 def _after(order: Sequence[tuple[str, bool]], last: Sequence[Any]) -> tuple[str, list[Any]]:
-    """Rows after `last` in `order` (keyset paging), with SQLite's NULLs-first ordering."""
+    """Rows after `last` in `order` (keyset paging), with SQLite's NULLs-first ordering.
+
+    The alternatives are joined by OR, which SQLite cannot turn into an index range: it would
+    walk the index from its start on every page, so reading a million rows took time
+    quadratic in their number. When the first sort column ascends and the cursor holds a
+    value there, every row after the cursor has at least that value, and saying so lets the
+    page start where the cursor stands.
+    """
+    clauses, params = _after_alternatives(order, last)
+    first, descending = order[0]
+    if not descending and last[0] is not None:
+        return f"(t.{quote(first)} >= ? AND {clauses})", [last[0], *params]
+    return clauses, params
+
+
+def _after_alternatives(order: Sequence[tuple[str, bool]], last: Sequence[Any]) -> tuple[str, list[Any]]:
     alternatives, params = [], []
     for i, (column, desc) in enumerate(order):
         parts = [f"t.{quote(prev)} IS ?" for prev, _ in order[:i]]

@@ -1,4 +1,5 @@
-"""A sandbox at scale: records are counted without dumping them, and they live on disk, not in the process."""
+"""A sandbox at scale: records are counted without dumping them, live on disk rather than in the process,
+and a page deep into a large set costs what the first page costs."""
 
 from __future__ import annotations
 
@@ -6,9 +7,13 @@ from pathlib import Path
 
 import requests
 
+from sandbox.cli import load_entities
 from sandbox.process import SandboxProcess, start_sandbox
+from sandbox.storage import Query, Store
 
 CHUNK = 5_000
+PAGED_ROWS = 20_000
+PAGE = 1_000
 DESCRIPTION = "x" * 2_000
 """Two kilobytes a record: 60,000 records are about twice SQLite's 64 MB page cache."""
 
@@ -56,3 +61,39 @@ def test_records_past_the_page_cache_do_not_grow_the_process(http: requests.Sess
         assert _count(server, http, "accounts").json() == {"count": 60_000}
         growth = _peak_rss_mb(server.pid) - after_first_chunk
     assert growth < 90, f"the sandbox grew {growth:.0f} MB for about 110 MB of records"
+
+
+def _instructions_for_page(store: Store, after: tuple[str, int] | None) -> tuple[int, list[dict]]:
+    """SQLite virtual-machine steps (in hundreds) spent reading one keyset page, and the page."""
+    steps = 0
+
+    def count() -> int:
+        nonlocal steps
+        steps += 1
+        return 0
+
+    store.conn.set_progress_handler(count, 100)
+    try:
+        rows = store.fetch(store.entities["accounts"], Query(order=(("accountid", False),), limit=PAGE, after=after),
+                           ["accountid"])
+    finally:
+        store.conn.set_progress_handler(None, 0)
+    return steps, rows
+
+
+def test_a_keyset_page_deep_into_the_set_reads_no_more_than_the_first():
+    store = Store("dataverse", load_entities("dataverse"))
+    try:
+        with store.transaction():
+            store.insert(store.entities["accounts"], [
+                {"accountid": f"00000000-0000-4000-8000-{n:012d}", "accountnumber": f"A-{n:07d}", "name": f"A {n}"}
+                for n in range(PAGED_ROWS)])
+        first_cost, first = _instructions_for_page(store, None)
+        deep = store.fetch(store.entities["accounts"], Query(order=(("accountid", False),), limit=1,
+                                                              offset=PAGED_ROWS - PAGE - 1), ["accountid"])[0]
+        deep_cost, last = _instructions_for_page(store, (deep["accountid"], deep["$rowid"]))
+    finally:
+        store.close()
+    assert [row["accountid"] for row in first][:1] == ["00000000-0000-4000-8000-000000000000"]
+    assert len(last) == PAGE and last[-1]["accountid"] == f"00000000-0000-4000-8000-{PAGED_ROWS - 1:012d}"
+    assert deep_cost <= 2 * first_cost, f"the last page took {deep_cost} steps, the first {first_cost}"
