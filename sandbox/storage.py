@@ -487,15 +487,20 @@ def _after(order: Sequence[tuple[str, bool]], last: Sequence[Any]) -> tuple[str,
 
     The alternatives are joined by OR, which SQLite cannot turn into an index range: it would
     walk the index from its start on every page, so reading a million rows took time
-    quadratic in their number. When the first sort column ascends and the cursor holds a
-    value there, every row after the cursor has at least that value, and saying so lets the
-    page start where the cursor stands.
+    quadratic in their number. Over the leading sort columns that ascend and whose cursor
+    values are not NULL, every row after the cursor is at least the cursor (as a row value;
+    a NULL sorts first, so a row whose NULL would decide lies before it), and saying so lets
+    the page start where the cursor stands.
     """
     clauses, params = _after_alternatives(order, last)
-    first, descending = order[0]
-    if not descending and last[0] is not None:
-        return f"(t.{quote(first)} >= ? AND {clauses})", [last[0], *params]
-    return clauses, params
+    prefix = 0
+    while prefix < len(order) and not order[prefix][1] and last[prefix] is not None:
+        prefix += 1
+    if prefix == 0:
+        return clauses, params
+    columns = ", ".join(f"t.{quote(column)}" for column, _ in order[:prefix])
+    marks = ", ".join("?" for _ in range(prefix))
+    return f"(({columns}) >= ({marks}) AND {clauses})", [*last[:prefix], *params]
 
 
 def _after_alternatives(order: Sequence[tuple[str, bool]], last: Sequence[Any]) -> tuple[str, list[Any]]:

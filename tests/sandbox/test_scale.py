@@ -4,7 +4,9 @@ and a page deep into a large set costs what the first page costs."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+import pytest
 import requests
 
 from sandbox.cli import load_entities
@@ -63,7 +65,9 @@ def test_records_past_the_page_cache_do_not_grow_the_process(http: requests.Sess
     assert growth < 90, f"the sandbox grew {growth:.0f} MB for about 110 MB of records"
 
 
-def _instructions_for_page(store: Store, after: tuple[str, int] | None) -> tuple[int, list[dict]]:
+def _instructions_for_page(
+    store: Store, entity_set: str, order: tuple[tuple[str, bool], ...], after: tuple[Any, ...] | None
+) -> tuple[int, list[dict[str, Any]]]:
     """SQLite virtual-machine steps (in hundreds) spent reading one keyset page, and the page."""
     steps = 0
 
@@ -74,26 +78,45 @@ def _instructions_for_page(store: Store, after: tuple[str, int] | None) -> tuple
 
     store.conn.set_progress_handler(count, 100)
     try:
-        rows = store.fetch(store.entities["accounts"], Query(order=(("accountid", False),), limit=PAGE, after=after),
-                           ["accountid"])
+        rows = store.fetch(store.entities[entity_set], Query(order=order, limit=PAGE, after=after),
+                           [column for column, _ in order])
     finally:
         store.conn.set_progress_handler(None, 0)
     return steps, rows
 
 
-def test_a_keyset_page_deep_into_the_set_reads_no_more_than_the_first():
-    store = Store("dataverse", load_entities("dataverse"))
+KEYSET_CASES = {
+    "dataverse, by primary id": (
+        "dataverse", "accounts", (("accountid", False),),
+        lambda n: {"accountid": f"00000000-0000-4000-8000-{n:012d}", "accountnumber": f"A-{n:07d}", "name": f"A {n}"},
+    ),
+    "finops, by company and account": (
+        "finops", "CustomersV3", (("dataAreaId", False), ("CustomerAccount", False)),
+        lambda n: {"dataAreaId": "usmf", "CustomerAccount": f"C-{n:07d}", "OrganizationName": f"C {n}"},
+    ),
+}
+
+
+@pytest.mark.parametrize("case", KEYSET_CASES)
+def test_a_keyset_page_deep_into_the_set_reads_no_more_than_the_first(case: str):
+    system, entity_set, order, record = KEYSET_CASES[case]
+    store = Store(system, load_entities(system))
+    entity = store.entities[entity_set]
     try:
         with store.transaction():
-            store.insert(store.entities["accounts"], [
-                {"accountid": f"00000000-0000-4000-8000-{n:012d}", "accountnumber": f"A-{n:07d}", "name": f"A {n}"}
-                for n in range(PAGED_ROWS)])
-        first_cost, first = _instructions_for_page(store, None)
-        deep = store.fetch(store.entities["accounts"], Query(order=(("accountid", False),), limit=1,
-                                                              offset=PAGED_ROWS - PAGE - 1), ["accountid"])[0]
-        deep_cost, last = _instructions_for_page(store, (deep["accountid"], deep["$rowid"]))
+            store.insert(entity, [record(n) for n in range(PAGED_ROWS)])
+        _, first = _instructions_for_page(store, entity_set, order, None)
+        second_cost, second = _instructions_for_page(store, entity_set, order, _cursor(first[-1], order))
+        deep = store.fetch(entity, Query(order=order, limit=1, offset=PAGED_ROWS - PAGE - 1),
+                           [column for column, _ in order])[0]
+        deep_cost, last = _instructions_for_page(store, entity_set, order, _cursor(deep, order))
     finally:
         store.close()
-    assert [row["accountid"] for row in first][:1] == ["00000000-0000-4000-8000-000000000000"]
-    assert len(last) == PAGE and last[-1]["accountid"] == f"00000000-0000-4000-8000-{PAGED_ROWS - 1:012d}"
-    assert deep_cost <= 2 * first_cost, f"the last page took {deep_cost} steps, the first {first_cost}"
+    column = order[-1][0]
+    assert [page[0][column] for page in (first, second)] == [record(n)[column] for n in (0, PAGE)]
+    assert len(last) == PAGE and last[-1][column] == record(PAGED_ROWS - 1)[column]
+    assert deep_cost <= 2 * second_cost, f"the last page took {deep_cost} steps, the second {second_cost}"
+
+
+def _cursor(row: dict[str, Any], order: tuple[tuple[str, bool], ...]) -> tuple[Any, ...]:
+    return (*(row[column] for column, _ in order), row["$rowid"])
