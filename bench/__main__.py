@@ -40,15 +40,21 @@ from bench.mapping_engine import measure as measure_mapping
 from bench.project_runs import ProjectBench, RunFigures
 from bench.reference_clients import ClientRun, batch_upsert, bulk_upsert, per_record_upsert
 from bench.scale import measure as measure_scale
-from bench.workload import ENTITY_SET, KEY, SOURCE_KNOBS, TARGET_KNOBS, sales_accounts, target_payloads
+from bench.workload import (
+    CHANGED_SHARE,
+    ENTITY_SET,
+    KEY,
+    SOURCE_KNOBS,
+    TARGET_KNOBS,
+    sales_accounts,
+    target_payloads,
+)
 from devhost.twin import LocalTwin
 
 SCENARIOS = ("mapping", "incremental", "reference", "wire", "memory", "scale")
 """The scenarios `--skip` can leave out; the full project run always runs."""
 WIRE_GRID = ((1000, 16), (1000, 32), (1000, 48), (500, 48), (250, 48))
 """(batch size, concurrency) pairs tried for the wire limit; the fastest counts."""
-CHANGED_SHARE = 100
-"""One source record in this many changes before the incremental run."""
 SEED_CHUNK = 10_000
 SCALE_RECORDS = 1_000_000
 """The scale scenario's size unless `--scale-records` or the SCALE_RECORDS environment variable says otherwise."""

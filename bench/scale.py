@@ -30,14 +30,12 @@ from bench.hub_history import HistoryFigures, HubHistory
 from bench.memory import PeakWatch, command_line, descendants
 from bench.project_runs import ProjectBench, RunFigures
 from bench.reference_clients import bulk_upsert
-from bench.workload import ENTITY_SET, KEY, SOURCE_KNOBS, TARGET_KNOBS, sales_accounts
+from bench.workload import CHANGED_SHARE, ENTITY_SET, KEY, SOURCE_KNOBS, TARGET_KNOBS, sales_accounts
 from devhost import azurite
 from devhost.twin import LocalTwin
 
 SAMPLE_S = 1.0
 SEED_CHUNK = 10_000
-CHANGED_SHARE = 100
-"""One source record in this many changes before the incremental run."""
 PROJECTED_RECORDS = 10_000_000
 SOURCE_READS = f"GET {ENTITY_SET}"
 """The sandbox's stats route of a page read from the source: one request per page read."""

@@ -26,6 +26,8 @@ TARGET_KNOBS: dict[str, Any] = {
 }
 """20 ms a request, 1 ms of server work a record written, 52 concurrent, 2,000 requests per 10 s."""
 SOURCE_KNOBS: dict[str, Any] = {"latency_ms": 20}
+CHANGED_SHARE = 100
+"""One source record in this many changes before an incremental run."""
 
 COUNTRIES = {"us": "US", "usa": "US", "united states of america": "US", "u.s.": "US", "germany": "DE",
              "deutschland": "DE", "deu": "DE", "united kingdom": "GB", "uk": "GB", "": "US"}
