@@ -2,7 +2,8 @@
 
 `GET /_sandbox/records/{entitySet}/$count` answers `{"count": n}` from one COUNT query, so
 a caller can check a million records without the dump of every one of them (the service's
-own `$count` stops at 5,000, as Dataverse's does).
+own `$count` stops at 5,000, as Dataverse's does). The dump itself is streamed, DUMP_PAGE
+records at a time in key order, so a large set never sits whole in the server's memory.
 
 They need no token and answer loopback clients only. Records are seeded as given: only
 the JSON types are checked (no lengths, options or related tables), and timestamps or
@@ -15,20 +16,21 @@ carries the same annotation, so a dump can be seeded again as it is.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from sandbox.entities import Entity, FieldError
 from sandbox.messages import Service
 from sandbox.protection import Protection, Stats
-from sandbox.storage import DuplicateKey, Query, Store, target_column
+from sandbox.storage import DuplicateKey, Query, Store, sort_columns, target_column
 
 LOOKUP_ANNOTATION = "Microsoft.Dynamics.CRM.lookuplogicalname"
 LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
+DUMP_PAGE = 1_000
 
 
 class AdminError(Exception):
@@ -84,10 +86,38 @@ def _seed_row(
     return row
 
 
-def dump_records(store: Store, entity: Entity) -> list[dict[str, Any]]:
-    """Every record of an entity set, ordered by primary id (Dataverse) or entity key (F&O)."""
+def dump_page(
+    store: Store, entity: Entity, after: tuple[Any, ...] | None, limit: int
+) -> tuple[list[dict[str, Any]], tuple[Any, ...] | None]:
+    """Up to `limit` records after `after`, ordered by primary id (Dataverse) or entity key (F&O), and
+    the cursor of the next page (None after the last)."""
     key = [entity.primary_id] if entity.primary_id else list(entity.entity_key.fields)
-    rows = store.fetch(entity, Query(order=tuple((entity.fields[name].prop, False) for name in key)))
+    order = tuple((entity.fields[name].prop, False) for name in key)
+    rows = store.fetch(entity, Query(order=order, limit=limit, after=after))
+    cursor = tuple(rows[-1][column] for column, _ in sort_columns(order)) if len(rows) == limit else None
+    return _dumped(store, entity, rows), cursor
+
+
+async def dump_records(store: Store, entity: Entity) -> AsyncIterator[bytes]:
+    """Every record of an entity set as one JSON array, read and sent DUMP_PAGE records at a time."""
+    yield b"["
+    after: tuple[Any, ...] | None = None
+    separator = b""
+    while True:
+        records, after = await store.run(dump_page, store, entity, after, DUMP_PAGE)
+        if records:
+            yield separator + b",".join(_json(record) for record in records)
+            separator = b","
+        if after is None:
+            break
+    yield b"]"
+
+
+def _json(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
+
+
+def _dumped(store: Store, entity: Entity, rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     logical = {e.entity_set: e.logical_name for e in store.entities.values()}
     out = []
     for row in rows:
@@ -140,7 +170,7 @@ def admin_routes(
 
     async def get_records(request: Request) -> Response:
         entity = entity_of(request)
-        return JSONResponse(await store.run(dump_records, store, entity))
+        return StreamingResponse(dump_records(store, entity), media_type="application/json")
 
     async def get_count(request: Request) -> Response:
         entity = entity_of(request)

@@ -61,8 +61,23 @@ def test_records_past_the_page_cache_do_not_grow_the_process(http: requests.Sess
         for start in range(CHUNK, 60_000, CHUNK):
             http.post(f"{server.url}/_sandbox/records/accounts", json=_accounts(CHUNK, start)).raise_for_status()
         assert _count(server, http, "accounts").json() == {"count": 60_000}
-        growth = _peak_rss_mb(server.pid) - after_first_chunk
+        seeded = _peak_rss_mb(server.pid)
+        dump = http.get(f"{server.url}/_sandbox/records/accounts")
+        dumped = _peak_rss_mb(server.pid)
+    assert dump.headers["content-type"] == "application/json"
+    assert len(dump.content) > 60_000 * len(DESCRIPTION)
+    growth = seeded - after_first_chunk
     assert growth < 90, f"the sandbox grew {growth:.0f} MB for about 110 MB of records"
+    assert dumped - seeded < 50, f"dumping about 110 MB of records grew the sandbox {dumped - seeded:.0f} MB"
+
+
+def test_a_dump_of_several_pages_holds_every_record_once_in_key_order(dataverse, http: requests.Session):
+    for start in range(0, 10_000, CHUNK):
+        accounts = [{**record, "description": None} for record in _accounts(CHUNK, start)]
+        http.post(f"{dataverse.url}/_sandbox/records/accounts", json=accounts[::-1]).raise_for_status()
+    dump = http.get(f"{dataverse.url}/_sandbox/records/accounts").json()
+    assert [record["accountnumber"] for record in dump] == [f"A-{n:07d}" for n in range(10_000)]
+    assert http.get(f"{dataverse.url}/_sandbox/records/contacts").json() == []
 
 
 def _instructions_for_page(
