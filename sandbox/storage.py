@@ -122,7 +122,7 @@ class Store:
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA synchronous=NORMAL")
         self.conn.execute("PRAGMA temp_store=MEMORY")
-        self.conn.execute("PRAGMA cache_size=-65536")
+        self.conn.execute("PRAGMA cache_size=-16384")  # 16 MiB: the process stays small at any size; the OS caches the file
         self._depth = 0
         self._tables: dict[str, _Table] = {}
         self._updates: dict[tuple[str, tuple[str, ...]], str] = {}
