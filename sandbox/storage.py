@@ -122,7 +122,8 @@ class Store:
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA synchronous=NORMAL")
         self.conn.execute("PRAGMA temp_store=MEMORY")
-        self.conn.execute("PRAGMA cache_size=-16384")  # 16 MiB: the process stays small at any size; the OS caches the file
+        # 16 MiB: the process stays small at any size, while the OS caches the database file
+        self.conn.execute("PRAGMA cache_size=-16384")
         self._depth = 0
         self._tables: dict[str, _Table] = {}
         self._updates: dict[tuple[str, tuple[str, ...]], str] = {}
