@@ -1,19 +1,23 @@
 """The slice of Dataverse metadata that clients read before they work with a table.
 
-`EntityDefinitions(LogicalName='account')` with `/Attributes`, `/Keys`,
-`/ManyToOneRelationships` and `/OneToManyRelationships`, the `WhoAmI` function, and the
-`sdkmessages` / `sdkmessagefilters` rows that tell a client which bulk messages a table
-supports. Ids are derived from names, so they are stable across restarts and resets.
+`EntityDefinitions` (with `$select`, `$filter` and `$expand`), one definition by
+`(LogicalName='account')` or by its MetadataId, its `/Attributes` (also type-cast, like
+`/Attributes/Microsoft.Dynamics.CRM.PicklistAttributeMetadata`), `/Keys` and the three
+relationship collections, the `WhoAmI` function, and the `sdkmessages` / `sdkmessagefilters`
+rows that tell a client which bulk messages a table supports. Everything is generated from
+the sandbox's entity definitions; ids are derived from names, so they are stable across
+restarts and resets.
 """
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from sandbox import dataverse_errors as errors
+from sandbox.dataverse_metadata_filter import compile_metadata_filter
 from sandbox.entities import Entity, Field
 from sandbox.messages import ApiRequest, ApiResponse, json_response
 from sandbox.odata_query import ResourcePath, parse_key
@@ -21,6 +25,16 @@ from sandbox.odata_query import ResourcePath, parse_key
 _NAMESPACE = uuid.UUID("7a4c6f52-3b1d-4f0e-9a55-1c2d3e4f5a6b")
 BULK_MESSAGES = ("CreateMultiple", "UpdateMultiple", "UpsertMultiple")
 SYSTEM_SETS = ("sdkmessages", "sdkmessagefilters")
+# "Query table definitions using the Web API": metadata takes $select, $filter and $expand only.
+METADATA_OPTIONS = frozenset({"$select", "$filter", "$expand"})
+ENTITY_TYPE = "Microsoft.Dynamics.CRM.EntityMetadata"
+PART_TYPES = {
+    "Attributes": "Microsoft.Dynamics.CRM.AttributeMetadata",
+    "Keys": "Microsoft.Dynamics.CRM.EntityKeyMetadata",
+    "ManyToOneRelationships": "Microsoft.Dynamics.CRM.OneToManyRelationshipMetadata",
+    "OneToManyRelationships": "Microsoft.Dynamics.CRM.OneToManyRelationshipMetadata",
+    "ManyToManyRelationships": "Microsoft.Dynamics.CRM.ManyToManyRelationshipMetadata",
+}
 ATTRIBUTE_TYPES = {
     "string": "String",
     "memo": "Memo",
@@ -35,6 +49,16 @@ ATTRIBUTE_TYPES = {
     "choice": "Picklist",
     "lookup": "Lookup",
 }
+# The AttributeMetadata types a type-cast segment may name (Web API metadata EntityTypes).
+ATTRIBUTE_METADATA_TYPES = frozenset(
+    f"{name}AttributeMetadata"
+    for name in (
+        "BigInt", "Boolean", "DateTime", "Decimal", "Double", "EntityName", "File", "Image", "Integer",
+        "Lookup", "ManagedProperty", "Memo", "Money", "MultiSelectPicklist", "Picklist", "State", "Status",
+        "String", "UniqueIdentifier",
+    )
+)
+_METADATA_TYPE_OF = {"Uniqueidentifier": "UniqueIdentifier", "Customer": "Lookup"}
 
 
 def stable_id(*names: str) -> str:
@@ -63,6 +87,9 @@ def handle(request: ApiRequest, resource: ResourcePath, entities: Mapping[str, E
     base = request.base_url
     if request.method != "GET":
         raise errors.query_error(f"The requested resource does not support http method '{request.method}'.")
+    for name, _ in request.query:
+        if name not in METADATA_OPTIONS:
+            raise errors.query_error(f"The query parameter {name} is not supported")
     if resource.name == "WhoAmI":
         return json_response(
             200,
@@ -73,28 +100,115 @@ def handle(request: ApiRequest, resource: ResourcePath, entities: Mapping[str, E
                 "OrganizationId": stable_id("organization"),
             },
         )
-    by_logical = {e.logical_name: e for e in entities.values()}
+    options = _Options(request.param("$select"), request.param("$filter"), request.param("$expand"))
     if resource.key is None:
         if resource.rest is not None:
             raise errors.segment_not_found(resource.rest)
-        matches = _metadata_filter(request.param("$filter"))
-        value = [_select(m, request.param("$select")) for e in entities.values() if matches(m := _entity_metadata(e))]
+        nodes = [_entity_node(e, entities) for e in entities.values()]
+        value = _shape(nodes, options, ENTITY_TYPE)
         return json_response(200, {"@odata.context": f"{base}$metadata#EntityDefinitions", "value": value})
+    by_logical = {e.logical_name: e for e in entities.values()}
     entity = _find_entity(resource.key, by_logical)
     if resource.rest is None:
-        body = _select(_entity_metadata(entity), request.param("$select"))
+        [body] = _shape([_entity_node(entity, entities)], options, ENTITY_TYPE, filtered=False)
         return json_response(200, {"@odata.context": f"{base}$metadata#EntityDefinitions/$entity", **body})
-    parts = {
-        "Attributes": lambda: [_attribute(entity, f, entities) for f in entity.fields.values()],
-        "Keys": lambda: [_key(entity, k.name, k.fields) for k in entity.alternate_keys],
-        "ManyToOneRelationships": lambda: _many_to_one(entity, entities),
-        "OneToManyRelationships": lambda: _one_to_many(entity, entities),
-    }
-    if resource.rest not in parts:
-        raise errors.segment_not_found(resource.rest)
-    value = [_select(item, request.param("$select")) for item in parts[resource.rest]()]
+    part, _, cast = resource.rest.partition("/")
+    navigation = _entity_node(entity, entities).navigations.get(part)
+    if navigation is None:
+        raise errors.segment_not_found(part)
+    nodes = navigation()
+    type_name = PART_TYPES[part]
+    if cast:
+        # Query metadata: a type-cast segment (`Attributes/Microsoft.Dynamics.CRM.PicklistAttributeMetadata`)
+        # narrows a collection to one derived type and makes that type's properties available.
+        derived = cast.removeprefix("Microsoft.Dynamics.CRM.")
+        if part != "Attributes" or derived not in ATTRIBUTE_METADATA_TYPES:
+            raise errors.segment_not_found(cast)
+        nodes = [n for n in nodes if n.item["@odata.type"] == f"#Microsoft.Dynamics.CRM.{derived}"]
+        type_name = f"Microsoft.Dynamics.CRM.{derived}"
+    value = _shape(nodes, options, type_name)
     context = f"{base}$metadata#EntityDefinitions('{entity.logical_name}')/{resource.rest}"
     return json_response(200, {"@odata.context": context, "value": value})
+
+
+@dataclass(frozen=True)
+class _Options:
+    """The query options a metadata request (or one `$expand` item) carries."""
+
+    select: str | None = None
+    filter: str | None = None
+    expand: str | None = None
+
+
+@dataclass(frozen=True)
+class _Node:
+    """One metadata item and its navigation properties, computed only when expanded."""
+
+    item: dict[str, Any]
+    navigations: Mapping[str, Callable[[], list[_Node] | _Node]] = field(default_factory=dict)
+
+
+def _shape(nodes: list[_Node], options: _Options, type_name: str, *, filtered: bool = True) -> list[dict[str, Any]]:
+    """Filter, expand and select, as "Query table definitions using the Web API" describes."""
+    if filtered:
+        matches = compile_metadata_filter(options.filter, type_name)
+        nodes = [n for n in nodes if matches(n.item)]
+    elif options.filter is not None:
+        raise errors.query_error("The query option $filter is not supported on a single definition.")
+    expansions = _parse_expand(options.expand)
+    shaped = []
+    for node in nodes:
+        out = _select(node.item, options.select)
+        for name, inner in expansions.items():
+            navigation = node.navigations.get(name)
+            if navigation is None:
+                raise errors.query_error(f"Could not find a property named '{name}' on type '{type_name}'.")
+            target = navigation()
+            nested_type = PART_TYPES.get(name, "Microsoft.Dynamics.CRM.OptionSetMetadata")
+            if isinstance(target, list):
+                out[name] = _shape(target, inner, nested_type)
+            else:
+                out[name] = _shape([target], inner, nested_type, filtered=False)[0]
+        shaped.append(out)
+    return shaped
+
+
+def _parse_expand(text: str | None) -> dict[str, _Options]:
+    """`Name($select=...;$filter=...),Other`: the navigation properties to expand with their options."""
+    if text is None or not text.strip():
+        return {}
+    items, depth, start = [], 0, 0
+    for i, char in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if char == "," and depth == 0:
+            items.append(text[start:i])
+            start = i + 1
+    items.append(text[start:])
+    expansions = {}
+    for item in (i.strip() for i in items):
+        name, _, rest = item.partition("(")
+        nested: dict[str, str] = {}
+        if rest:
+            if not rest.endswith(")"):
+                raise errors.query_error(f"The $expand item '{item}' is not valid.")
+            for option in _split_options(rest[:-1]):
+                key, _, value = option.partition("=")
+                if key.strip() not in ("$select", "$filter", "$expand"):
+                    raise errors.query_error(f"The query option '{key.strip()}' is not supported inside $expand.")
+                nested[key.strip()] = value
+        expansions[name.strip()] = _Options(nested.get("$select"), nested.get("$filter"), nested.get("$expand"))
+    return expansions
+
+
+def _split_options(text: str) -> list[str]:
+    options, depth, start = [], 0, 0
+    for i, char in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if char == ";" and depth == 0:
+            options.append(text[start:i])
+            start = i + 1
+    options.append(text[start:])
+    return [o for o in options if o.strip()]
 
 
 def _find_entity(raw_key: str, by_logical: Mapping[str, Entity]) -> Entity:
@@ -112,27 +226,35 @@ def _find_entity(raw_key: str, by_logical: Mapping[str, Entity]) -> Entity:
     return entity
 
 
-_EQUALS = re.compile(r"^\s*(\w+)\s+eq\s+'((?:[^']|'')*)'\s*$")
-
-
-def _metadata_filter(expression: str | None) -> Callable[[dict[str, Any]], bool]:
-    """A `$filter` on definitions: `Property eq 'text'` clauses joined by `and` (what clients ask for)."""
-    if not expression:
-        return lambda _item: True
-    wanted = []
-    for clause in re.split(r"\s+and\s+", expression):
-        found = _EQUALS.match(clause)
-        if found is None:
-            raise errors.query_error(f"The sandbox filters definitions by `Property eq 'text'` only: {expression}")
-        wanted.append((found.group(1), found.group(2).replace("''", "'")))
-    return lambda item: all(str(item.get(name, "")).casefold() == value.casefold() for name, value in wanted)
-
-
 def _select(item: dict[str, Any], select: str | None) -> dict[str, Any]:
     if not select:
-        return item
+        return dict(item)
     wanted = {name.strip() for name in select.split(",")} | {"MetadataId"}
     return {k: v for k, v in item.items() if k in wanted or k.startswith("@")}
+
+
+def _entity_node(entity: Entity, entities: Mapping[str, Entity]) -> _Node:
+    # Web API EntityMetadata: Attributes, Keys and the three relationship collections are
+    # navigation properties, returned only when asked for by path or $expand.
+    return _Node(
+        _entity_metadata(entity),
+        {
+            "Attributes": lambda: [_attribute_node(entity, f, entities) for f in entity.fields.values()],
+            "Keys": lambda: [_Node(_key(entity, k.name, k.fields)) for k in entity.alternate_keys],
+            "ManyToOneRelationships": lambda: [_Node(r) for r in _many_to_one(entity, entities)],
+            "OneToManyRelationships": lambda: [_Node(r) for r in _one_to_many(entity, entities)],
+            # ManyToManyRelationshipMetadata: the sandbox's definitions declare no N:N
+            # relationships (no intersect tables), so the collection is empty, never missing.
+            "ManyToManyRelationships": lambda: [],
+        },
+    )
+
+
+def _attribute_node(entity: Entity, fld: Field, entities: Mapping[str, Entity]) -> _Node:
+    item = _attribute(entity, fld, entities)
+    if fld.type != "choice":
+        return _Node(item)
+    return _Node(item, {"OptionSet": lambda: _Node(_option_set(entity, fld))})
 
 
 def _entity_metadata(entity: Entity) -> dict[str, Any]:
@@ -147,6 +269,11 @@ def _entity_metadata(entity: Entity) -> dict[str, Any]:
         "PrimaryImageAttribute": None,
         "ChangeTrackingEnabled": entity.change_tracking,
         "IsCustomEntity": False,
+        "IsPrivate": False,
+        "IsActivity": False,
+        "IsIntersect": False,
+        "IsManaged": True,
+        "TableType": "Standard",
         "OwnershipType": "UserOwned",
     }
 
@@ -156,7 +283,7 @@ def _attribute(entity: Entity, fld: Field, entities: Mapping[str, Entity]) -> di
     if fld.type == "lookup" and len(fld.targets) > 1:
         kind = "Customer"
     item: dict[str, Any] = {
-        "@odata.type": f"#Microsoft.Dynamics.CRM.{kind if kind != 'Customer' else 'Lookup'}AttributeMetadata",
+        "@odata.type": f"#Microsoft.Dynamics.CRM.{_METADATA_TYPE_OF.get(kind, kind)}AttributeMetadata",
         "MetadataId": stable_id("attribute", entity.logical_name, fld.name),
         "LogicalName": fld.name,
         "SchemaName": fld.name,
@@ -171,9 +298,19 @@ def _attribute(entity: Entity, fld: Field, entities: Mapping[str, Entity]) -> di
         item["MaxLength"] = fld.max_length
     if fld.type == "lookup":
         item["Targets"] = [entities[target].logical_name for target in fld.targets.values()]
-    if fld.type == "choice":
-        item["OptionSet"] = {"Options": [{"Value": value} for value in fld.options]}
     return item
+
+
+def _option_set(entity: Entity, fld: Field) -> dict[str, Any]:
+    """A choice column's local option set; the definitions carry values, not labels."""
+    no_label = {"LocalizedLabels": [], "UserLocalizedLabel": None}
+    return {
+        "MetadataId": stable_id("optionset", entity.logical_name, fld.name),
+        "Name": f"{entity.logical_name}_{fld.name}",
+        "IsGlobal": False,
+        "OptionSetType": "Picklist",
+        "Options": [{"Value": value, "Label": no_label} for value in fld.options],
+    }
 
 
 def _key(entity: Entity, name: str, fields: tuple[str, ...]) -> dict[str, Any]:
