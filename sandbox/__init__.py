@@ -12,6 +12,9 @@ system (`python -m sandbox dataverse|finops ...`, see sandbox/cli.py). The piece
     dataverse_app.py       Dataverse routes and reads, change tracking
     dataverse_writes.py    Dataverse writes: create, upsert, bulk messages, @odata.bind
     dataverse_metadata.py  EntityDefinitions, WhoAmI, the bulk-message rows clients look up
+    dataverse_metadata_filter.py  $filter over metadata (comparisons with and / or / not)
+    dataverse_csdl.py      the CSDL $metadata document, generated from the entity definitions
+    dataverse_tls.py       an HTTPS front on loopback for clients that refuse plain http
     dataverse_errors.py    Dataverse error codes and messages
     finops_app.py          F&O routes: companies, composite keys, enums, writes
     batch.py               multipart $batch: parse, execute with change sets, compose

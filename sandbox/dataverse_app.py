@@ -3,8 +3,9 @@
 Reads: `$select`, `$filter`, `$orderby`, `$top`, `$count`, `$expand` (single-valued
 navigation), server-driven paging with `Prefer: odata.maxpagesize` (at most 5,000) and an
 opaque `$skiptoken` (`$skip` is refused, as by the service), and change tracking with
-`Prefer: odata.track-changes` and delta links. Writes live in dataverse_writes.py, the
-metadata endpoints in dataverse_metadata.py, `$batch` in batch.py.
+`Prefer: odata.track-changes` and delta links. Any other query option is refused. Writes
+live in dataverse_writes.py, the metadata endpoints in dataverse_metadata.py, the CSDL
+`$metadata` document in dataverse_csdl.py, `$batch` in batch.py.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 from sandbox import dataverse_errors as errors
 from sandbox import dataverse_metadata
 from sandbox.batch import BatchRunner
+from sandbox.dataverse_csdl import csdl_document
 from sandbox.dataverse_writes import BULK_ACTIONS, DataverseWrites, etag
 from sandbox.entities import Entity, Field
 from sandbox.messages import ApiRequest, ApiResponse, ServiceError, empty_response, json_response
@@ -43,9 +45,15 @@ from sandbox.storage import VERSION, Query, Store, quote, sort_columns, target_c
 ROOT = "/api/data/v9.2/"
 MAX_PAGE_SIZE = 5000
 MAX_COUNT = 5000
+# "Query data using the Web API": the system query options a collection read takes ($skip is
+# named so that it gets its own message). Anything else, `$`-prefixed or not, is refused
+# rather than ignored: a misspelt option must not quietly return the whole table.
 QUERY_OPTIONS = frozenset(
     {"$select", "$filter", "$orderby", "$top", "$count", "$expand", "$skiptoken", "$deltatoken", "$skip"}
 )
+RECORD_OPTIONS = frozenset({"$select", "$expand"})
+COUNT_OPTIONS = frozenset({"$filter"})
+XML_TYPE = "application/xml"
 LOOKUP_ANNOTATION = "Microsoft.Dynamics.CRM.lookuplogicalname"
 
 
@@ -115,6 +123,10 @@ class DataverseService:
         path = request.path.strip("/")
         if path == "":
             return self._service_document(request)
+        if path == "$metadata":
+            if request.method != "GET":
+                raise _method_not_allowed(request)
+            return ApiResponse(200, {"OData-Version": "4.0", "Content-Type": XML_TYPE}, csdl_document(self.entities))
         if path == "$batch":
             if request.method != "POST":
                 raise _method_not_allowed(request)
@@ -133,6 +145,7 @@ class DataverseService:
             raise errors.segment_not_found(resource.rest)
         key = resolve_key(entity, parse_key(resource.key))
         if request.method == "GET":
+            _refuse_unknown_options(request, RECORD_OPTIONS)
             return self._read_one(entity, key, request)
         if request.method == "PATCH":
             return self._upsert(entity, key, request)
@@ -150,6 +163,7 @@ class DataverseService:
                 return self._create(entity, request)
             raise _method_not_allowed(request)
         if rest == "$count" and request.method == "GET":
+            _refuse_unknown_options(request, COUNT_OPTIONS)
             where, params = self._where(entity, request.param("$filter"))
             total = min(self.store.count(entity, Query(where, params)), MAX_COUNT)
             return ApiResponse(200, {"OData-Version": "4.0", "Content-Type": "text/plain"}, str(total).encode())
@@ -170,9 +184,7 @@ class DataverseService:
         return compile_filter(text, entity, self.entities, DATAVERSE)
 
     def _read_many(self, entity: Entity, request: ApiRequest) -> ApiResponse:
-        for name, _ in request.query:
-            if name.startswith("$") and name.lower() not in QUERY_OPTIONS:
-                raise errors.query_error(f"The query parameter {name} is not supported")
+        _refuse_unknown_options(request, QUERY_OPTIONS)
         if request.param("$skip") is not None:
             raise errors.query_error("The query parameter $skip is not supported")
         prefer = parse_prefer(request.header("prefer"))
@@ -363,7 +375,9 @@ class DataverseService:
     def _bulk(self, entity: Entity, action: str, request: ApiRequest) -> ApiResponse:
         with self.store.transaction():
             ids = self.writes.bulk(entity, action, request.json_body())
-        if action == "UpdateMultiple":
+        # UpdateMultiple / UpsertMultiple action reference: both answer 204 No Content (the
+        # UpsertMultipleResponse complex type is not returned); CreateMultiple answers its Ids.
+        if action in ("UpdateMultiple", "UpsertMultiple"):
             response = empty_response(204)
         else:
             context = f"{request.base_url}$metadata#Microsoft.Dynamics.CRM.{action}Response"
@@ -378,6 +392,12 @@ def _points_to(row: Mapping[str, Any], expansion: Expansion) -> bool:
     if row.get(lookup.prop) is None:
         return False
     return len(lookup.targets) == 1 or row.get(target_column(lookup)) == expansion.target_set
+
+
+def _refuse_unknown_options(request: ApiRequest, allowed: frozenset[str]) -> None:
+    for name, _ in request.query:
+        if name.lower() not in allowed:
+            raise errors.query_error(f"The query parameter {name} is not supported")
 
 
 def _method_not_allowed(request: ApiRequest) -> ServiceError:

@@ -186,13 +186,42 @@ class DataverseWrites:
         primary = entity.primary_id or ""
         if action == "CreateMultiple":
             return str(self.create(entity, changes)[primary])
-        key = self._body_key(entity, changes)
+        addressed = self._addressed_key(entity, target.get("@odata.id"))
+        if addressed is not None:
+            _check_body_agrees(entity, addressed, changes)
+            changes = {**changes, **addressed}
+        key = addressed or self._body_key(entity, changes)
         current = self.store.find(entity, key) if key else None
         if current is not None:
             return str(self.update(entity, current, changes)[primary])
         if action == "UpdateMultiple":
             raise errors.record_not_found(entity, key or {primary: None})
         return str(self.create(entity, changes)[primary])
+
+    @staticmethod
+    def _addressed_key(entity: Entity, reference: Any) -> dict[str, Any] | None:
+        """The key an `@odata.id` names: `accounts(accountnumber='A-1')` or `accounts(<id>)`.
+
+        "Use an alternate key to reference a record" and the UpsertMultiple / UpdateMultiple
+        action references: a target may name its record with a relative (or absolute) URL
+        by primary id or alternate key, in the table's own entity set.
+        """
+        if reference is None:
+            return None
+        if not isinstance(reference, str):
+            raise errors.payload_error(entity, f"The '@odata.id' value '{reference}' is not a valid entity reference.")
+        path = reference.split("/api/data/v9.2/", 1)[-1].lstrip("/")
+        resource = split_path(path)
+        if resource is None or resource.key is None or resource.rest is not None:
+            raise errors.payload_error(entity, f"The '@odata.id' value '{reference}' is not a valid entity reference.")
+        if resource.name != entity.entity_set:
+            raise errors.payload_error(
+                entity, f"The '@odata.id' value '{reference}' does not refer to the entity set '{entity.entity_set}'."
+            )
+        try:
+            return resolve_key(entity, parse_key(resource.key))
+        except QueryError as exc:
+            raise ServiceError(400, str(exc), errors.QUERY) from None
 
     @staticmethod
     def _body_key(entity: Entity, changes: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -212,9 +241,20 @@ def etag(row: Mapping[str, Any]) -> str:
     return f'W/"{row[VERSION]}"'
 
 
+def _check_body_agrees(entity: Entity, key: Mapping[str, Any], changes: Mapping[str, Any]) -> None:
+    """A key column in the body must not contradict the record the `@odata.id` names."""
+    for prop, value in key.items():
+        if prop in changes and changes[prop] != value:
+            raise errors.payload_error(
+                entity, f"The value of '{prop}' in the body does not match the key in '@odata.id'."
+            )
+
+
 def _describe(entity: Entity, target: Any) -> str:
     if not isinstance(target, dict):
         return ""
     names = [entity.primary_id or "", *(n for k in entity.alternate_keys for n in k.fields)]
     shown = [f"{n}={target[n]!r}" for n in dict.fromkeys(names) if target.get(n) is not None]
+    if not shown and isinstance(target.get("@odata.id"), str):
+        shown = [f"@odata.id={target['@odata.id']!r}"]
     return f": {', '.join(shown)}" if shown else ""
