@@ -6,7 +6,12 @@ matched case-insensitively (stored lower-case). Reads page server-side (at most 
 page) and accept `$skip`/`$top`; `in` and `has` are refused in `$filter`, enums are written
 `Microsoft.Dynamics.DataEntities.NoYes'Yes'` there and as plain member names in JSON.
 There is no upsert: POST creates (201 with the record), PATCH only updates (404 when the
-record does not exist). Unset fields read as their type's empty value, never null.
+record does not exist), PUT replaces a record that exists (fields it leaves out go back to
+their empty value) and DELETE removes it: the four verbs of the "Open Data Protocol (OData)"
+article of the Finance & Operations docs. Unset fields read as their type's empty value,
+never null. `$metadata` is the CSDL of the entities (finops_csdl), `/Metadata/` the metadata
+service (finops_metadata), and a few actions bound to collections describe the environment
+(finops_actions).
 """
 
 from __future__ import annotations
@@ -15,9 +20,10 @@ import base64
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sandbox import finops_metadata
+from sandbox import finops_actions, finops_csdl
 from sandbox.batch import BatchRunner
 from sandbox.entities import Entity, Field, FieldError
+from sandbox.finops_metadata import MetadataService
 from sandbox.messages import ApiRequest, ApiResponse, ServiceError, json_response
 from sandbox.odata_filter import FINOPS, FilterError, compile_filter
 from sandbox.odata_query import (
@@ -60,6 +66,8 @@ class FinOpsService:
         self.entities = store.entities
         self.companies = [c.lower() for c in companies]
         self.batch = BatchRunner(self.handle, store.transaction, self.error_response, ROOT)
+        self.metadata = MetadataService(self.entities)
+        self.csdl = finops_csdl.document(self.entities)
 
     @property
     def default_company(self) -> str:
@@ -97,7 +105,7 @@ class FinOpsService:
 
     def handle_metadata(self, request: ApiRequest) -> ApiResponse:
         """Answer a request to the metadata service at `/Metadata/`."""
-        return finops_metadata.handle(request, self.entities)
+        return self.metadata.handle(request)
 
     def handle(self, request: ApiRequest) -> ApiResponse:
         """Answer one request (also one operation of a batch)."""
@@ -115,7 +123,13 @@ class FinOpsService:
             return json_response(200, {"@odata.context": f"{request.base_url}$metadata", "value": value})
         if path == "$batch" and request.method == "POST":
             return self.batch.run(request)
+        if path == "$metadata" and request.method == "GET":
+            return ApiResponse(200, {"OData-Version": "4.0", "Content-Type": "application/xml"}, self.csdl)
         resource = split_path(path)
+        if resource is not None and resource.key is None and resource.rest is not None:
+            action = finops_actions.find(resource.name, resource.rest)
+            if action is not None:
+                return self._invoke(action, request)
         entity = self.entities.get(resource.name) if resource else None
         if resource is None or entity is None:
             raise _not_found(request)
@@ -138,8 +152,8 @@ class FinOpsService:
         key["dataAreaId"] = str(key["dataAreaId"]).lower()
         if request.method == "GET":
             return self._read_one(entity, key, request, cross_company)
-        if request.method == "PATCH":
-            return self._update(entity, key, request, cross_company)
+        if request.method in ("PATCH", "PUT"):
+            return self._update(entity, key, request, cross_company, replace=request.method == "PUT")
         if request.method == "DELETE":
             with self.store.transaction():
                 self.store.delete(entity, self._existing(entity, key, request, cross_company))
@@ -314,10 +328,18 @@ class FinOpsService:
         response.records_written = 1
         return response
 
-    def _update(self, entity: Entity, key: dict[str, Any], request: ApiRequest, cross_company: bool) -> ApiResponse:
+    def _update(
+        self, entity: Entity, key: dict[str, Any], request: ApiRequest, cross_company: bool, *, replace: bool
+    ) -> ApiResponse:
+        """PATCH changes the fields it names; PUT replaces the record (OData v4 "Update an Entity":
+        properties left out of a PUT get their default value), so the rest go back to empty."""
         with self.store.transaction():
             current = self._existing(entity, key, request, cross_company)
             changes = self._prepare(entity, request.json_body())
+            if replace:
+                for fld in entity.fields.values():
+                    if not fld.read_only and fld.prop not in changes and fld.name not in entity.entity_key.fields:
+                        changes[fld.prop] = entity.empty_value(fld)
             for name in entity.entity_key.fields:
                 if name in changes and str(changes[name]).casefold() != str(current[name]).casefold():
                     raise self._write_error(entity, f"The key field '{name}' cannot be changed.")
@@ -328,6 +350,13 @@ class FinOpsService:
             except DuplicateKey:
                 raise self._write_error(entity, "The record already exists.") from None
         return ApiResponse(204, {"OData-Version": "4.0"}, records_written=1)
+
+    def _invoke(self, action: finops_actions.Action, request: ApiRequest) -> ApiResponse:
+        if request.method != "POST":
+            raise _method_not_allowed(request)
+        return json_response(
+            200, {"@odata.context": f"{request.base_url}$metadata#{action.return_type}", "value": action.result()}
+        )
 
 
 def _render(entity: Entity, row: Mapping[str, Any], select: list[Field] | None) -> dict[str, Any]:

@@ -168,4 +168,6 @@ def test_metadata_service_describes_public_entities(finops, http):
     one = http.get(finops.url + "/Metadata/PublicEntities('CustomerV3')")
     assert one.status_code == 200 and one.json()["EntitySetName"] == "CustomersV3"
     assert http.get(finops.url + "/Metadata/PublicEntities('Nope')").status_code == 404
-    assert http.get(finops.url + "/Metadata/PublicEntities", params={"$filter": "IsReadOnly eq true"}).status_code == 400
+    read_only = http.get(finops.url + "/Metadata/PublicEntities", params={"$filter": "IsReadOnly eq true"})
+    assert read_only.status_code == 200 and read_only.json()["value"] == []
+    assert http.get(finops.url + "/Metadata/PublicEntities", params={"$filter": "Nope eq 1"}).status_code == 400
