@@ -2,6 +2,7 @@
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
+FO_VENV := .venv-fo
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 RECORDS ?= 2000
@@ -9,7 +10,7 @@ SCALE_RECORDS ?= 1000000
 
 .PHONY: setup test lint schema bench demo up down clean
 
-setup: $(VENV)/.installed node_modules/.installed local.settings.json
+setup: $(VENV)/.installed $(FO_VENV)/.installed node_modules/.installed local.settings.json
 
 local.settings.json:
 	cp local.settings.sample.json $@
@@ -17,6 +18,12 @@ local.settings.json:
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+# d365fo-client, run by tests/sandbox/test_finops_client.py: a venv of its own (see requirements-d365fo.txt).
+$(FO_VENV)/.installed: requirements-d365fo.txt
+	test -x $(FO_VENV)/bin/python || $(PYTHON) -m venv $(FO_VENV)
+	$(FO_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --ignore-requires-python -r requirements-d365fo.txt
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
@@ -52,4 +59,4 @@ down:
 	rm -f .run/up.pid
 
 clean:
-	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(FO_VENV) node_modules .pytest_cache .ruff_cache
