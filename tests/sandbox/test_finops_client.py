@@ -200,6 +200,6 @@ def test_d365fo_client_default_path_against_the_sandbox(sandbox, relay_url, toke
     assert sorted(r["CustomerAccount"] for r in records(sandbox)) == sorted(r["CustomerAccount"] for r in before)
 
 
-def test_the_sandbox_refuses_the_client_without_the_token(sandbox):
+def test_the_metadata_service_refuses_requests_without_the_token(sandbox):
     refused = requests.get(f"{sandbox.url}/Metadata/DataEntities", timeout=30)
     assert refused.status_code == 401
