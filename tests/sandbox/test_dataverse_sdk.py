@@ -94,11 +94,18 @@ def front(server: SandboxProcess, tmp_path_factory: pytest.TempPathFactory) -> I
 
 
 @pytest.fixture
-def client(front: tuple[TlsFront, Path], monkeypatch: pytest.MonkeyPatch) -> Iterator[DataverseClient]:
+def credential() -> FixedToken:
+    return FixedToken(TOKEN)
+
+
+@pytest.fixture
+def client(
+    front: tuple[TlsFront, Path], credential: FixedToken, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[DataverseClient]:
     running, certificate = front
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(certificate))
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    with DataverseClient(running.url, FixedToken(TOKEN)) as sdk:
+    with DataverseClient(running.url, credential) as sdk:
         yield sdk
 
 
@@ -106,7 +113,12 @@ def stored(server: SandboxProcess, entity_set: str) -> list[dict[str, Any]]:
     return requests.get(f"{server.url}/_sandbox/records/{entity_set}", timeout=30).json()
 
 
-def test_tables_metadata(client, server):
+def routes(server: SandboxProcess) -> set[str]:
+    """The routes the sandbox has answered so far (its own statistics)."""
+    return set(requests.get(f"{server.url}/_sandbox/stats", timeout=30).json()["by_route"])
+
+
+def test_tables_metadata(client, server, front, credential):
     info = client.tables.get("account")
     assert info is not None
     assert (info["entity_set_name"], info["primary_id_attribute"]) == ("accounts", "accountid")
@@ -118,6 +130,7 @@ def test_tables_metadata(client, server):
     assert [list(k.key_attributes) for k in keys] == [["accountnumber"]]
     columns = {c["LogicalName"] for c in client.tables.list_columns("account")}
     assert {"name", "accountnumber", "statecode"} <= columns
+    assert set(credential.scopes) == {(f"{front[0].url}/.default",)}
 
 
 def test_read_query_and_page(client, server):
@@ -173,6 +186,8 @@ def test_upsert_by_alternate_key_never_duplicates(client, server):
         (a["accountnumber"], a["name"]) for a in stored(server, "accounts") if (a["accountnumber"] or "").startswith("UPS-")
     )
     assert matching == [("UPS-0", "Upserted 0"), ("UPS-1", "Renamed"), ("UPS-2", "Upserted 2")]
+    picklists = "GET EntityDefinitions(key)/Attributes/Microsoft.Dynamics.CRM.PicklistAttributeMetadata"
+    assert {picklists, "POST accounts/Microsoft.Dynamics.CRM.UpsertMultiple"} <= routes(server)
 
 
 def test_sql_queries_are_refused_not_answered_with_the_table(client):
