@@ -2,8 +2,8 @@
 
 A definition file names the entity set, the logical (type) name, the primary id (Dataverse),
 the fields with their types and rules, and the keys: alternate keys for Dataverse, the
-entity key first for F&O. Every entity also gets the columns its system maintains itself
-(`SYSTEM_FIELDS`). Field types:
+entity key first for F&O; an F&O entity also has its `category` (Master, Document, ...).
+Every entity also gets the columns its system maintains itself (`SYSTEM_FIELDS`). Field types:
 
     string, memo          text with `max_length`
     int, bigint           whole numbers (Edm.Int32 / Edm.Int64)
@@ -200,6 +200,7 @@ class Entity:
     primary_id: str | None = None
     primary_name: str | None = None
     change_tracking: bool = False
+    category: str | None = None
 
     @cached_property
     def props(self) -> dict[str, Field]:
@@ -307,6 +308,7 @@ def entity_from_json(
         primary_id=spec.get("primary_id"),
         primary_name=spec.get("primary_name"),
         change_tracking=spec.get("change_tracking", False),
+        category=spec.get("category"),
     )
     if system == "finops" and (not keys or keys[0].fields[0] != "dataAreaId"):
         raise ValueError(f"{entity.entity_set}: an F&O entity key starts with dataAreaId")

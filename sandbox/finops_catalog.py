@@ -34,6 +34,8 @@ DATA_TYPES = {
     "guid": "Guid",
     "enum": "Enum",
 }
+# The values of Microsoft.Dynamics.Metadata.EntityCategory, the kind of data an entity holds.
+ENTITY_CATEGORIES = frozenset({"Parameters", "Reference", "Master", "Document", "Transaction"})
 _WORD = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+\d*|[A-Z]+\d*|\d+")
 
 
@@ -56,6 +58,9 @@ class Catalog:
     """The metadata documents of one set of F&O entities."""
 
     def __init__(self, entities: Mapping[str, Entity]) -> None:
+        for entity in entities.values():
+            if entity.category not in ENTITY_CATEGORIES:
+                raise ValueError(f"{entity.entity_set}: category {entity.category!r} is not one of {ENTITY_CATEGORIES}")
         self.entities = entities
 
     @cached_property
@@ -110,6 +115,7 @@ def _data_entity(entity: Entity, labels: Mapping[str, str]) -> dict[str, Any]:
         "PublicEntityName": entity.logical_name,
         "PublicCollectionName": entity.entity_set,
         "LabelId": labels[entity.logical_name],
+        "EntityCategory": entity.category,
         "DataServiceEnabled": True,
         "DataManagementEnabled": True,
         "IsReadOnly": False,

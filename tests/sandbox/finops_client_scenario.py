@@ -40,6 +40,8 @@ async def scenario(base_url: str, cache_dir: str) -> dict[str, Any]:
         out["entities_named_customer"] = [e.entity_set_name for e in found]
         data_entities = await client.metadata_api_ops.search_data_entities("salesorder")
         out["data_entities_named_salesorder"] = [e.public_collection_name for e in data_entities]
+        masters = await client.metadata_api_ops.search_data_entities(entity_category="Master")
+        out["master_data_entities"] = sorted(e.public_collection_name for e in masters)
         schema = await client.get_public_entity_schema_by_entityset("CustomersV3")
         out["schema"] = {
             "name": schema.name,

@@ -162,6 +162,7 @@ def test_d365fo_client_default_path_against_the_sandbox(sandbox, relay_url, toke
 
     assert out["entities_named_customer"] == ["CustomersV3"]
     assert out["data_entities_named_salesorder"] == ["SalesOrderHeadersV2", "SalesOrderLinesV2"]
+    assert out["master_data_entities"] == ["ContactPersonsV2", "CustomersV3", "ReleasedProductsV2"]
     assert out["schema"]["name"] == "CustomerV3"
     assert out["schema"]["keys"] == ["dataAreaId", "CustomerAccount"]
     assert {"CustomerAccount", "CustomerGroupId", "SalesCurrencyCode"} <= set(out["schema"]["mandatory"])

@@ -43,6 +43,8 @@ def test_metadata_filter_takes_string_functions_and_any_primitive_property(finop
     ]
     assert names("PublicEntities", "endswith(toupper(EntitySetName), 'V3') or length(Name) lt 0") == ["CustomerV3"]
     assert names("PublicEnumerations", "Name eq 'NoYes'") == ["NoYes"]
+    category = "EntityCategory eq Microsoft.Dynamics.Metadata.EntityCategory'Master'"
+    assert names("DataEntities", category) == ["ContactPersonV2Entity", "CustomerV3Entity", "ReleasedProductV2Entity"]
     assert names("PublicEntities", "not contains(Name, 'Sales') and ConfigurationEnabled eq true") == [
         "ContactPersonV2",
         "CustomerV3",
