@@ -20,7 +20,7 @@ from sandbox import dataverse_errors as errors
 from sandbox.dataverse_metadata_filter import compile_metadata_filter
 from sandbox.entities import Entity, Field
 from sandbox.messages import ApiRequest, ApiResponse, json_response
-from sandbox.odata_query import ResourcePath, parse_key
+from sandbox.odata_query import ResourcePath, parse_key, split_top_level
 
 _NAMESPACE = uuid.UUID("7a4c6f52-3b1d-4f0e-9a55-1c2d3e4f5a6b")
 BULK_MESSAGES = ("CreateMultiple", "UpdateMultiple", "UpsertMultiple")
@@ -177,38 +177,20 @@ def _parse_expand(text: str | None) -> dict[str, _Options]:
     """`Name($select=...;$filter=...),Other`: the navigation properties to expand with their options."""
     if text is None or not text.strip():
         return {}
-    items, depth, start = [], 0, 0
-    for i, char in enumerate(text):
-        depth += {"(": 1, ")": -1}.get(char, 0)
-        if char == "," and depth == 0:
-            items.append(text[start:i])
-            start = i + 1
-    items.append(text[start:])
     expansions = {}
-    for item in (i.strip() for i in items):
+    for item in (i.strip() for i in split_top_level(text, ",")):
         name, _, rest = item.partition("(")
         nested: dict[str, str] = {}
         if rest:
             if not rest.endswith(")"):
                 raise errors.query_error(f"The $expand item '{item}' is not valid.")
-            for option in _split_options(rest[:-1]):
+            for option in (o for o in split_top_level(rest[:-1], ";") if o.strip()):
                 key, _, value = option.partition("=")
                 if key.strip() not in ("$select", "$filter", "$expand"):
                     raise errors.query_error(f"The query option '{key.strip()}' is not supported inside $expand.")
                 nested[key.strip()] = value
         expansions[name.strip()] = _Options(nested.get("$select"), nested.get("$filter"), nested.get("$expand"))
     return expansions
-
-
-def _split_options(text: str) -> list[str]:
-    options, depth, start = [], 0, 0
-    for i, char in enumerate(text):
-        depth += {"(": 1, ")": -1}.get(char, 0)
-        if char == ";" and depth == 0:
-            options.append(text[start:i])
-            start = i + 1
-    options.append(text[start:])
-    return [o for o in options if o.strip()]
 
 
 def _find_entity(raw_key: str, by_logical: Mapping[str, Entity]) -> Entity:

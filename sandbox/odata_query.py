@@ -113,18 +113,23 @@ class Expansion:
     select: str | None
 
 
-def parse_expand(text: str | None, entity: Entity) -> list[Expansion]:
-    if text is None or not text.strip():
-        return []
+def split_top_level(text: str, separator: str) -> list[str]:
+    """`text` cut at each `separator` outside parentheses: the items of `$expand=a($select=x,y),b`."""
     items, depth, start = [], 0, 0
     for i, char in enumerate(text):
         depth += {"(": 1, ")": -1}.get(char, 0)
-        if char == "," and depth == 0:
+        if char == separator and depth == 0:
             items.append(text[start:i])
             start = i + 1
     items.append(text[start:])
+    return items
+
+
+def parse_expand(text: str | None, entity: Entity) -> list[Expansion]:
+    if text is None or not text.strip():
+        return []
     expansions = []
-    for item in (i.strip() for i in items):
+    for item in (i.strip() for i in split_top_level(text, ",")):
         name, _, rest = item.partition("(")
         nav = entity.navigation.get(name.strip())
         if nav is None:
