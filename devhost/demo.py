@@ -239,9 +239,10 @@ class Demo:
         pair = [a for a in sales if (a["accountnumber"] or "").strip() == f"A-{first + 1:06d}"]
         if len(pair) == 2 and all(a["statecode"] == 0 for a in pair):
             kept = [a["accountnumber"] for a in pair if a["accountnumber"] in cds]
-            self.expect(kept == [pair[-1]["accountnumber"]],
+            newest = max(range(2), key=lambda n: (pair[n]["modifiedon"] or "", n))  # same stamp: the later read
+            self.expect(kept == [pair[newest]["accountnumber"]],
                         f"duplicate account number {pair[0]['accountnumber']!r}/{pair[1]['accountnumber']!r}: "
-                        "one record in CDS, the later one in source order")
+                        "one record in CDS, the more recently modified one")
 
     def expect(self, ok: bool, claim: str) -> None:
         say(f"  {'ok  ' if ok else 'FAIL'} {claim}")
