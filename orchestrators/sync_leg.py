@@ -30,12 +30,13 @@ from typing import Any
 import azure.durable_functions as df
 
 from orchestrators.blueprint import blueprint
-from orchestrators.progress import clip
+from orchestrators.progress import COUNTS, clip
 from orchestrators.retry import STEP_RETRY
 from shared.sync.batching import CALLS_PER_GENERATION
 
-STEP_FIELDS = ("runId", "projectId", "task", "mode", "dryRun", "previousRunId", "leg")
-COUNTS = ("read", "written", "skipped", "failed")
+TASK_FIELDS = ("runId", "projectId", "task", "mode", "dryRun", "previousRunId")
+"""What every step of a task's run is told."""
+STEP_FIELDS = (*TASK_FIELDS, "leg")
 FILTERED = "filtered"
 """The skip reason of records the task's filter leaves out (counted by extraction, never staged)."""
 EXTRACT, RESOLVE, LOAD, DONE = "extract", "resolve", "load", "done"

@@ -14,15 +14,13 @@ from typing import Any
 import azure.durable_functions as df
 
 from orchestrators.blueprint import blueprint
-from orchestrators.sync_leg import new_leg
-
-STEP_FIELDS = ("runId", "projectId", "task", "mode", "dryRun", "previousRunId")
+from orchestrators.sync_leg import TASK_FIELDS, new_leg
 
 
 @blueprint.orchestration_trigger(context_name="context")
 def sync_task(context: df.DurableOrchestrationContext) -> Any:
     job = context.get_input()
-    step = {k: job[k] for k in STEP_FIELDS}
+    step = {k: job[k] for k in TASK_FIELDS}
     outcomes = []
     states = []
     for index, leg in enumerate(job["legs"]):

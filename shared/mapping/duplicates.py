@@ -1,10 +1,12 @@
 """Which of a run's records that share a business key is written: the most recently modified one.
 
-Each record a leg reads is offered with its rank `(recency, page, row)`. `recency` orders when
-the record last changed (its system's modification time, or a field the task names; a record
-without one is older than any record with one); its place in the source, `(page, row)`, breaks
-ties: the one read later wins. Ranks are compared whole, so the winner is the same whatever
-order the records are offered in and however they are split, bucket by bucket, in parallel.
+Each record a leg reads is offered with its modification value as read and its place
+`(page, row)`. Its rank is `(recency, page, row)`: `recency` orders when the record last
+changed (its system's modification time, or a field the task names; a record without one is
+older than any record with one), and the place breaks ties: the one read later wins. Ranks are
+compared whole, so the winner is the same whatever order the records are offered in and however
+they are split, bucket by bucket, in parallel. A rank is worked out only when two records meet
+on one key, so the many keys that occur once cost no date parsing.
 """
 
 from __future__ import annotations
@@ -55,29 +57,37 @@ def recency(value: Any) -> Recency:
     return (3, text)
 
 
+def rank(modified: Any, page: int, row: int) -> Rank:
+    """How a record placed at `(page, row)` and modified at `modified` compares with others of its key."""
+    return (*recency(modified), page, row)
+
+
 class NewestByKey:
     """For each key, the record of highest rank; and every record another one with its key beat."""
 
     def __init__(self) -> None:
-        self._best: dict[tuple[Any, ...], Rank] = {}
+        self._best: dict[tuple[Any, ...], tuple[Any, int, int]] = {}
         self._beaten: list[tuple[tuple[Any, ...], Rank]] = []
 
-    def offer(self, identity: tuple[Any, ...], rank: Rank) -> None:
-        """Record that a record of `rank` has the key `identity` (already passed through `key_identity`)."""
+    def offer(self, identity: tuple[Any, ...], modified: Any, page: int, row: int) -> None:
+        """Record that the record at `(page, row)`, modified at `modified` (as read), has the key `identity`
+        (already passed through `key_identity`)."""
         best = self._best.get(identity)
         if best is None:
-            self._best[identity] = rank
-        elif rank > best:
-            self._best[identity] = rank
-            self._beaten.append((identity, best))
-        elif rank != best:  # the same record offered again (a step that ran twice) is not its own duplicate
-            self._beaten.append((identity, rank))
+            self._best[identity] = (modified, page, row)
+            return
+        offered, current = rank(modified, page, row), rank(*best)
+        if offered > current:
+            self._best[identity] = (modified, page, row)
+            self._beaten.append((identity, current))
+        elif offered != current:  # the same record offered again (a step that ran twice) is not its own duplicate
+            self._beaten.append((identity, offered))
 
     def superseded(self) -> Iterator[tuple[int, int, str]]:
         """`(page, row, why)` of each record that lost, `why` being NEWER or LATER against the final winner."""
-        for identity, rank in self._beaten:
-            winner = self._best[identity]
-            yield rank[2], rank[3], NEWER if winner[:2] > rank[:2] else LATER
+        for identity, lost in self._beaten:
+            winner = rank(*self._best[identity])
+            yield lost[2], lost[3], NEWER if winner[:2] > lost[:2] else LATER
 
     def __len__(self) -> int:
         return len(self._best)

@@ -38,13 +38,10 @@ class Staging:
     def __init__(self, container: ContainerClient) -> None:
         self._container = container
 
-    def write_page(
-        self, run_id: str, task: str, leg: str, page_no: int, records: list[dict[str, Any]],
-        metadata: dict[str, str] | None = None,
-    ) -> str:
+    def write_page(self, run_id: str, task: str, leg: str, page_no: int, records: list[dict[str, Any]]) -> str:
         """Stage `records` as one page, replacing any page already staged there; return its blob name."""
         name = page_blob_name(run_id, task, leg, page_no)
-        write_lines(self._container, name, records, metadata)
+        write_lines(self._container, name, records)
         return name
 
     def read_page(self, blob_name: str) -> list[dict[str, Any]]:

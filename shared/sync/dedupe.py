@@ -1,7 +1,7 @@
 """Which staged records a newer record with the same business key supersedes.
 
 shared/mapping/duplicates.py says which record wins: the most recently modified, ties broken
-by read order. Each record's key travels as a `KeyEntry`: `[page, row, recency, identity]`.
+by read order. Each record's key travels as a `KeyEntry`: `[page, row, modified, identity]`.
 
 A leg read by one extract step resolves its keys in that step (`resolve_in_step`). A leg read
 by several steps partitions its keys while they are read: each step keeps, per hash bucket, the
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from shared.mapping import NewestByKey
@@ -24,7 +24,7 @@ from shared.store import Store
 from shared.store.run_staging import LegStaging, Superseded
 
 KeyEntry = list[Any]
-"""`[page, row, recency, identity]`: where a record is staged, how recent it is, and its key's identity."""
+"""`[page, row, modified, identity]`: where a record is staged, its modification value as read, its key's identity."""
 WHOLE_LEG = "all"
 """The label of what a one-step leg found (bucket resolutions are labelled by bucket)."""
 
@@ -38,8 +38,8 @@ def bucket_of(identity: Iterable[Any], buckets: int) -> int:
 def resolve(entries: Iterable[KeyEntry]) -> Superseded:
     """`{page: {row: why}}` of the records that lose to another record with the same key."""
     newest = NewestByKey()
-    for page, row, (kind, value), identity in entries:
-        newest.offer(tuple(identity), (kind, value, page, row))
+    for page, row, modified, identity in entries:
+        newest.offer(tuple(identity), modified, page, row)
     superseded: Superseded = {}
     for page, row, why in newest.superseded():
         superseded.setdefault(page, {})[row] = why
@@ -51,8 +51,12 @@ def resolve_in_step(staging: LegStaging, entries: Iterable[KeyEntry]) -> int:
     return _keep(staging, WHOLE_LEG, resolve(entries))
 
 
-def keep_keys(staging: LegStaging, first_page: int, entries: Iterable[KeyEntry], buckets: int) -> None:
-    """Keep the keys an extract step saw, by bucket, for `resolve_bucket`.
+def keep_keys(
+    staging: LegStaging, first_page: int, entries: Iterable[KeyEntry], buckets: int,
+    each: Callable[..., Iterable[Any]] = map,
+) -> None:
+    """Keep the keys an extract step saw, by bucket, for `resolve_bucket`; `each` maps the writes
+    (a thread pool's `map` writes the buckets in parallel).
 
     Every bucket gets its blob, empty or not, so a step that runs again replaces all that an
     earlier try of it kept.
@@ -60,8 +64,7 @@ def keep_keys(staging: LegStaging, first_page: int, entries: Iterable[KeyEntry],
     parts: list[list[KeyEntry]] = [[] for _ in range(buckets)]
     for entry in entries:
         parts[bucket_of(entry[3], buckets)].append(entry)
-    for bucket, part in enumerate(parts):
-        staging.write_keys(bucket, first_page, part)
+    list(each(lambda bucket: staging.write_keys(bucket, first_page, parts[bucket]), range(buckets)))
 
 
 def resolve_bucket(store: Store, run_id: str, task: str, leg: str, bucket: int) -> dict[str, Any]:

@@ -21,8 +21,7 @@ from typing import Any
 
 from shared.connectors.base import Page, ReadRequest
 from shared.connectors.odata import Guid, any_of
-from shared.mapping import MappedRecord, recency
-from shared.mapping.duplicates import Recency
+from shared.mapping import MappedRecord
 from shared.models import RunMode
 from shared.store import Store
 from shared.store.run_staging import LegStaging
@@ -70,7 +69,7 @@ def extract_chunk(
         staging_steps: list[Future[list[KeyEntry]]] = []
         keep = plan.source_filter.matches if plan.source_filter is not None else None
         for page in pages:
-            rows = list(zip(page.records, _recencies(plan, page), strict=True))
+            rows = list(zip(page.records, _modified_values(plan, page), strict=True))
             kept = rows if keep is None else [row for row in rows if keep(row[0])]
             filtered += len(rows) - len(kept)
             earlier, staging_steps = staging_steps, []
@@ -86,11 +85,11 @@ def extract_chunk(
             if staged >= batching.pages_per_step and next_link:
                 break
         keys.extend(entry for step in staging_steps for entry in step.result())
-    indexed = first_page == 1 and next_link is None
-    if indexed:
-        resolve_in_step(staging, keys)
-    else:
-        keep_keys(staging, first_page, keys, batching.key_buckets)
+        indexed = first_page == 1 and next_link is None
+        if indexed:
+            resolve_in_step(staging, keys)
+        else:
+            keep_keys(staging, first_page, keys, batching.key_buckets, pool.map)
     return {"pages": staged, "read": read, "filtered": filtered, "deleted": deleted, "next": next_link,
             "state": bind(state, workspace, plan), "indexed": indexed}
 
@@ -117,27 +116,28 @@ def _request(
     )
 
 
-def _stage(staging: LegStaging, plan: LegPlan, page_no: int, rows: list[tuple[dict[str, Any], Recency]]
+def _stage(staging: LegStaging, plan: LegPlan, page_no: int, rows: list[tuple[dict[str, Any], Any]]
            ) -> list[KeyEntry]:
     """Stage a page; return the keys of its records that map (kept by the caller for duplicate resolution)."""
     staging.write_page(page_no, [record for record, _ in rows])
     keys: list[KeyEntry] = []
-    for row, (record, recent) in enumerate(rows):
+    for row, (record, modified) in enumerate(rows):
         outcome = plan.mapping(record)
         if outcome.__class__ is MappedRecord:
             identity = plan.identity(record, outcome)  # type: ignore[arg-type]
             if identity is not None:
-                keys.append([page_no, row, recent, identity])
+                keys.append([page_no, row, modified, identity])
     return keys
 
 
-def _recencies(plan: LegPlan, page: Page) -> list[Recency]:
-    """How recently each record of `page` changed: from the leg's modification field, else from the page."""
+def _modified_values(plan: LegPlan, page: Page) -> list[Any]:
+    """When each record of `page` last changed, as read: from the leg's modification field, else from the page
+    (compared only when two records share a key, shared/mapping/duplicates.py)."""
     if plan.modified_field is not None:
-        return [recency(record.get(plan.modified_field)) for record in page.records]
+        return [record.get(plan.modified_field) for record in page.records]
     if page.modified is not None:
-        return [recency(moment) for moment in page.modified]
-    return [recency(None)] * len(page.records)
+        return list(page.modified)
+    return [None] * len(page.records)
 
 
 def _failed_records(

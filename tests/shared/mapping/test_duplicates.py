@@ -21,7 +21,7 @@ ENTRIES = st.lists(st.tuples(st.sampled_from(["A-1", " a-1", "B-2", "b-2 ", "C-3
 
 
 def as_entries(records: list[tuple[str, object]], page_size: int = 4) -> list[list[object]]:
-    return [[1 + n // page_size, n % page_size, list(recency(moment)), list(key_identity((key,)))]
+    return [[1 + n // page_size, n % page_size, moment, list(key_identity((key,)))]
             for n, (key, moment) in enumerate(records)]
 
 
@@ -57,11 +57,11 @@ def test_buckets_in_any_order_find_what_one_pass_over_the_leg_finds(records, buc
 
 def test_the_newest_record_wins_and_each_loser_says_why() -> None:
     newest = NewestByKey()
-    newest.offer(("a",), (*recency("2026-05-01T12:00:00+02:00"), 1, 0))
-    newest.offer(("a",), (*recency("2026-05-01T11:00:00Z"), 1, 1))  # the newest, read in the middle
-    newest.offer(("a",), (*recency("2026-05-01T11:00:00+01:00"), 2, 0))  # ties with the first, read later
-    newest.offer(("a",), (*recency(None), 3, 0))  # undated: older than any dated record
-    newest.offer(("a",), (*recency("2026-05-01T11:00:00Z"), 1, 1))  # the same record again: not its own duplicate
+    newest.offer(("a",), "2026-05-01T12:00:00+02:00", 1, 0)
+    newest.offer(("a",), "2026-05-01T11:00:00Z", 1, 1)  # the newest, read in the middle
+    newest.offer(("a",), "2026-05-01T11:00:00+01:00", 2, 0)  # ties with the first, read later
+    newest.offer(("a",), None, 3, 0)  # undated: older than any dated record
+    newest.offer(("a",), "2026-05-01T11:00:00Z", 1, 1)  # the same record again: not its own duplicate
     assert sorted(newest.superseded()) == [(1, 0, NEWER), (2, 0, NEWER), (3, 0, NEWER)]
     assert len(newest) == 1
 
@@ -69,7 +69,7 @@ def test_the_newest_record_wins_and_each_loser_says_why() -> None:
 def test_ties_on_time_go_to_the_record_read_later() -> None:
     newest = NewestByKey()
     for page in (1, 2, 3):
-        newest.offer(("k",), (*recency(None), page, 0))
+        newest.offer(("k",), None, page, 0)
     assert sorted(newest.superseded()) == [(1, 0, LATER), (2, 0, LATER)]
 
 
