@@ -43,9 +43,9 @@ from bench.scale import measure as measure_scale
 from bench.workload import (
     CHANGED_SHARE,
     ENTITY_SET,
-    KEY,
     SOURCE_KNOBS,
     TARGET_KNOBS,
+    changed_accounts,
     sales_accounts,
     target_payloads,
 )
@@ -147,8 +147,7 @@ class Bench:
         self, project: ProjectBench, full: RunFigures, figures: dict[str, Any], mode: str, suffix: str = ""
     ) -> None:
         """Change one source record in CHANGED_SHARE, run incremental, compare with the `full` run before it."""
-        changes = [{KEY: r[KEY], "telephone1": "+1 425 555 0199", "name": r["name"] + " (moved)"}
-                   for r in sales_accounts(full.read)[::CHANGED_SHARE]]
+        changes = changed_accounts(full.read)
         say(f"incremental ({mode} devhost): {len(changes):,} of {full.read:,} source records changed ...")
         bulk_upsert(project.source.url, changes, 1000, 4)
         run = project.run("incremental")

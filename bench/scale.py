@@ -30,7 +30,7 @@ from bench.hub_history import HistoryFigures, HubHistory
 from bench.memory import PeakWatch, command_line, descendants
 from bench.project_runs import ProjectBench, RunFigures
 from bench.reference_clients import bulk_upsert
-from bench.workload import CHANGED_SHARE, ENTITY_SET, KEY, SOURCE_KNOBS, TARGET_KNOBS, sales_accounts
+from bench.workload import ENTITY_SET, SOURCE_KNOBS, TARGET_KNOBS, changed_accounts, sales_accounts
 from devhost import azurite
 from devhost.twin import LocalTwin
 
@@ -109,7 +109,7 @@ class ScaleSize:
         _expect(full.status == "Succeeded" and full.written == records, f"the full run of {records:,} wrote {full}")
         target = self.project.target_count()
         _expect(target == records, f"the target holds {target:,} of {records:,} records after the full run")
-        changes = [_changed(n) for n in range(0, records, CHANGED_SHARE)]
+        changes = changed_accounts(records)
         bulk_upsert(self.project.source.url, changes, 1000, 4)
         say(f"scale: incremental run, {len(changes):,} of {records:,} changed ...")
         incremental, incremental_history, _ = self.watched("incremental")
@@ -198,10 +198,6 @@ def project_to(records: int, small: dict[str, Any], large: dict[str, Any]) -> di
         "largest_history": round(line(small["largest_history"], large["largest_history"])),
     }
 
-
-def _changed(n: int) -> dict[str, Any]:
-    record = sales_accounts(1, n)[0]
-    return {KEY: record[KEY], "telephone1": "+1 425 555 0199", "name": record["name"] + " (moved)"}
 
 
 def _expect(ok: bool, claim: str) -> None:

@@ -29,6 +29,12 @@ SOURCE_KNOBS: dict[str, Any] = {"latency_ms": 20}
 CHANGED_SHARE = 100
 """One source record in this many changes before an incremental run."""
 
+
+def changed_accounts(records: int) -> list[dict[str, Any]]:
+    """The changes made to one source record in CHANGED_SHARE of `records` before an incremental run."""
+    return [{KEY: account[KEY], "telephone1": "+1 425 555 0199", "name": account["name"] + " (moved)"}
+            for account in (sales_accounts(1, n)[0] for n in range(0, records, CHANGED_SHARE))]
+
 COUNTRIES = {"us": "US", "usa": "US", "united states of america": "US", "u.s.": "US", "germany": "DE",
              "deutschland": "DE", "deu": "DE", "united kingdom": "GB", "uk": "GB", "": "US"}
 STATES = {"wa": "Washington", "ny": "New York", "ca": "California", "tx": "Texas", "by": "Bavaria"}
