@@ -14,8 +14,7 @@ from typing import Any
 from activities.blueprint import blueprint
 from shared.budgets import within_step_budget
 from shared.connectors import connector_for
-from shared.errors import DomainError
-from shared.http import AuthenticationError
+from shared.errors import ConfigurationError, InputError
 from shared.notify import notify
 from shared.settings import StorageSettings, public_base_url, storage_settings
 from shared.store import store_for
@@ -57,7 +56,7 @@ def errors_as_data(step: Callable[[dict[str, Any]], dict[str, Any]]) -> Callable
     def run(*args: Any, **kwargs: Any) -> dict[str, Any]:
         try:
             return step(*args, **kwargs)
-        except (DomainError, AuthenticationError) as failure:
+        except (InputError, ConfigurationError) as failure:
             return {"error": f"{type(failure).__name__}: {failure}"}
 
     return run

@@ -9,7 +9,7 @@ from typing import Any
 
 import azure.functions as func
 
-from shared.errors import DomainError, InvalidInput
+from shared.errors import Forbidden, InvalidInput, Unauthorized
 from shared.limits import MAX_BODY_BYTES, check_json_depth, check_sizes
 from shared.settings import principal_required
 
@@ -17,16 +17,6 @@ NAME = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 ADMIN = "DataIntegration.Admin"
 OPERATOR = "DataIntegration.Operator"
-
-
-class Unauthorized(DomainError):
-    status = 401
-    title = "Unauthorized"
-
-
-class Forbidden(DomainError):
-    status = 403
-    title = "Forbidden"
 
 
 def path_name(req: func.HttpRequest, param: str) -> str:

@@ -13,9 +13,7 @@ import azure.functions as func
 from pydantic import ValidationError
 
 from api.links import run_link
-from api.parsing import Unauthorized
-from shared.errors import DomainError, RunActive, request_path
-from shared.http import AuthenticationError
+from shared.errors import RunActive, ServiceError, Unauthorized, request_path
 from shared.models import problems
 
 log = logging.getLogger(__name__)
@@ -45,7 +43,7 @@ def from_exception(exc: Exception, req: func.HttpRequest) -> func.HttpResponse:
             409, exc.title, exc.message, [{"field": "runId", "message": exc.run_id}],
             headers={"Location": location}, runId=exc.run_id, location=location,
         )
-    if isinstance(exc, DomainError):
+    if isinstance(exc, ServiceError):
         errors = [{"field": exc.field, "message": exc.message}] if exc.field else []
         # a 401 names the scheme to authenticate with (RFC 9110)
         headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthorized) else None
@@ -53,8 +51,6 @@ def from_exception(exc: Exception, req: func.HttpRequest) -> func.HttpResponse:
     if isinstance(exc, ValidationError):
         found = problems(exc)
         return problem(400, "Invalid body", f"{len(found)} problem(s) in the request body", found)
-    if isinstance(exc, AuthenticationError):
-        return problem(502, "The connected system refused the credentials", str(exc))
     # the path names the route and its ids; the query string may carry the function key
     log.exception("unhandled error answering %s %s", req.method, request_path(req.url))
     return problem(500, "Internal error", "the request failed; see the function's logs")

@@ -44,34 +44,12 @@ from pydantic_core import from_json, to_json
 from requests.adapters import HTTPAdapter
 
 from shared.budgets import Budgets, step_deadline
-from shared.errors import DomainError, SystemUnavailable, request_path
+from shared.errors import AuthenticationError, ForeignOriginRefused, SystemUnavailable, request_path
 
 TRANSIENT_STATUS = frozenset({429, 502, 503, 504})
 MAX_IN_FLIGHT = 48
 """Requests in flight to one Dataverse user at most: under its 52 concurrent requests."""
 TRANSIENT_ERRORS = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
-
-
-class AuthenticationError(Exception):
-    """The service refused our credentials (401/403). Fatal: fix the connection."""
-
-    def __init__(self, url: str, status: int, detail: str) -> None:
-        super().__init__(f"{status} from {url}: {detail}")
-        self.status = status
-
-
-class ForeignOriginRefused(DomainError):
-    """A request, or a redirect, aimed outside the connection's origin: refused, never sent. Fatal."""
-
-    status = 502
-    title = "The connected system pointed outside its origin"
-
-    def __init__(self, system: str, origin: str, foreign: str) -> None:
-        super().__init__(
-            f"{system} handed back a link to {foreign}, outside its origin {origin}: refused, nothing was sent there",
-            field="url",
-        )
-        self.foreign = foreign
 
 
 def origin_of(url: str) -> str:
@@ -314,7 +292,8 @@ class HttpClient:
                 if response.is_redirect:
                     self._confine(urljoin(url, response.headers["Location"]))
                 if response.status_code in (401, 403):
-                    raise AuthenticationError(request_path(url), response.status_code, _short(response.text))
+                    raise AuthenticationError(
+                        f"{response.status_code} from {request_path(url)}: {_short(response.text)}")
                 if response.status_code not in TRANSIENT_STATUS:
                     return response
                 answer = status_line(response)

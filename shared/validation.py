@@ -13,9 +13,8 @@ from concurrent.futures import ThreadPoolExecutor, wait
 from typing import Any
 
 from shared.connectors.base import Connector, EntityInfo
-from shared.errors import DomainError, InvalidInput, NotFound
+from shared.errors import ConfigurationError, InputError, InvalidInput, NotFound
 from shared.filters import parse_filter
-from shared.http import AuthenticationError
 from shared.models import Connection, DefaultTransform, Leg, LookupTransform, ProjectDefinition, Task
 
 NUMERIC_TYPES = frozenset(
@@ -52,7 +51,7 @@ def validate_project(
             return connector(connections[role]).describe(entity)
         except NotFound:
             return f"the {role} system has no entity {entity!r}"
-        except (AuthenticationError, DomainError, OSError) as error:
+        except (InputError, ConfigurationError, OSError) as error:
             return f"the {role} connection failed: {error}"
 
     pairs = list(dict.fromkeys(

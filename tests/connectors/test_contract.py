@@ -12,7 +12,7 @@ from sandbox.process import start_sandbox
 from shared.auth import StaticToken
 from shared.connectors.base import ReadRequest
 from shared.connectors.blobfiles import BlobFilesConnector
-from shared.http import AuthenticationError
+from shared.errors import AuthenticationError
 from shared.store import Store
 from tests.connectors.harness import Harness, blob_files, dataverse, finops
 

@@ -11,8 +11,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from shared.errors import RetryableError
-from shared.http import AuthenticationError, HttpClient, RetryPolicy, new_session
+from shared.errors import AuthenticationError, RetryableError
+from shared.http import HttpClient, RetryPolicy, new_session
 
 BIG = {"value": [{"name": f"Account {n} ✓", "description": "x" * 200} for n in range(15_000)]}
 
