@@ -302,6 +302,8 @@ class FieldMapping(Strict):
 # --- projects and tasks -------------------------------------------------------------------
 
 ConnectionRole = Literal["source", "cds", "destination"]
+ROLES: tuple[ConnectionRole, ...] = ("source", "cds", "destination")
+"""The systems of a project in the order records flow through them."""
 
 
 def _check_filter(expression: str) -> str:
@@ -350,9 +352,8 @@ class Task(Strict):
     @model_validator(mode="after")
     def _legs_are_consistent(self) -> Task:
         if self.match == "keyMap":
-            for side in ("source", "cds", "destination"):
-                endpoint = getattr(self, side)
-                if endpoint is not None and len(endpoint.key) != 1:
+            for side, endpoint in self.endpoints():
+                if len(endpoint.key) != 1:
                     message = "with a key map, key names the one field that identifies a record"
                     raise FieldProblem(f"{side}.key", message)
         _no_duplicate_targets(self.sourceToCds, "sourceToCds")
@@ -366,6 +367,10 @@ class Task(Strict):
             if endpoint is not None and endpoint.filter is not None:
                 raise FieldProblem(f"{side}.filter", "only the source of a task can be filtered")
         return self
+
+    def endpoints(self) -> list[tuple[ConnectionRole, Endpoint]]:
+        """The task's sides that are set, by role, in the order records flow through them."""
+        return [(side, endpoint) for side in ROLES if (endpoint := getattr(self, side)) is not None]
 
     def legs(self) -> list[Leg]:
         """The legs of this task in the order they run."""
@@ -386,6 +391,12 @@ class Leg(Strict):
     mappings: list[FieldMapping]
     match: Literal["businessKey", "keyMap"] = "businessKey"
 
+    def roles(self) -> tuple[ConnectionRole, ConnectionRole]:
+        """The project connections the leg reads from and writes to: its endpoints' own, else the leg's sides."""
+        sides: tuple[ConnectionRole, ConnectionRole] = (
+            ("source", "cds") if self.name == "sourceToCds" else ("cds", "destination"))
+        return self.source.connection or sides[0], self.target.connection or sides[1]
+
 
 def _no_duplicate_targets(mappings: list[FieldMapping], where: str) -> None:
     seen: set[str] = set()
@@ -399,6 +410,10 @@ class ProjectConnections(Strict):
     source: Name
     cds: Name
     destination: Name | None = None
+
+    def by_role(self) -> dict[ConnectionRole, str]:
+        """The names of the project's connections by role, in flow order, leaving out a role without one."""
+        return {role: name for role in ROLES if (name := getattr(self, role)) is not None}
 
 
 class Notify(Strict):
