@@ -1,4 +1,4 @@
-"""Start devhost as a child process and wait until it serves: for tests, the demo and benchmarks.
+"""Start devhost as a child process and wait until it serves: for tests and the local twin.
 
     host = start_devhost(connection_string, app="tests.devhost.apps.durable_app.function_app",
                          env={"DEVHOST_TEST_HUB": "hub1"}, log_path=tmp / "devhost.log")
@@ -22,13 +22,13 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from devhost.app_index import resolve_app_dir
 from devhost.auth import SYSTEM_KEY_SETTING, function_key, new_system_key
-from devhost.children import wait_until_listening
 from devhost.host_config import load_local_settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -114,5 +114,20 @@ def start_devhost(
             command, cwd=ROOT, env=child_env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             start_new_session=True,
         )
-    found = wait_until_listening(process, log_path, LISTENING, timeout_s, "devhost")
-    return DevhostProcess(process, found.group(1), key, system_key, log_path)
+    return DevhostProcess(process, _wait_until_listening(process, log_path, timeout_s), key, system_key, log_path)
+
+
+def _wait_until_listening(process: subprocess.Popen[bytes], log_path: Path, timeout_s: float) -> str:
+    """devhost's address once its log says it listens; a devhost that dies or stays silent is killed."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        found = LISTENING.search(log_path.read_text(encoding="utf-8", errors="replace"))
+        if found:
+            return found.group(1)
+        if process.poll() is not None:
+            break
+        time.sleep(0.05)
+    if process.poll() is None:
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait()
+    raise RuntimeError(f"devhost did not start:\n{log_path.read_text(errors='replace')[-3000:]}")

@@ -4,13 +4,15 @@
         requests.get(dv.service_url + "accounts", headers={"Authorization": "Bearer t"})
 
 Knobs are the command-line flags in snake_case (`latency_ms=5`, `companies=["usmf", "usrt"]`).
-The child's output goes to a log file (`handle.log_path`); it is stopped by its PID.
+The server's standard output carries one line, its address, which is read from a pipe; its log
+(standard error) goes to a file (`handle.log_path`). It is stopped by its PID.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import select
 import signal
 import subprocess
 import sys
@@ -21,11 +23,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from devhost.children import wait_until_listening
-
 ROOT = Path(__file__).resolve().parent.parent
 SERVICE_ROOTS = {"dataverse": "/api/data/v9.2/", "finops": "/data/"}
-_LISTENING = re.compile(r"listening on (http://\S+)")
+_LISTENING = re.compile(r"^listening on (http://\S+)$")
 
 
 @dataclass
@@ -55,6 +55,8 @@ class SandboxProcess:
             except subprocess.TimeoutExpired:
                 os.kill(self.process.pid, signal.SIGKILL)
                 self.process.wait()
+        if self.process.stdout is not None:
+            self.process.stdout.close()
 
     def __enter__(self) -> SandboxProcess:
         return self
@@ -87,6 +89,22 @@ def start_sandbox(kind: str, *, port: int = 0, timeout_s: float = 60.0, **knobs:
     log_path = Path(tempfile.mkdtemp(prefix=f"sandbox-{kind}-")) / "server.log"
     command = [sys.executable, "-m", "sandbox", kind, "--port", str(port), *_flags(knobs)]
     with open(log_path, "wb") as log:
-        process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-    found = wait_until_listening(process, log_path, _LISTENING, timeout_s, f"the {kind} sandbox")
-    return SandboxProcess(kind, found.group(1), process, log_path)
+        process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=log, stdin=subprocess.DEVNULL)
+    url = _announced_url(process, timeout_s)
+    sandbox = SandboxProcess(kind, url or "", process, log_path)
+    if url is None:
+        sandbox.stop()
+        raise RuntimeError(f"the {kind} sandbox did not start:\n{log_path.read_text(errors='replace')[-3000:]}")
+    return sandbox
+
+
+def _announced_url(process: subprocess.Popen[bytes], timeout_s: float) -> str | None:
+    """The address in the server's one line of output, or None if it exits or stays silent for `timeout_s`.
+
+    The server prints nothing else to standard output, so the pipe never fills up, and waiting
+    needs no polling: the line arrives, or end-of-file says the server has exited.
+    """
+    ready, _, _ = select.select([process.stdout], [], [], timeout_s)
+    line = process.stdout.readline() if ready and process.stdout else b""
+    found = _LISTENING.match(line.decode(errors="replace").strip())
+    return found.group(1) if found else None
