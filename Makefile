@@ -45,12 +45,12 @@ bench: setup
 		--scale-records $(SCALE_RECORDS)
 
 demo: setup
-	$(PY) -m devhost.demo --records $(RECORDS) $(if $(KEEP),--keep)
+	$(PY) -m twin.demo --records $(RECORDS) $(if $(KEEP),--keep)
 
 up: setup
 	mkdir -p .run
 	test ! -f .run/up.pid || { echo "already up (.run/up.pid); make down first" >&2; exit 1; }
-	nohup $(PY) -m devhost.up --records $(RECORDS) > .run/up.log 2>&1 & echo $$! > .run/up.pid
+	nohup $(PY) -m twin.up --records $(RECORDS) > .run/up.log 2>&1 & echo $$! > .run/up.pid
 	for i in $$(seq 1 120); do test -f .run/twin.env && break; sleep 0.5; done
 	cat .run/twin.env
 

@@ -49,7 +49,7 @@ from bench.workload import (
     sales_accounts,
     target_payloads,
 )
-from devhost.twin import LocalTwin
+from twin.local_twin import LocalTwin
 
 SCENARIOS = ("mapping", "incremental", "reference", "wire", "memory", "scale")
 """The scenarios `--skip` can leave out; the full project run always runs."""

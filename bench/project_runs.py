@@ -21,7 +21,7 @@ import requests
 from bench.memory import peak_rss_mb
 from bench.phases import spans
 from bench.workload import ENTITY_SET, project
-from devhost.twin import LocalTwin
+from twin.local_twin import LocalTwin
 
 CONSENT = {"accepted": True, "acceptedBy": "bench@contoso.example", "noticeVersion": "2026-01"}
 POLL_S = 0.5

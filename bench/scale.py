@@ -32,7 +32,7 @@ from bench.project_runs import ProjectBench, RunFigures
 from bench.reference_clients import bulk_upsert
 from bench.workload import ENTITY_SET, SOURCE_KNOBS, TARGET_KNOBS, changed_accounts, sales_accounts
 from devhost import azurite
-from devhost.twin import LocalTwin
+from twin.local_twin import LocalTwin
 
 SAMPLE_S = 1.0
 SEED_CHUNK = 10_000

@@ -15,8 +15,8 @@ import pytest
 import requests
 
 from devhost import azurite
-from devhost.twin import LocalTwin
 from shared.settings import StorageSettings
+from twin.local_twin import LocalTwin
 
 
 @pytest.fixture(scope="session")

@@ -61,7 +61,7 @@ def test_host_json_and_funcignore_keep_the_local_twin_out_of_a_deployment() -> N
     assert host["extensionBundle"]["version"] == "[4.*, 5.0.0)"
     assert host["extensions"]["durableTask"]["hubName"] == "%TaskHubName%"
     ignored = (ROOT / ".funcignore").read_text().split()
-    assert {"devhost/", "sandbox/", "bench/", "tests/"} <= set(ignored)
+    assert {"devhost/", "sandbox/", "twin/", "bench/", "tests/"} <= set(ignored)
     settings = json.loads((ROOT / "local.settings.sample.json").read_text())["Values"]
     assert settings["AzureWebJobsStorage"] == "UseDevelopmentStorage=true"
     assert all(v.startswith("<") or v in ("python", "UseDevelopmentStorage=true", "EnableWorkerIndexing",

@@ -10,9 +10,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from devhost.twin import LocalTwin
 from tests.orchestrators.conftest import create_project, seed, sync_now
 from tests.orchestrators.test_sync_project import account, accounts_project
+from twin.local_twin import LocalTwin
 
 
 class Receiver:

@@ -7,7 +7,7 @@ from typing import Any
 
 import requests
 
-from devhost.twin import LocalTwin
+from twin.local_twin import LocalTwin
 
 CONSENT = {"accepted": True, "acceptedBy": "admin@contoso.example", "noticeVersion": "2026-01"}
 

@@ -29,12 +29,12 @@ from azure.data.tables import TableServiceClient
 from azure.storage.blob import BlobServiceClient
 
 from devhost.table_keys import decode_key, encode_key
-from devhost.twin import LocalTwin
 from shared.mapping.duplicates import LATER, NEWER, SKIP_REASONS
 from shared.store.staging import staging_prefix
 from shared.sync.batching import CALLS_PER_GENERATION
 from tests.orchestrators.conftest import assert_balanced, create_project, seed
 from tests.orchestrators.test_sync_project import account, accounts_project
+from twin.local_twin import LocalTwin
 
 PAGE_SIZE, PAGES_PER_STEP, PAGES_PER_WINDOW, KEY_BUCKETS = 10, 3, 2, 16
 SETTINGS = {"DI_PAGE_SIZE": str(PAGE_SIZE), "DI_PAGES_PER_STEP": str(PAGES_PER_STEP),

@@ -9,11 +9,11 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from devhost.twin import LocalTwin
 from orchestrators.retry import NOTIFY_RETRY
 from tests.orchestrators.conftest import create_project, seed
 from tests.orchestrators.silent_server import silent_server
 from tests.orchestrators.test_sync_project import account, accounts_project
+from twin.local_twin import LocalTwin
 
 RECORDS = 20
 

@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 import requests
 
-from devhost.twin import LocalTwin
 from shared.budgets import Budgets
 from tests.orchestrators.conftest import create_project, seed
+from twin.local_twin import LocalTwin
 
 TIMEOUT = "00:00:20"
 BUDGETS = Budgets(20)

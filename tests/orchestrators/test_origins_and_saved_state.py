@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from devhost.twin import LocalTwin
 from shared.http import origin_of
 from shared.settings import StorageSettings
 from shared.store import Store
@@ -18,6 +17,7 @@ from tests.connectors.hostile import json_answer, serving, tampering_proxy
 from tests.orchestrators.conftest import CONSENT, create_project, errors_of, seed, sync_now
 from tests.orchestrators.test_key_maps import key_map_project, nameless
 from tests.orchestrators.test_sync_project import account, accounts_project
+from twin.local_twin import LocalTwin
 
 ACCOUNTS = "/api/data/v9.2/accounts"
 

@@ -9,10 +9,10 @@ from typing import Any
 
 import requests
 
-from devhost.twin import LocalTwin
 from orchestrators.progress import CUSTOM_STATUS_LIMIT, status_size
 from tests.orchestrators.conftest import create_project, seed, sync_now
 from tests.orchestrators.test_sync_project import account, accounts_project
+from twin.local_twin import LocalTwin
 
 QUIET_S = 6.0
 """How long the target's write count must stay still after the run reads Terminated (a page takes ~4 s)."""

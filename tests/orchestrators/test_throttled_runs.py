@@ -6,9 +6,9 @@ from typing import Any
 
 import requests
 
-from devhost.twin import LocalTwin
 from tests.orchestrators.conftest import assert_balanced, create_project, seed, sync_now
 from tests.orchestrators.test_sync_project import account, accounts_project
+from twin.local_twin import LocalTwin
 
 RECORDS = 400
 THROTTLING = {"requests_per_window": 8, "window_s": 1, "throttle_rate": 0.25}

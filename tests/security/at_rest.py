@@ -16,7 +16,7 @@ from urllib.parse import quote
 from azure.data.tables import TableServiceClient
 from azure.storage.blob import BlobServiceClient
 
-from devhost.twin import LocalTwin
+from twin.local_twin import LocalTwin
 
 INSTANCES_PATH = "/runtime/webhooks/durabletask/instances"
 CONTINUATION_HEADER = "x-ms-continuation-token"

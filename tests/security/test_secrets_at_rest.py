@@ -18,11 +18,11 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from devhost.twin import LocalTwin
 from tests.orchestrators.conftest import create_project, seed, sync_now
 from tests.orchestrators.test_sync_project import account, accounts_project
 from tests.security.at_rest import blob_texts, everything
 from tests.security.fake_entra import FakeEntra, fake_entra
+from twin.local_twin import LocalTwin
 
 SECRET = f"NotARealSecret-{uuid.uuid4().hex}"
 SECRET_SETTING = "ENTRA_CLIENT_SECRET"

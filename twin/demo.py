@@ -1,6 +1,6 @@
 """`make demo`: the prospect-to-cash integration end to end on the local twin.
 
-    python -m devhost.demo [--records N] [--keep]
+    python -m twin.demo [--records N] [--keep]
 
 Starts Azurite, the Sales, CDS and Operations sandbox systems (with sample data that has
 the dirt real data has) and devhost; creates the connections and, with consent, one
@@ -20,8 +20,8 @@ from collections import Counter
 from datetime import datetime
 from typing import Any
 
-from devhost.twin import LocalTwin
 from sandbox.datasets.prospect_to_cash import COUNTRIES, DIRT
+from twin.local_twin import LocalTwin
 
 CONSENT = {
     "accepted": True,

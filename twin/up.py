@@ -1,6 +1,6 @@
 """`make up`: the local twin in the background for manual use; `make down` stops it.
 
-    python -m devhost.up [--records N] [--run-dir .run]
+    python -m twin.up [--records N] [--run-dir .run]
 
 Writes the servers' addresses and the function key to `{run-dir}/twin.env` once everything
 listens, keeps devhost's log in `{run-dir}/devhost.log`, and stops every part on SIGTERM.
@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from devhost.twin import LocalTwin
+from twin.local_twin import LocalTwin
 
 
 def main() -> int:
