@@ -1,5 +1,9 @@
 """devhost: the local stand-in for the Azure Functions host and the Durable extension (dev only).
 
+A generic host: it runs whichever function_app it is given and knows nothing of this app; it
+imports neither sandbox/ nor the product (tests/test_layout.py holds that). twin/ composes it
+with Azurite and the sandbox systems for this app.
+
     python -m devhost [--port 7071] [--storage CONNSTR] [--app-dir DIR | --app MODULE]
 
 Where things are:
@@ -16,5 +20,6 @@ Where things are:
 - activity_runner.py, timers.py, timer_triggers.py, ncrontab.py: activities, durable timers
   and timer triggers.
 - persistence.py, large_values.py, table_keys.py: the task hub's tables and blobs.
-- process.py, replay_guard.py, azurite.py: helpers for tests, the demo and benchmarks.
+- process.py, azurite.py: start devhost, and the storage emulator it runs on, as child processes.
+- replay_guard.py: the determinism guard tests run over a hub's finished instances.
 """

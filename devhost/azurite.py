@@ -1,7 +1,10 @@
 """Start and stop Azurite (the npm storage emulator) on free loopback ports.
 
-Used by the tests, `make up` and the demo. Azurite is pinned in package.json and installed
-into node_modules/ by `make setup`.
+A Functions host cannot run without a storage account (AzureWebJobsStorage holds the task
+hub), and on a workstation that account is Azurite, whatever the app: so the emulator is the
+host's dependency, not the app's, and devhost's own tests start it without anything else.
+twin/ starts one for this app's twin. Azurite is pinned in package.json and installed into
+node_modules/ by `make setup`.
 
     python -m devhost.azurite [--location DIR]   # prints the connection string, runs until killed
 """
