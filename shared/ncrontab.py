@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
+from shared.errors import InvalidInput
+
 MONTHS = {name.lower(): number for number, name in enumerate(calendar.month_abbr) if name}
 DAYS = {name.lower(): (number + 1) % 7 for number, name in enumerate(calendar.day_abbr)}
 
@@ -32,8 +34,8 @@ FIELDS = (_Field("second", 0, 59, {}), _Field("minute", 0, 59, {}), _Field("hour
 SEARCH_YEARS = 8
 
 
-class ScheduleError(ValueError):
-    """An NCRONTAB expression that cannot be read."""
+class ScheduleError(InvalidInput, ValueError):
+    """An NCRONTAB expression that cannot be read; a ValueError too, so that pydantic validators may raise it."""
 
 
 def _value(text: str, field: _Field) -> int:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re2
 
+from shared.errors import InvalidInput
 from shared.limits import MAX_PATTERN_CHARS
 
 _UNICODE_CLASSES = {
@@ -32,8 +33,8 @@ _UNICODE_CLASSES = {
 """What Python's `re` means by `\\s`, `\\d` and `\\w` on text, as members of an RE2 class."""
 
 
-class PatternError(ValueError):
-    """A pattern RE2 cannot run: its message says why, in RE2's words."""
+class PatternError(InvalidInput, ValueError):
+    """A pattern RE2 cannot run: its message says why, in RE2's words. A ValueError too, for pydantic validators."""
 
 
 def compile_pattern(pattern: str) -> re2._Regexp:

@@ -15,8 +15,11 @@ KEYWORDS = frozenset({
 })
 
 
-class FilterSyntaxError(InvalidInput):
-    """A `$filter` that cannot be read; the message says what is wrong and at which position."""
+class FilterSyntaxError(InvalidInput, ValueError):
+    """A `$filter` that cannot be read; the message says what is wrong and at which position.
+
+    A ValueError too, so that a pydantic validator may raise it (shared/models/projects.py).
+    """
 
     def __init__(self, message: str, *, field: str | None = "source.filter") -> None:
         super().__init__(message, field=field)
