@@ -12,9 +12,9 @@ from typing import Any
 import azure.functions as func
 from pydantic import ValidationError
 
+from api.body_problems import body_problems
 from api.links import run_link
 from shared.errors import RunActive, ServiceError, Unauthorized, request_path
-from shared.models import problems
 
 log = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
@@ -49,7 +49,7 @@ def from_exception(exc: Exception, req: func.HttpRequest) -> func.HttpResponse:
         headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthorized) else None
         return problem(exc.status, exc.title, exc.message, errors, headers)
     if isinstance(exc, ValidationError):
-        found = problems(exc)
+        found = body_problems(exc)
         return problem(400, "Invalid body", f"{len(found)} problem(s) in the request body", found)
     # the path names the route and its ids; the query string may carry the function key
     log.exception("unhandled error answering %s %s", req.method, request_path(req.url))

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from shared.models import Connection, Consent, ProjectDefinition, find_raw_secrets, problems
+from api.body_problems import body_problems
+from shared.models import Connection, Consent, ProjectDefinition, find_raw_secrets
 
 TENANT = "8f0e2f86-3b4a-4c3e-9a51-2f4f0d6c1a11"
 
@@ -44,7 +45,7 @@ PROJECT: dict[str, Any] = {
 def errors_of(data: dict[str, Any]) -> list[dict[str, str]]:
     with pytest.raises(ValidationError) as info:
         ProjectDefinition.model_validate(data)
-    return problems(info.value)
+    return body_problems(info.value)
 
 
 def with_change(path: str, value: Any) -> dict[str, Any]:
@@ -217,7 +218,7 @@ def test_a_tenant_is_an_id_or_a_domain(tenant: str) -> None:
 def test_bad_connection_auth_names_the_field(auth: dict[str, str], field: str) -> None:
     with pytest.raises(ValidationError) as info:
         Connection.model_validate({"kind": "dataverse", "url": "https://org.crm.dynamics.com", "auth": auth})
-    assert field in [p["field"] for p in problems(info.value)]
+    assert field in [p["field"] for p in body_problems(info.value)]
 
 
 def test_raw_secrets_are_found_wherever_they_hide() -> None:

@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from pydantic import ValidationError
 
-from shared.models import ProjectDefinition, problems
+from api.body_problems import body_problems
+from shared.models import ProjectDefinition
 from shared.schedules import claim_due, latest_due, next_due
 from shared.store import Store
 from tests.shared.test_models import PROJECT
@@ -32,7 +33,7 @@ def test_latest_due_is_the_last_occurrence_in_the_window() -> None:
 def test_a_bad_schedule_is_refused_on_save_naming_the_field(expression: str) -> None:
     with pytest.raises(ValidationError) as info:
         scheduled(expression)
-    assert problems(info.value)[0]["field"] == "schedule"
+    assert body_problems(info.value)[0]["field"] == "schedule"
 
 
 def test_each_due_time_is_claimed_once(storage) -> None:

@@ -7,8 +7,9 @@ from typing import Any
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
+from api.body_problems import body_problems
 from shared.mapping import Failed, MappedRecord, compile_mapping
-from shared.models import FieldMapping, problems
+from shared.models import FieldMapping
 
 MAPPINGS = TypeAdapter(list[FieldMapping])
 HUGE = "é" * 300_000
@@ -123,4 +124,4 @@ def test_replacing_past_the_text_bound_fails_that_record_on_that_field(transform
 def test_bad_settings_name_the_field(transform: dict[str, Any], field: str) -> None:
     with pytest.raises(ValidationError) as info:
         MAPPINGS.validate_python([{"source": "v", "target": "out", "transforms": [transform]}])
-    assert problems(info.value)[0]["field"] == f"0.transforms.0.{field}"
+    assert body_problems(info.value)[0]["field"] == f"0.transforms.0.{field}"

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
+from api.body_problems import body_problems
 from shared.mapping import LookupKey, MappedRecord, compile_mapping
-from shared.models import FieldMapping, problems
+from shared.models import FieldMapping
 
 MAPPINGS = TypeAdapter(list[FieldMapping])
 
@@ -38,11 +39,11 @@ def test_concat_must_come_first_and_without_a_source() -> None:
     with pytest.raises(ValidationError) as info:
         MAPPINGS.validate_python([{"source": "a", "target": "b", "transforms": [
             {"transformType": "Concat", "parts": [{"field": "x"}]}]}])
-    assert problems(info.value)[0]["field"] == "0.transforms.0"
+    assert body_problems(info.value)[0]["field"] == "0.transforms.0"
     with pytest.raises(ValidationError) as info:
         MAPPINGS.validate_python([{"target": "b", "transforms": [
             {"transformType": "Concat", "parts": [{"field": "x", "literal": "y"}]}]}])
-    assert problems(info.value)[0]["field"] == "0.transforms.0.parts.0.field"
+    assert body_problems(info.value)[0]["field"] == "0.transforms.0.parts.0.field"
 
 
 def test_lookup_leaves_a_key_to_resolve_before_writing() -> None:
@@ -74,7 +75,7 @@ def test_truncate_needs_a_positive_length() -> None:
     with pytest.raises(ValidationError) as info:
         MAPPINGS.validate_python([{"source": "a", "target": "b", "transforms": [
             {"transformType": "Truncate", "maxLength": 0}]}])
-    assert problems(info.value)[0]["field"] == "0.transforms.0.maxLength"
+    assert body_problems(info.value)[0]["field"] == "0.transforms.0.maxLength"
 
 
 def test_format_converts_to_the_target_type() -> None:

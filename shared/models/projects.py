@@ -1,0 +1,236 @@
+"""Projects and consent: a project's connections and ordered tasks, each task's sides and legs, and what
+an admin accepts before a project exists."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, Field, StringConstraints, model_validator
+
+from shared.filters import parse_filter
+from shared.limits import MAX_MAPPINGS_PER_LEG, MAX_TASKS
+from shared.models.common import FieldName, FieldProblem, LegName, Name, Strict
+from shared.models.transforms import FieldMapping
+from shared.ncrontab import CronSchedule
+
+CompanyCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9]{1,8}$")]
+Schedule = Annotated[str, StringConstraints(pattern=r"^\S+( \S+){5}$")]
+"""Six-field NCRONTAB, as Functions timer triggers take it: second minute hour day month day-of-week."""
+Description = Annotated[str, StringConstraints(max_length=2000)]
+_PATH_PART = r"[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*"
+EntityName = Annotated[
+    str, StringConstraints(max_length=256, strip_whitespace=True, pattern=rf"^{_PATH_PART}(/{_PATH_PART})*/?$")
+]
+"""A Dataverse entity set or F&O data entity (letters, digits, underscores), or a blob file or folder
+(`imports/accounts.csv`, `exports/accounts/`): path parts of letters, digits, `_ -` and single dots between them."""
+TaskName = Annotated[str, StringConstraints(min_length=1, max_length=128)]
+
+
+ConnectionRole = Literal["source", "cds", "destination"]
+ROLES: tuple[ConnectionRole, ...] = ("source", "cds", "destination")
+"""The systems of a project in the order records flow through them."""
+
+
+def _check_filter(expression: str) -> str:
+    parse_filter(expression)  # FilterSyntaxError is a ValueError: pydantic reports it at the filter's path
+    return expression
+
+
+SourceFilter = Annotated[str, StringConstraints(min_length=1, max_length=4000), AfterValidator(_check_filter)]
+
+
+class Endpoint(Strict):
+    """One side of a task: which of the project's connections, which entity, which business key."""
+
+    connection: ConnectionRole | None = None
+    entity: EntityName
+    key: list[FieldName] = Field(min_length=1, max_length=16)
+    filter: SourceFilter | None = None
+    """An OData `$filter` the source's records must match (evaluated on every record read)."""
+    modifiedField: FieldName | None = None
+    """When two records of a run share a business key, the one whose `modifiedField` is the most
+    recent wins. Default: the system's own (`modifiedon`, `ModifiedDateTime`, a file's last change)."""
+
+
+class Task(Strict):
+    """One entity's journey. `match` says how targets are found again on the next run:
+
+    - `businessKey` (default): each side's `key` lists business-key fields, and records are
+      upserted by them;
+    - `keyMap`: for entities with no business key. Each side's `key` is the one field that
+      identifies a record there (a Dataverse primary id such as `accountid`); the first run
+      creates each target with an id derived from its source id and records the pair in a
+      key map in Table Storage, later runs update that same target.
+    """
+
+    name: TaskName
+    match: Literal["businessKey", "keyMap"] = "businessKey"
+    source: Endpoint
+    cds: Endpoint
+    destination: Endpoint | None = None
+    sourceToCds: list[FieldMapping] = Field(min_length=1, max_length=MAX_MAPPINGS_PER_LEG)
+    cdsToDestination: list[FieldMapping] = Field(default_factory=list, max_length=MAX_MAPPINGS_PER_LEG)
+
+    @model_validator(mode="after")
+    def _legs_are_consistent(self) -> Task:
+        if self.match == "keyMap":
+            for side, endpoint in self.endpoints():
+                if len(endpoint.key) != 1:
+                    message = "with a key map, key names the one field that identifies a record"
+                    raise FieldProblem(f"{side}.key", message)
+        _no_duplicate_targets(self.sourceToCds, "sourceToCds")
+        _no_duplicate_targets(self.cdsToDestination, "cdsToDestination")
+        if self.destination is None and self.cdsToDestination:
+            raise FieldProblem("destination", "cdsToDestination is given but the task has no destination")
+        if self.destination is not None and not self.cdsToDestination:
+            raise FieldProblem("cdsToDestination", "destination is given but cdsToDestination is empty")
+        for side in ("cds", "destination"):
+            endpoint: Endpoint | None = getattr(self, side)
+            if endpoint is not None and endpoint.filter is not None:
+                raise FieldProblem(f"{side}.filter", "only the source of a task can be filtered")
+        return self
+
+    def endpoints(self) -> list[tuple[ConnectionRole, Endpoint]]:
+        """The task's sides that are set, by role, in the order records flow through them."""
+        return [(side, endpoint) for side in ROLES if (endpoint := getattr(self, side)) is not None]
+
+    def legs(self) -> list[Leg]:
+        """The legs of this task in the order they run."""
+        legs = [Leg(name="sourceToCds", source=self.source, target=self.cds, mappings=self.sourceToCds,
+                    match=self.match)]
+        if self.destination is not None:
+            legs.append(Leg(name="cdsToDestination", source=self.cds, target=self.destination,
+                            mappings=self.cdsToDestination, match=self.match))
+        return legs
+
+
+class Leg(Strict):
+    """A task's hop from one system to the next: source -> CDS or CDS -> destination."""
+
+    name: LegName
+    source: Endpoint
+    target: Endpoint
+    mappings: list[FieldMapping]
+    match: Literal["businessKey", "keyMap"] = "businessKey"
+
+    def roles(self) -> tuple[ConnectionRole, ConnectionRole]:
+        """The project connections the leg reads from and writes to: its endpoints' own, else the leg's sides."""
+        sides: tuple[ConnectionRole, ConnectionRole] = (
+            ("source", "cds") if self.name == "sourceToCds" else ("cds", "destination"))
+        return self.source.connection or sides[0], self.target.connection or sides[1]
+
+
+def _no_duplicate_targets(mappings: list[FieldMapping], where: str) -> None:
+    seen: set[str] = set()
+    for i, mapping in enumerate(mappings):
+        if mapping.target in seen:
+            raise FieldProblem(f"{where}.{i}.target", f"target {mapping.target!r} is mapped more than once")
+        seen.add(mapping.target)
+
+
+class ProjectConnections(Strict):
+    source: Name
+    cds: Name
+    destination: Name | None = None
+
+    def by_role(self) -> dict[ConnectionRole, str]:
+        """The names of the project's connections by role, in flow order, leaving out a role without one."""
+        return {role: name for role in ROLES if (name := getattr(self, role)) is not None}
+
+
+class Notify(Strict):
+    """Tell a webhook (a Logic App, a Teams workflow) when a run ends with one of `on`.
+
+    The webhook's URL is read from the app setting `webhookSetting` when a run ends: it often
+    carries a signature, so it is never stored with the project.
+    """
+
+    on: list[Literal["Succeeded", "Warning", "Failed", "Terminated"]] = Field(min_length=1, max_length=4)
+    webhookSetting: Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")]
+
+
+def _check_schedule(expression: str | None) -> str | None:
+    if expression is not None:
+        CronSchedule.parse(expression).next_after(_SCHEDULE_CHECK_FROM)  # ScheduleError is a ValueError too
+    return expression
+
+
+_SCHEDULE_CHECK_FROM = datetime(2000, 1, 1, tzinfo=UTC)
+"""Schedules are checked for an occurrence after a fixed moment, so saving never depends on the clock."""
+ValidSchedule = Annotated[Schedule, AfterValidator(_check_schedule)]
+
+
+class ProjectSettings(Strict):
+    """What a project definition and a request to create one have in common."""
+
+    name: Name
+    description: Description | None = None
+    template: Name | None = None
+    connections: ProjectConnections
+    companyCode: CompanyCode | None = None
+    schedule: ValidSchedule | None = None
+    scheduleMode: Literal["full", "incremental"] = "incremental"
+    notify: Notify | None = None
+
+
+class ProjectDefinition(ProjectSettings):
+    """What a project is: its connections and its ordered tasks. Templates carry the same shape."""
+
+    tasks: list[Task] = Field(min_length=1, max_length=MAX_TASKS)
+
+    @model_validator(mode="after")
+    def _tasks_fit_connections(self) -> ProjectDefinition:
+        names: set[str] = set()
+        for i, task in enumerate(self.tasks):
+            if task.name in names:
+                raise FieldProblem(f"tasks.{i}.name", f"task name {task.name!r} is used twice")
+            names.add(task.name)
+            if task.destination is not None and self.connections.destination is None:
+                raise FieldProblem(
+                    "connections.destination", f"task {task.name!r} has a destination but this field is not set"
+                )
+        return self
+
+    def systems(self) -> list[str]:
+        """The connection names this project moves data between, in flow order."""
+        return list(self.connections.by_role().values())
+
+
+class DataResidency(Strict):
+    from_: Annotated[str, StringConstraints(min_length=1, max_length=128)] = Field(alias="from")
+    to: Annotated[str, StringConstraints(min_length=1, max_length=128)]
+
+
+class Consent(Strict):
+    """What an admin gives before a project exists."""
+
+    accepted: bool
+    acceptedBy: Annotated[str, StringConstraints(min_length=1, max_length=256, strip_whitespace=True)]
+    noticeVersion: Annotated[str, StringConstraints(min_length=1, max_length=64, strip_whitespace=True)]
+    dataResidency: DataResidency | None = None
+
+
+class ConsentRecord(Strict):
+    """What is kept of a consent, append-only, also after its project is deleted."""
+
+    project: Name
+    acceptedBy: str
+    acceptedAt: datetime
+    noticeVersion: str
+    systems: list[str]
+    dataResidency: DataResidency | None = None
+    definitionHash: str
+
+
+class ProjectRequest(ProjectSettings):
+    """The body of `POST /api/projects`: a definition (or a template to take the tasks from) and consent."""
+
+    tasks: list[dict[str, Any]] | None = Field(default=None, max_length=MAX_TASKS)
+    consent: Consent | None = None
+
+    @model_validator(mode="after")
+    def _template_or_tasks(self) -> ProjectRequest:
+        if (self.template is None) == (self.tasks is None):
+            raise FieldProblem("tasks", "give either template or tasks")
+        return self
