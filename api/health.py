@@ -5,7 +5,7 @@ import json
 import azure.functions as func
 
 from api.blueprint import blueprint
-from shared.errors import InvalidInput
+from shared.errors import SettingError
 from shared.settings import storage_settings
 from shared.store import Store
 
@@ -14,7 +14,7 @@ from shared.store import Store
 def health(req: func.HttpRequest) -> func.HttpResponse:
     try:
         storage = "ok" if Store(storage_settings()).ping() else "unreachable"
-    except InvalidInput:
+    except SettingError:
         storage = "not configured"
     ok = storage == "ok"
     body = {"status": "ok" if ok else "degraded", "storage": storage}

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from shared.connection_rules import key_vault_scope, require_safe
-from shared.errors import InvalidInput, RetryableError
+from shared.errors import AuthenticationError, RetryableError, SettingError, SystemRefused
 from shared.models import ClientSecretAuth, Connection, ManagedIdentityAuth, NoAuth
 from shared.settings import app_setting
 
@@ -84,13 +84,13 @@ class MsalClientSecret:
             ) from None
         except ValueError as error:
             # MSAL's answer when the authority's OpenID configuration is not found: an unknown tenant.
-            raise InvalidInput(
+            raise AuthenticationError(
                 "Entra ID does not know the connection's tenant (its OpenID configuration was not found)",
                 field="auth.tenantId",
             ) from error
         if "access_token" not in result:
             reason = f"{result.get('error')}: {result.get('error_description', '')[:200]}"
-            raise InvalidInput(f"Entra refused the client credentials: {reason}", field="auth")
+            raise AuthenticationError(f"Entra refused the client credentials: {reason}", field="auth")
         return result["access_token"]
 
 
@@ -104,7 +104,7 @@ class AzureIdentityToken:
         self._lock = threading.Lock()
 
     def token(self) -> str:
-        """The cached token, or a new one; a credential that cannot get one is InvalidInput naming `auth`."""
+        """The cached token, or a new one; a credential that cannot get one is AuthenticationError naming `auth`."""
         from azure.core.exceptions import ClientAuthenticationError
 
         with self._lock:
@@ -113,7 +113,7 @@ class AzureIdentityToken:
                     access = self._credential.get_token(self._scope)  # type: ignore[attr-defined]
                 except ClientAuthenticationError as exc:
                     reason = str(exc.message or exc).splitlines()[0][:200]
-                    raise InvalidInput(f"the managed identity got no token: {reason}", field="auth") from None
+                    raise AuthenticationError(f"the managed identity got no token: {reason}", field="auth") from None
                 self._cached = (access.token, float(access.expires_on))
             return self._cached[0]
 
@@ -122,7 +122,7 @@ def _secret_from_setting(name: str) -> Callable[[], str]:
     def read() -> str:
         value = app_setting(name)
         if not value:
-            raise InvalidInput(f"app setting {name!r} is not set", field="auth.secretSetting")
+            raise SettingError(f"app setting {name!r} is not set", field="auth.secretSetting")
         return value
 
     return read
@@ -146,7 +146,8 @@ def _secret_from_key_vault(uri: str, credential: Callable[[], object]) -> Callab
             headers={"Authorization": f"Bearer {vault_token.token()}"}, timeout=30, allow_redirects=False,
         )
         if response.status_code != 200:
-            raise InvalidInput(f"Key Vault answered {response.status_code} for the secret URI", field="auth.secretUri")
+            refusal = AuthenticationError if response.status_code in (401, 403) else SystemRefused
+            raise refusal(f"Key Vault answered {response.status_code} for the secret URI", field="auth.secretUri")
         return response.json()["value"]
 
     return read
@@ -156,6 +157,10 @@ def token_provider(
     connection: Connection, scope: str, *, vault_credential: Callable[[], object] = _default_credential
 ) -> TokenProvider:
     """The provider a connection's `auth` asks for; InvalidInput naming the field when the connection breaks a rule.
+
+    Its `token()` raises SettingError when the app setting holding the secret is not set,
+    AuthenticationError when Entra, the managed identity or Key Vault refuses the credentials
+    (SystemRefused for Key Vault's other refusals), RetryableError when Entra is out of reach.
 
     `vault_credential` makes the identity that reads a `secretUri` (the app's, by default).
     """

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.errors import InvalidInput, RetryableError
+from shared.errors import RetryableError, SettingError
 from shared.http import new_session
 from shared.settings import app_setting, route_prefix
 from shared.store import Store
@@ -38,7 +38,7 @@ def notify(store: Store, run_id: str, webhook_setting: str, base_url: str | None
     """POST the run's summary to the URL in `webhook_setting`; return the receiver's status."""
     url = app_setting(webhook_setting)
     if not url:
-        raise InvalidInput(f"app setting {webhook_setting!r} is not set", field="notify.webhookSetting")
+        raise SettingError(f"app setting {webhook_setting!r} is not set", field="notify.webhookSetting")
     try:
         response = new_session(1).post(url, json=summary(store, run_id, base_url), timeout=TIMEOUT_S)
     except OSError as error:

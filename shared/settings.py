@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-from shared.errors import InvalidInput
+from shared.errors import SettingError
 
 STORAGE_SETTING = "AzureWebJobsStorage"
 FUNCTION_TIMEOUT_SETTING = "AzureFunctionsJobHost__functionTimeout"
@@ -55,7 +55,7 @@ def storage_settings(env: Mapping[str, str] | None = None) -> StorageSettings:
         table_uri = table_uri or f"https://{account}.table.core.windows.net"
         blob_uri = blob_uri or f"https://{account}.blob.core.windows.net"
     if not (table_uri and blob_uri):
-        raise InvalidInput(
+        raise SettingError(
             f"storage is not configured: set {STORAGE_SETTING} to a connection string, or "
             f"{STORAGE_SETTING}__accountName for a managed identity",
             field=STORAGE_SETTING,
@@ -97,7 +97,7 @@ def function_timeout(env: Mapping[str, str] | None = None, host_json: Path = HOS
         try:
             value = str(json.loads(host_json.read_text(encoding="utf-8")).get("functionTimeout") or "").strip()
         except (ValueError, AttributeError) as error:
-            raise InvalidInput(f"{host_json} is not a JSON object: {error}", field="functionTimeout") from error
+            raise SettingError(f"{host_json} is not a JSON object: {error}", field="functionTimeout") from error
         where = f"functionTimeout in {host_json.name}"
     if not value:
         return DEFAULT_FUNCTION_TIMEOUT
@@ -109,14 +109,14 @@ def _timespan(value: str, where: str) -> timedelta:
         return DEFAULT_FUNCTION_TIMEOUT
     match = _TIMESPAN.fullmatch(value)
     if match is None:
-        raise InvalidInput(f"{where} is {value!r}, not a time span like 00:10:00", field="functionTimeout")
+        raise SettingError(f"{where} is {value!r}, not a time span like 00:10:00", field="functionTimeout")
     days, hours, minutes, seconds, fraction = match.groups()
     span = timedelta(
         days=int(days or 0), hours=int(hours), minutes=int(minutes), seconds=int(seconds),
         microseconds=int((fraction or "0").ljust(7, "0")) // 10,
     )
     if span <= timedelta(0):
-        raise InvalidInput(f"{where} must be positive, not {value!r}", field="functionTimeout")
+        raise SettingError(f"{where} must be positive, not {value!r}", field="functionTimeout")
     return span
 
 
@@ -142,7 +142,7 @@ def route_prefix(env: Mapping[str, str] | None = None, host_json: Path = HOST_JS
                 "routePrefix"
             )
         except (ValueError, AttributeError) as error:
-            raise InvalidInput(
+            raise SettingError(
                 f"{host_json.name} has no readable extensions.http object: {error}", field="routePrefix"
             ) from error
     return (DEFAULT_ROUTE_PREFIX if value is None else str(value)).strip().strip("/")

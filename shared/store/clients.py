@@ -18,7 +18,7 @@ from azure.data.tables import TableClient, TableServiceClient
 from azure.identity import DefaultAzureCredential
 from azure.storage.blob import BlobServiceClient, ContainerClient
 
-from shared.errors import InvalidInput
+from shared.errors import SettingError
 from shared.settings import STORAGE_SETTING, StorageSettings
 
 PING_TIMEOUT_S = 3
@@ -35,7 +35,7 @@ def service_clients(settings: StorageSettings) -> tuple[TableServiceClient, Blob
         conn = settings.connection_string or ""
         return TableServiceClient.from_connection_string(conn), BlobServiceClient.from_connection_string(conn)
     if not (settings.table_service_uri and settings.blob_service_uri):
-        raise InvalidInput("storage needs both a table and a blob service URI", field=STORAGE_SETTING)
+        raise SettingError("storage needs both a table and a blob service URI", field=STORAGE_SETTING)
     credential = DefaultAzureCredential(managed_identity_client_id=settings.client_id)
     return (
         TableServiceClient(endpoint=settings.table_service_uri, credential=credential),
@@ -47,7 +47,7 @@ def table_name(settings: StorageSettings, logical: str) -> str:
     """The name of the table holding `logical` ("projects", "runs"…) for these settings."""
     name = settings.table_prefix + logical
     if _TABLE_NAME.fullmatch(name) is None:
-        raise InvalidInput(f"{name!r} is not a valid table name (3-63 letters and digits)", field="table_prefix")
+        raise SettingError(f"{name!r} is not a valid table name (3-63 letters and digits)", field="table_prefix")
     return name
 
 
@@ -55,7 +55,7 @@ def container_name(settings: StorageSettings, logical: str) -> str:
     """The name of the blob container holding `logical` ("staging"…) for these settings."""
     name = f"{settings.table_prefix.lower()}-{logical}" if settings.table_prefix else logical
     if _CONTAINER_NAME.fullmatch(name) is None:
-        raise InvalidInput(f"{name!r} is not a valid container name", field="table_prefix")
+        raise SettingError(f"{name!r} is not a valid container name", field="table_prefix")
     return name
 
 

@@ -42,3 +42,11 @@ def test_health_reports_missing_storage_setting(functions, monkeypatch) -> None:
     response = call_health(functions)
     assert response.status_code == 503
     assert json.loads(response.get_body())["storage"] == "not configured"
+
+
+def test_a_missing_storage_setting_is_the_service_s_500_naming_the_setting(api, monkeypatch) -> None:
+    monkeypatch.delenv("AzureWebJobsStorage")
+    answer = api("list_connections", "GET", "connections")
+    assert answer.status == 500
+    assert answer.body["title"] == "An app setting is missing or malformed"
+    assert answer.body["errors"] == [{"field": "AzureWebJobsStorage", "message": answer.body["detail"]}]

@@ -10,7 +10,7 @@ import azure.functions as func
 import pytest
 
 from api.links import api_link, run_errors_link, run_link
-from shared.errors import InvalidInput
+from shared.errors import SettingError
 from shared.settings import HOST_JSON, ROUTE_PREFIX_SETTING, route_prefix
 
 FRONT = "https://contoso-di.azurewebsites.net"
@@ -72,8 +72,8 @@ def test_route_prefix_comes_from_host_json_else_api(tmp_path: Path) -> None:
 def test_an_unreadable_host_json_names_the_setting(tmp_path: Path) -> None:
     broken = tmp_path / "host.json"
     broken.write_text("{not json", encoding="utf-8")
-    with pytest.raises(InvalidInput) as raised:
+    with pytest.raises(SettingError) as raised:
         route_prefix({}, broken)
     assert raised.value.field == "routePrefix"
-    with pytest.raises(InvalidInput):
+    with pytest.raises(SettingError):
         route_prefix({}, write_host_json(tmp_path, {"extensions": {"http": "api"}}))

@@ -12,7 +12,7 @@ import requests
 
 from shared.auth import AzureIdentityToken, MsalClientSecret, NoToken, token_provider
 from shared.connection_rules import ALLOW_UNAUTHENTICATED_SETTING
-from shared.errors import InvalidInput
+from shared.errors import AuthenticationError, ConfigurationError, InvalidInput, SettingError, SystemRefused
 from shared.models import Connection
 from tests.connectors.hostile import json_answer, serving
 
@@ -72,7 +72,7 @@ def test_client_secret_is_read_from_its_app_setting_only_when_a_token_is_needed(
         "https://org.crm.dynamics.com/.default",
     )
     assert isinstance(provider, MsalClientSecret)
-    with pytest.raises(InvalidInput, match="SALES_SECRET") as info:
+    with pytest.raises(SettingError, match="SALES_SECRET") as info:
         provider.token()
     assert info.value.field == "auth.secretSetting"
 
@@ -108,7 +108,7 @@ def test_an_identity_that_gets_no_token_is_a_clear_error_naming_auth() -> None:
         def get_token(self, scope: str) -> SimpleNamespace:
             raise ClientAuthenticationError(message="ManagedIdentityCredential: no endpoint\nmore detail")
 
-    with pytest.raises(InvalidInput, match=r"no endpoint$") as info:
+    with pytest.raises(AuthenticationError, match=r"no endpoint$") as info:
         AzureIdentityToken(Unavailable(), "scope").token()
     assert info.value.field == "auth"
 
@@ -131,3 +131,32 @@ def test_entra_out_of_reach_is_retryable_and_says_so_without_the_raw_request(mon
 
     assert "could not be reached" in str(raised.value)
     assert "not-a-real-secret" not in str(raised.value) and "127.0.0.1:9/" not in str(raised.value)
+
+
+@pytest.mark.parametrize(("status", "refusal"), [(403, AuthenticationError), (401, AuthenticationError),
+                                                 (404, SystemRefused)])
+def test_key_vault_refusing_the_secret_is_a_configuration_error_naming_the_uri_field(monkeypatch, status, refusal) -> None:
+    from shared import http as http_module
+
+    class Vault(requests.adapters.BaseAdapter):
+        def send(self, request: requests.PreparedRequest, **kwargs) -> requests.Response:
+            answer = requests.Response()
+            answer.status_code, answer.url, answer.request = status, request.url, request
+            return answer
+
+        def close(self) -> None:
+            pass
+
+    def vault_session(*args, **kwargs) -> requests.Session:
+        session = requests.Session()
+        session.mount("https://", Vault())
+        return session
+
+    monkeypatch.setattr(http_module, "new_session", vault_session)
+    vaulted = connection({"type": "clientSecret", "tenantId": "contoso.onmicrosoft.com", "clientId": "c",
+                          "secretUri": "https://contoso-kv.vault.azure.net/secrets/sales"})
+    provider = token_provider(vaulted, "https://org.crm.dynamics.com/.default", vault_credential=GenerousCredential)
+    with pytest.raises(refusal, match=f"Key Vault answered {status}") as info:
+        provider.token()
+    assert info.value.field == "auth.secretUri"
+    assert isinstance(info.value, ConfigurationError)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from shared.budgets import Budgets, step_budget, step_deadline
-from shared.errors import InvalidInput
+from shared.errors import SettingError
 from shared.settings import function_timeout
 
 
@@ -33,7 +33,7 @@ def test_time_spans_are_read_as_the_host_reads_them(tmp_path: Path, value: str, 
 
 @pytest.mark.parametrize("value", ["10 minutes", "00:00:00", "600"])
 def test_a_timeout_the_host_would_refuse_is_named(tmp_path: Path, value: str) -> None:
-    with pytest.raises(InvalidInput, match="functionTimeout"):
+    with pytest.raises(SettingError, match="functionTimeout"):
         function_timeout({}, host_json(tmp_path, value))
 
 

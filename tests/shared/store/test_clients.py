@@ -10,7 +10,7 @@ from azure.data.tables import TableServiceClient
 from azure.identity import DefaultAzureCredential
 
 from devhost.azurite import connection_string, free_port
-from shared.errors import InvalidInput
+from shared.errors import SettingError
 from shared.settings import StorageSettings
 from shared.store.clients import StorageClients, container_name, service_clients, table_name
 
@@ -35,7 +35,7 @@ def test_identity_settings_use_the_service_uris_and_a_managed_identity() -> None
 
 
 def test_identity_settings_need_both_uris() -> None:
-    with pytest.raises(InvalidInput):
+    with pytest.raises(SettingError):
         service_clients(StorageSettings(table_service_uri="https://acct.table.core.windows.net"))
 
 
@@ -51,7 +51,7 @@ def test_names_carry_the_prefix() -> None:
 @pytest.mark.parametrize("prefix", ["with-dash", "1digitfirst", "x" * 60])
 def test_a_prefix_that_makes_an_invalid_table_name_is_refused(prefix: str) -> None:
     settings = StorageSettings(connection_string="UseDevelopmentStorage=true", table_prefix=prefix)
-    with pytest.raises(InvalidInput) as raised:
+    with pytest.raises(SettingError) as raised:
         table_name(settings, "projects")
     assert raised.value.field == "table_prefix"
 
