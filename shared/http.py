@@ -110,11 +110,9 @@ class Throttle:
     clock: Callable[[], float] = time.monotonic
     _resume_at: float = 0.0
     _lock: threading.Lock = field(default_factory=threading.Lock)
-    throttled: int = 0
 
     def hold(self, seconds: float) -> None:
         with self._lock:
-            self.throttled += 1
             self._resume_at = max(self._resume_at, self.clock() + seconds)
 
     def holding(self) -> bool:
