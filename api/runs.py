@@ -17,6 +17,7 @@ from api.responses import json_response, store, utc_now
 from api.starting import start
 from shared.errors import InvalidInput
 from shared.models import Run
+from shared.run_ids import task_instance_prefix
 from shared.runs import (
     ErrorPageToken,
     RunRequest,
@@ -24,7 +25,6 @@ from shared.runs import (
     observed_status,
     run_view,
     settle_stopped,
-    task_instance_prefix,
 )
 from shared.store import Store
 

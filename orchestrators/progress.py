@@ -14,14 +14,15 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from shared.models import RunStatus
+from shared.outcomes import COUNTS
+
 CUSTOM_STATUS_LIMIT = 16 * 1024
 """Bytes of UTF-16 the host allows a custom status."""
 NAME_CHARS = 64
 """Characters of a task name a status keeps."""
 RECENT_TASKS = 3
 """Finished tasks a status shows, the latest last."""
-COUNTS = ("read", "written", "skipped", "failed")
-FAILED = "Failed"
 
 
 def clip(name: str) -> str:
@@ -43,7 +44,7 @@ def finished(done: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """The tasks `done` (outcomes with a name, a status and counts), summed up, with the last few shown."""
     return {
         "tasksFinished": len(done),
-        "tasksFailed": sum(1 for task in done if task["status"] == FAILED),
+        "tasksFailed": sum(1 for task in done if task["status"] == RunStatus.FAILED),
         "totals": {k: sum(task[k] for task in done) for k in COUNTS},
         "recentTasks": [
             {"name": clip(task["name"]), "status": task["status"], **{k: task[k] for k in COUNTS}}

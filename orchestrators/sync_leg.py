@@ -30,20 +30,16 @@ from typing import Any
 import azure.durable_functions as df
 
 from orchestrators.blueprint import blueprint
-from orchestrators.progress import COUNTS, clip
+from orchestrators.progress import clip
 from orchestrators.retry import STEP_RETRY
+from shared.errors import StepFailed
+from shared.outcomes import COUNTS, leg_outcome
 from shared.sync.batching import CALLS_PER_GENERATION
 
 TASK_FIELDS = ("runId", "projectId", "task", "mode", "dryRun", "previousRunId")
 """What every step of a task's run is told."""
 STEP_FIELDS = (*TASK_FIELDS, "leg")
-FILTERED = "filtered"
-"""The skip reason of records the task's filter leaves out (counted by extraction, never staged)."""
 EXTRACT, RESOLVE, LOAD, DONE = "extract", "resolve", "load", "done"
-
-
-class TaskError(Exception):
-    """A step failed in a way no retry mends: the task stops and the run fails."""
 
 
 def new_leg(step: dict[str, Any], leg: str, batching: dict[str, int]) -> dict[str, Any]:
@@ -105,7 +101,8 @@ def sync_leg(context: df.DurableOrchestrationContext) -> Any:
     if cursor["phase"] != DONE:
         context.continue_as_new({**job, "cursor": cursor})
         return None
-    return {"outcome": _outcome(job["leg"], cursor), "state": cursor["state"]}
+    outcome = leg_outcome(job["leg"], cursor["totals"], cursor["reasons"], cursor["filtered"], cursor["deleted"])
+    return {"outcome": outcome, "state": cursor["state"]}
 
 
 @blueprint.orchestration_trigger(context_name="context")
@@ -128,14 +125,7 @@ def _add(into: dict[str, Any], counts: dict[str, Any]) -> None:
     into["reasons"] = dict(Counter(into["reasons"]) + Counter(counts["skippedReasons"]))
 
 
-def _outcome(leg: str, cursor: dict[str, Any]) -> dict[str, Any]:
-    totals, reasons, filtered = dict(cursor["totals"]), dict(cursor["reasons"]), cursor["filtered"]
-    if filtered:
-        totals.update(read=totals["read"] + filtered, skipped=totals["skipped"] + filtered)
-        reasons[FILTERED] = reasons.get(FILTERED, 0) + filtered
-    return {"leg": leg, **totals, "skippedReasons": reasons, "deletedInSource": cursor["deleted"]}
-
-
 def _stop_on_error(leg: str, result: dict[str, Any]) -> None:
+    """A step that handed back an error (a retry cannot mend it) stops the leg, its task and the run."""
     if "error" in result:
-        raise TaskError(f"{leg}: {result['error']}")
+        raise StepFailed(f"{leg}: {result['error']}")

@@ -3,13 +3,13 @@
 Input: `{"runId", "projectId", "mode", "dryRun"}`. The first step checks that the run holds
 its project's run lock: an orchestration started or restarted under a run id that does not
 hold it (or that was told to stop) ends there, having written nothing. Each task is a
-`sync_task` sub-orchestration under `task_instance_id(runId, index)`, and its outcome goes
-on the run record as soon as it ends. A task error stops the tasks after it and fails the
-run; failed records only make it a Warning. `finish_run` runs whatever happened, so the run
-lock is freed; it also saves where the next incremental read of each finished task's legs
-resumes. When the run ends with a status the project asked to hear about, `notify_run`
-posts a summary to its webhook; a notification that cannot be delivered never changes the
-outcome. Custom status is a bounded summary (orchestrators/progress.py).
+`sync_task` sub-orchestration under `task_instance_id(runId, index)`, and its outcome
+(shared/outcomes.py) goes on the run record as soon as it ends. A task error stops the tasks
+after it and fails the run; failed records only make it a Warning. `finish_run` runs
+whatever happened, so the run lock is freed; it also saves where the next incremental read
+of each finished task's legs resumes. When the run ends with a status the project asked to
+hear about, `notify_run` posts a summary to its webhook; a notification that cannot be
+delivered never changes the outcome. Custom status is a bounded summary (orchestrators/progress.py).
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from orchestrators.blueprint import blueprint
 from orchestrators.progress import run_outcome, task_progress
 from orchestrators.retry import NOTIFY_RETRY, STEP_RETRY
 from shared.errors import failure_reason
-from shared.runs import task_instance_id
-from shared.sync.finish import task_outcome
+from shared.outcomes import task_outcome
+from shared.run_ids import task_instance_id
 
 NOT_HELD = "NotHeld"
 """The outcome of an orchestration whose run id does not hold the project's run lock."""
@@ -57,9 +57,9 @@ def sync_project(context: df.DurableOrchestrationContext) -> Any:
                 result = yield context.call_sub_orchestrator("sync_task", child, task_instance_id(run["runId"], index))
             except Exception as failure:
                 error = _reason(failure)
-                outcome = task_outcome(task["name"], [], error).model_dump(mode="json")
+                outcome = task_outcome(task["name"], [], error)
             else:
-                outcome = task_outcome(task["name"], result["legs"]).model_dump(mode="json")
+                outcome = task_outcome(task["name"], result["legs"])
                 states.extend({"task": task["name"], **saved} for saved in result["states"])
             done.append(outcome)
             yield context.call_activity_with_retry(

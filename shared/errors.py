@@ -182,7 +182,7 @@ _KEY_SEGMENT = re.compile(r"^([^(]*)\(.*\)$")
 
 _HOST_WRAPPERS = re.compile(
     r"^\s*(?:(?:Orchestrator|Activity) function '[^']*' failed:|Result: Failure|Exception:"
-    r"|(?:[A-Za-z]+\.)*(?:SystemUnavailable|RetryableError|TaskError|Exception)(?=:):)\s*"
+    r"|(?:[A-Za-z]+\.)*(?:SystemUnavailable|RetryableError|StepFailed|Exception)(?=:):)\s*"
 )
 
 

@@ -7,7 +7,7 @@ How a run stops (terminate, or a lock taken over from a run that ended without f
    run holds the lock without a stop mark (shared/sync/fence.py) before its bulk write;
    `begin_run` and each extraction step check the lock too.
 2. Durable is told to terminate `sync_project` and the task orchestrations of the run still
-   going (`task_instance_prefix`). A task orchestration scheduled in the same instant meets
+   going (`task_instance_prefix`, shared/run_ids.py). A task orchestration scheduled in the same instant meets
    the closed fence at its first step and ends by itself.
 3. The run settles (`settle_stopped`) once no lease of its steps is live: its record reads
    Terminated, its staged pages and leases go, and the lock is freed. A lease expires after
@@ -20,7 +20,6 @@ How a run stops (terminate, or a lock taken over from a run that ended without f
 
 from __future__ import annotations
 
-import secrets
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -28,6 +27,7 @@ from pydantic import Field
 
 from shared.errors import ConsentRequired, NotFound, RunActive
 from shared.models import Run, RunMode, RunStatus, Strict
+from shared.run_ids import new_run_id
 from shared.store import Store
 from shared.store.run_lock import Standing
 
@@ -44,26 +44,17 @@ class ErrorPageToken(Strict):
     offset: int = Field(ge=0)
 
 
-def new_run_id(now: datetime) -> str:
-    """Sortable by start time, unique, and safe as a Durable instance id and a table key."""
-    return f"r{now:%Y%m%d%H%M%S}{secrets.token_hex(4)}"
-
-
-def task_instance_prefix(run_id: str) -> str:
-    """What the instance ids of a run's task orchestrations, and of no other instance, start with."""
-    return f"{run_id}-task"
-
-
-def task_instance_id(run_id: str, index: int) -> str:
-    """The Durable instance id of the orchestration of task `index` (from 0) of a run."""
-    return f"{task_instance_prefix(run_id)}{index:03d}"
-
-
 ENDED = frozenset({"Completed", "Failed", "Terminated", "Canceled"})
 START_GRACE = timedelta(minutes=5)
 """How long a Pending run may go unseen by Durable before its lock counts as abandoned."""
 TERMINATED = "the run was terminated"
 ENDED_WITHOUT_RELEASE = "the run ended without releasing its lock"
+
+
+def require_consent(store: Store, project_id: str) -> None:
+    """ConsentRequired unless a consent to run `project_id` is on record (checked by Sync Now and by `begin_run`)."""
+    if not store.consents.list(project_id):
+        raise ConsentRequired(f"project {project_id!r} has no consent on record", field="consent")
 
 
 def reserve_run(
@@ -78,8 +69,7 @@ def reserve_run(
     RunActive.
     """
     store.projects.get(project_id)
-    if not store.consents.list(project_id):
-        raise ConsentRequired(f"project {project_id!r} has no consent on record", field="consent")
+    require_consent(store, project_id)
     run_id = new_run_id(now)
     try:
         store.run_lock.acquire(project_id, run_id)

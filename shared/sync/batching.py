@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from shared.errors import InvalidInput
+from shared.errors import SettingError
 from shared.settings import app_setting
 
 READ_SIZE = 5000
@@ -59,7 +59,7 @@ DEFAULT_BATCHING = Batching()
 
 
 def batching_from_settings(env: Mapping[str, str] | None = None) -> Batching:
-    """The batching the app settings ask for; InvalidInput naming the setting that is not a whole number in range."""
+    """The batching the app settings ask for; SettingError naming the setting that is not a whole number in range."""
     values = {}
     for name, (setting, default, least, most) in SETTINGS.items():
         text = (app_setting(setting, env) or "").strip()
@@ -67,7 +67,7 @@ def batching_from_settings(env: Mapping[str, str] | None = None) -> Batching:
             values[name] = default
             continue
         if not (text.isascii() and text.isdigit() and len(text) <= 6 and least <= int(text) <= most):
-            raise InvalidInput(f"the app setting {setting} must be a whole number from {least} to {most}",
+            raise SettingError(f"the app setting {setting} must be a whole number from {least} to {most}",
                                field=setting)
         values[name] = int(text)
     return Batching(**values)

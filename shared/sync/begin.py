@@ -6,8 +6,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from shared.errors import ConsentRequired, InvalidInput
+from shared.errors import ConfigurationError, InputError
 from shared.models import Run, RunMode, RunStatus
+from shared.runs import require_consent
 from shared.store import Store
 from shared.store.run_lock import Standing
 from shared.sync.batching import batching_from_settings
@@ -31,13 +32,12 @@ def begin_run(
     if store.run_lock.standing(project_id, run_id) is not Standing.HOLDS:
         return {"held": False, "previousRunId": None, "tasks": [], "problems": [], "notifyOn": [], "batching": None}
     project, _ = store.projects.get(project_id)
-    if not store.consents.list(project_id):
-        raise ConsentRequired(f"project {project_id!r} has no consent on record", field="consent")
+    require_consent(store, project_id)
     notify_on = project.notify.on if project.notify else []
     problems = validate_project(project, connections_of(store, project), connectors)
     try:
         batching = batching_from_settings().to_json()
-    except InvalidInput as bad:
+    except (InputError, ConfigurationError) as bad:
         problems.append({"task": "", "leg": None, "field": bad.field, "message": str(bad)})
     if problems:
         return {"held": True, "previousRunId": None, "tasks": [], "problems": problems, "notifyOn": notify_on,

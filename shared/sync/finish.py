@@ -1,5 +1,8 @@
 """The last step of a run: where incremental reads resume, its outcome on record, its lock free, its
-staged pages gone; and each task's outcome on record as the run goes."""
+staged pages gone; and each task's outcome on record as the run goes.
+
+Task outcomes arrive as the JSON shared/outcomes.py builds; they are validated here, where they are stored.
+"""
 
 from __future__ import annotations
 
@@ -7,48 +10,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from shared.models import Counts, LegOutcome, Run, RunStatus, TaskOutcome, TaskState
+from shared.models import Run, TaskOutcome, TaskState
+from shared.outcomes import MAX_MESSAGE, run_status
 from shared.runs import settle_stopped
 from shared.store import Store
 from shared.store.run_lock import Standing
 from shared.sync.state_binding import joined
-
-MAX_MESSAGE = 2000
-
-
-def leg_status(outcome: Counts) -> RunStatus:
-    """Succeeded; Warning when some records failed; Failed when records failed and none was written."""
-    if outcome.failed == 0:
-        return RunStatus.SUCCEEDED
-    return RunStatus.FAILED if outcome.written == 0 else RunStatus.WARNING
-
-
-def task_outcome(name: str, legs: list[dict[str, Any]], error: str | None = None) -> TaskOutcome:
-    """A task's outcome from its legs' counts; a task error makes it Failed whatever the counts."""
-    leg_outcomes = [LegOutcome.model_validate(leg) for leg in legs]
-    task = TaskOutcome(
-        name=name,
-        legs=leg_outcomes,
-        read=sum(leg.read for leg in leg_outcomes),
-        written=sum(leg.written for leg in leg_outcomes),
-        skipped=sum(leg.skipped for leg in leg_outcomes),
-        failed=sum(leg.failed for leg in leg_outcomes),
-    )
-    statuses = [leg_status(leg) for leg in leg_outcomes]
-    if error is not None or RunStatus.FAILED in statuses:
-        task.status = RunStatus.FAILED
-    elif RunStatus.WARNING in statuses:
-        task.status = RunStatus.WARNING
-    else:
-        task.status = RunStatus.SUCCEEDED
-    task.message = error[:MAX_MESSAGE] if error else None
-    return task
-
-
-def run_status(tasks: list[TaskOutcome], planned: int) -> RunStatus:
-    if len(tasks) < planned or any(t.status == RunStatus.FAILED for t in tasks):
-        return RunStatus.FAILED
-    return RunStatus.WARNING if any(t.status == RunStatus.WARNING for t in tasks) else RunStatus.SUCCEEDED
 
 
 def finish_run(
@@ -68,7 +35,7 @@ def finish_run(
     if standing is Standing.NONE:
         return store.runs.get(run_id).status.value
     outcomes = [TaskOutcome.model_validate(task) for task in tasks]
-    status = RunStatus.FAILED if message and not outcomes else run_status(outcomes, planned)
+    status = run_status(tasks, planned, message)
 
     def record(run: Run) -> bool:
         if not run.status.active:

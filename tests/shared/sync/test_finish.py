@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from shared.models import Run, RunStatus, TaskOutcome
+from shared.models import Run, RunStatus
+from shared.outcomes import leg_outcome, task_outcome
 from shared.store import Store
 from shared.sync.finish import finish_run
 
@@ -18,8 +19,9 @@ def started(store: Store, run_id: str, project: str = "accounts") -> None:
     store.run_lock.acquire(project, run_id)
 
 
-def outcome(name: str, status: RunStatus = RunStatus.SUCCEEDED) -> dict:
-    return TaskOutcome(name=name, status=status, read=3, written=3).model_dump(mode="json")
+def outcome(name: str, error: str | None = None) -> dict:
+    legs = [leg_outcome("sourceToCds", {"read": 3, "written": 3, "skipped": 0, "failed": 0}, {}, 0, 0)]
+    return task_outcome(name, [] if error else legs, error)
 
 
 def test_the_states_of_finished_tasks_are_saved_with_the_outcome(store: Store) -> None:
@@ -40,7 +42,7 @@ def test_the_states_of_finished_tasks_are_saved_with_the_outcome(store: Store) -
 
 def test_a_failed_run_still_saves_what_its_finished_tasks_read(store: Store) -> None:
     started(store, "run-1")
-    done = [outcome("Accounts"), outcome("Contacts", RunStatus.FAILED)]
+    done = [outcome("Accounts"), outcome("Contacts", "sourceToCds: the source refused the read")]
     states = [{"task": "Accounts", "leg": "sourceToCds", "state": DELTA}]
 
     status = finish_run(store, "run-1", "accounts", done, 3, "Contacts: the source refused the read", NOW, states)
