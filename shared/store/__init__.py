@@ -16,6 +16,7 @@ from shared.settings import StorageSettings
 from shared.store.clients import StorageClients
 from shared.store.connections import ConnectionRepository
 from shared.store.consents import ConsentRepository
+from shared.store.error_pages import ErrorPages
 from shared.store.files import BlobFiles
 from shared.store.key_maps import KeyMapRepository
 from shared.store.projects import ProjectRepository
@@ -63,17 +64,17 @@ class Store:
 
     @cached_property
     def staging(self) -> Staging:
-        """Staged pages of records, as blobs."""
+        """What runs stage as blobs, run by run: their documents (project snapshots), and their deletion."""
         return Staging(self._clients.container("staging"))
 
     def run_staging(self, run_id: str) -> RunStaging:
-        """One run's staged pages, key buckets and superseded records, with each page's state."""
+        """One run's staged pages with their states, key buckets and superseded records, leg by leg."""
         return RunStaging(self._clients.container("staging"), run_id)
 
     @cached_property
-    def errors(self) -> Staging:
+    def errors(self) -> ErrorPages:
         """The error records of runs, as pages of blobs laid out like the staged pages they came from."""
-        return Staging(self._clients.container("errors"))
+        return ErrorPages(self._clients.container("errors"))
 
     @cached_property
     def key_maps(self) -> KeyMapRepository:

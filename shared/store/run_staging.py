@@ -29,9 +29,9 @@ from azure.core.exceptions import ResourceNotFoundError
 from azure.storage.blob import ContainerClient, ContentSettings
 
 from shared.store.staging import (
-    DELETE_BATCH,
     PAGE_PREFIX,
     PAGE_SUFFIX,
+    delete_under,
     page_blob_name,
     read_lines,
     staging_prefix,
@@ -75,10 +75,7 @@ class LegStaging:
 
     def clear(self) -> int:
         """Remove everything staged for the leg (its extraction starts afresh); return how many blobs went."""
-        names = list(self._container.list_blob_names(name_starts_with=self._folder))
-        for start in range(0, len(names), DELETE_BATCH):
-            self._container.delete_blobs(*names[start : start + DELETE_BATCH], raise_on_any_failure=False)
-        return len(names)
+        return delete_under(self._container, self._folder)
 
     # pages
 

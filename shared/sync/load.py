@@ -8,19 +8,18 @@ source record). Running the step twice leaves the same target data and the same 
 from __future__ import annotations
 
 from collections import Counter
-from functools import lru_cache
 from typing import Any
 
 from shared.mapping import SKIP_REASONS, Failed, MappedRecord, Skipped
 from shared.models import ErrorRecord
+from shared.outcomes import COUNTS
 from shared.store import Store
 from shared.store.key_maps import derived_id
-from shared.store.run_staging import LegStaging, PageState, Superseded, page_group
+from shared.store.run_staging import LegStaging, PageState, page_group
 from shared.sync.lookups import LOOKUP_NOT_FOUND, resolve_lookups
 from shared.sync.workspace import LegPlan, RunWorkspace
 
 MISSING_SOURCE_ID = "missing-source-id"
-COUNTS = ("read", "written", "skipped", "failed")
 
 
 def load_page(
@@ -45,7 +44,7 @@ def _load(
 ) -> dict[str, Any]:
     plan = workspace.leg(task, leg)
     records = staging.read_page(page_no)
-    superseded = _superseded(store, workspace.run_id, task, leg, page_group(page_no)).get(page_no, {})
+    superseded = _superseded(workspace, staging, task, leg, page_no)
     reasons: Counter[str] = Counter()
     errors: list[ErrorRecord] = []
     to_write: list[tuple[int, MappedRecord]] = []
@@ -108,13 +107,17 @@ def _with_target_ids(
     ]
 
 
-@lru_cache(maxsize=16)
-def _superseded(store: Store, run_id: str, task: str, leg: str, group: int) -> Superseded:
-    """The superseded records of a group of pages, read once per process (the group's load steps share it).
+def _superseded(workspace: RunWorkspace, staging: LegStaging, task: str, leg: str, page_no: int) -> dict[int, str]:
+    """The superseded records of page `page_no`, by row: its group's are read once and kept by the run's
+    workspace, which the group's load steps in this process share.
 
     They are final before any page of the leg loads, so a kept copy never goes stale.
     """
-    return store.run_staging(run_id).leg(task, leg).superseded_group(group)
+    group = page_group(page_no)
+    found = workspace.superseded.get((task, leg, group))
+    if found is None:
+        found = workspace.superseded[(task, leg, group)] = staging.superseded_group(group)
+    return found.get(page_no, {})
 
 
 def _error(

@@ -20,6 +20,7 @@ from shared.filters import Filter, parse_filter
 from shared.mapping import CompiledMapping, MappedRecord, compile_mapping, key_identity
 from shared.models import ConcatTransform, Connection, Endpoint, Leg, LookupTransform, ProjectDefinition, Task
 from shared.store import Store
+from shared.store.run_staging import Superseded
 from shared.sync.lookups import LookupCache
 
 SNAPSHOT = "project"
@@ -117,6 +118,8 @@ class RunWorkspace:
         self._legs: dict[tuple[str, str], LegPlan] = {}
         self._lookups: dict[str, LookupCache] = {}
         self._lock = threading.Lock()
+        self.superseded: dict[tuple[str, str, int], Superseded] = {}
+        """The superseded records of each (task, leg, page group) the run's load steps read (shared/sync/load.py)."""
 
     @cached_property
     def tasks(self) -> dict[str, Task]:

@@ -29,7 +29,7 @@ def leave_traces(store: Store, project: str, run_id: str) -> None:
             store.key_maps.resolve(project, task, leg, SOURCE_IDS)
     store.runs.create(Run(runId=run_id, projectId=project, createdTime=NOW, lastUpdatedTime=NOW))
     store.errors.write_page(run_id, "Accounts", "sourceToCds", 1, [{"code": "Bad", "record": {"id": "src-1"}}])
-    store.staging.write_page(run_id, "Accounts", "sourceToCds", 1, [{"id": "src-1"}])
+    store.run_staging(run_id).leg("Accounts", "sourceToCds").write_page(1, [{"id": "src-1"}])
     store.staging.write_document(run_id, "project", {"name": project})
     store.consents.append(ConsentRecord(project=project, acceptedBy="admin@contoso.com", acceptedAt=NOW,
                                         noticeVersion="2026-01", systems=["source=sales"],
@@ -41,7 +41,7 @@ def traces(store: Store, project: str, run_id: str) -> dict[str, object]:
         "state": [store.task_state.get(project, task, leg) is not None for task in TASKS for leg in LEGS],
         "key maps": [store.key_maps.count(project, task, leg) for task in TASKS for leg in LEGS],
         "error records": store.errors.list_pages(run_id),
-        "staged pages": store.staging.list_pages(run_id),
+        "staged pages": list(store.run_staging(run_id).leg("Accounts", "sourceToCds").page_states()),
     }
 
 

@@ -17,9 +17,9 @@ def test_stores_with_different_prefixes_see_different_data(storage_connection_st
     second = StorageSettings(connection_string=storage_connection_string, table_prefix="s" + uuid.uuid4().hex[:10])
     with Store(first) as one, Store(second) as other:
         one.connections.put("sales", connection)
-        one.staging.write_page("run-1", "Accounts", "sourceToCds", 1, [{"a": 1}])
+        one.run_staging("run-1").leg("Accounts", "sourceToCds").write_page(1, [{"a": 1}])
         assert other.connections.list() == []
-        assert other.staging.list_pages("run-1") == []
+        assert other.run_staging("run-1").leg("Accounts", "sourceToCds").page_states() == {}
         with Store(first) as again:
             assert again.connections.get("sales") == connection
 
