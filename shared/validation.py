@@ -35,8 +35,7 @@ def problem(task: Task, leg: str | None, field: str, message: str) -> dict[str, 
 
 def connections_of(store: Any, project: ProjectDefinition) -> dict[str, Connection]:
     """The project's connections by role (NotFound when one is missing)."""
-    roles = ("source", "cds", "destination")
-    return {r: store.connections.get(n) for r in roles if (n := getattr(project.connections, r)) is not None}
+    return {role: store.connections.get(name) for role, name in project.connections.by_role().items()}
 
 
 def validate_project(
@@ -44,11 +43,16 @@ def validate_project(
 ) -> list[dict[str, Any]]:
     """Every problem found, as `{"task", "leg", "field", "message"}`; an empty list means ready to run."""
     found: list[dict[str, Any]] = []
+    systems = {role: _system(role, connection, connector, project.companyCode)
+               for role, connection in connections.items()}
 
     def describe(pair: tuple[str, str]) -> EntityInfo | str:
         role, entity = pair
+        system = systems[role]
+        if isinstance(system, str):
+            return system
         try:
-            return connector(connections[role]).describe(entity)
+            return system.describe(entity)
         except NotFound:
             return f"the {role} system has no entity {entity!r}"
         except (InputError, ConfigurationError, OSError) as error:
@@ -57,24 +61,26 @@ def validate_project(
     pairs = list(dict.fromkeys(
         pair
         for task in project.tasks for leg in task.legs()
-        for pair in (*zip(_roles(leg), (leg.source.entity, leg.target.entity), strict=True),
-                     *((_roles(leg)[1], lookup.entitySet) for _, lookup in _lookups(leg)))
+        for pair in (*zip(leg.roles(), (leg.source.entity, leg.target.entity), strict=True),
+                     *((leg.roles()[1], lookup.entitySet) for _, lookup in _lookups(leg)))
     ))
     with ThreadPoolExecutor(min(len(pairs), PARALLEL_DESCRIBES) or 1, thread_name_prefix="describe") as pool:
         described = dict(zip(pairs, pool.map(describe, pairs), strict=True))
     for task in project.tasks:
         for leg in task.legs():
-            source_role, target_role = _roles(leg)
+            source_role, target_role = leg.roles()
             for role in (source_role, target_role):
-                if connections[role].kind == "finops" and not project.companyCode:
-                    found.append(problem(task, leg.name, "companyCode", f"the {role} system is F&O: set companyCode"))
+                scope_problem = _scope_problem(systems[role], project.companyCode)
+                if scope_problem is not None:
+                    found.append(problem(task, leg.name, "companyCode", f"the {role} system: {scope_problem}"))
             source = described[(source_role, leg.source.entity)]
             target = described[(target_role, leg.target.entity)]
             for side, info in (("source", source), ("target", target)):
                 if isinstance(info, str):
                     found.append(problem(task, leg.name, f"{side}.entity", info))
-            if isinstance(source, EntityInfo) and isinstance(target, EntityInfo):
-                found.extend(_check_leg(task, leg, source, target, connections[target_role].kind == "finops"))
+            writer = systems[target_role]
+            if isinstance(source, EntityInfo) and isinstance(target, EntityInfo) and isinstance(writer, Connector):
+                found.extend(_check_leg(task, leg, source, target, writer))
             for where, lookup in _lookups(leg):
                 referred = described[(target_role, lookup.entitySet)]
                 if isinstance(referred, str):
@@ -83,6 +89,20 @@ def validate_project(
                     message = f"{lookup.entitySet} has no field {lookup.keyField!r} to look records up by"
                     found.append(problem(task, leg.name, f"{where}.keyField", message))
     return found
+
+
+def _system(
+    role: str, connection: Connection, connector: Callable[[Connection], Connector], company: str | None
+) -> Connector | str:
+    """The connector of `role`, scoped to the project's company, or why there is none."""
+    try:
+        return connector(connection).scoped(company)
+    except (InputError, ConfigurationError, OSError) as error:
+        return f"the {role} connection failed: {error}"
+
+
+def _scope_problem(system: Connector | str, company: str | None) -> str | None:
+    return None if isinstance(system, str) else system.scope_problem(company)
 
 
 def _lookups(leg: Leg) -> list[tuple[str, LookupTransform]]:
@@ -104,7 +124,7 @@ def check_filters(
     if not filtered:
         return
     pool = ThreadPoolExecutor(min(len(filtered), PARALLEL_DESCRIBES), thread_name_prefix="describe-on-save")
-    asked = {index: pool.submit(connector(connections[_roles(leg)[0]]).describe, leg.source.entity)
+    asked = {index: pool.submit(connector(connections[leg.roles()[0]]).describe, leg.source.entity)
              for index, leg in filtered}
     wait(asked.values(), timeout=wait_s)
     pool.shutdown(wait=False, cancel_futures=True)
@@ -127,25 +147,19 @@ def _filter_problems(leg: Leg, source: EntityInfo) -> list[str]:
     ]
 
 
-def _roles(leg: Leg) -> tuple[str, str]:
-    if leg.name == "sourceToCds":
-        return leg.source.connection or "source", leg.target.connection or "cds"
-    return leg.source.connection or "cds", leg.target.connection or "destination"
-
-
-def _check_leg(
-    task: Task, leg: Leg, source: EntityInfo, target: EntityInfo, target_is_finops: bool
-) -> list[dict[str, Any]]:
+def _check_leg(task: Task, leg: Leg, source: EntityInfo, target: EntityInfo, writer: Connector
+               ) -> list[dict[str, Any]]:
+    """The leg's problems; `writer` is the target's connector (what it fills itself, whether it takes ids)."""
     found = []
     targets = {m.target for m in leg.mappings}
     bound = {target.navigation[t.split("@", 1)[0]] for t in targets
              if t.endswith("@odata.bind") and t.split("@", 1)[0] in target.navigation}
-    filled = targets | bound | ({"dataAreaId"} if target_is_finops else set())
+    filled = targets | bound | set(writer.fixed_values)
     if leg.match == "keyMap":
         filled |= set(leg.target.key)
-        if target_is_finops:
-            found.append(problem(task, leg.name, "match", "a key map gives targets their ids: F&O targets need a "
-                                 "business key"))
+        if not writer.takes_chosen_ids:
+            found.append(problem(task, leg.name, "match", f"a key map gives targets their ids, which "
+                                 f"{target.entity_set} does not take: match by business key"))
     for i, mapping in enumerate(leg.mappings):
         where = f"{leg.name}.{i}"
         if mapping.source is not None and source.fields:

@@ -4,7 +4,8 @@
 activity of a process shares its pooled session, its token cache and its throttle. Its
 requests are named after the saved connection in failures, kept within the budgets of the
 app's functionTimeout, and a Dataverse connector's requests in flight within the slots the
-whole app shares per Dataverse user (shared/slots.py).
+whole app shares per Dataverse user (shared/slots.py). `CONNECTORS` is the one place that
+maps a connection's kind to its connector class.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from shared.connectors.base import Connector
 from shared.connectors.blobfiles import BlobFilesConnector
 from shared.connectors.dataverse import DataverseConnector
 from shared.connectors.finops import FinOpsConnector
+from shared.connectors.identity import short_origin, user_identity
+from shared.connectors.odata_connector import ODataConnector
 from shared.errors import InvalidInput
 from shared.http import MAX_IN_FLIGHT, HttpClient, LocalSlots, RetryPolicy, Slots, new_session
 from shared.models import Connection, ManagedIdentityAuth, NoAuth
@@ -27,7 +30,22 @@ from shared.slots import LeasedSlots
 from shared.store import store_for
 from shared.store.files import BlobFiles
 
-__all__ = ["Connector", "build_connector", "connector_for"]
+__all__ = ["CONNECTORS", "Connector", "build_connector", "connector_class", "connector_for"]
+
+CONNECTORS: dict[str, type[Connector]] = {
+    "dataverse": DataverseConnector,
+    "finops": FinOpsConnector,
+    "blob": BlobFilesConnector,
+}
+"""The connector class of each kind of system."""
+
+
+def connector_class(kind: str) -> type[Connector]:
+    """The class of the connectors for `kind` (InvalidInput for a kind no connector serves)."""
+    found = CONNECTORS.get(kind)
+    if found is None:
+        raise InvalidInput(f"no connector for kind {kind!r}", field="kind")
+    return found
 
 
 def build_connector(
@@ -39,7 +57,8 @@ def build_connector(
     `system` names it in failures (default: its kind and URL); `slots` bound its requests in
     flight (default: MAX_IN_FLIGHT in this process).
     """
-    if connection.kind == "blob":
+    kind = connector_class(connection.kind)
+    if not issubclass(kind, ODataConnector):
         return _blob_files(connection)
     provider = tokens or token_provider(connection, connection.url.rstrip("/") + "/.default")
 
@@ -49,13 +68,9 @@ def build_connector(
 
     http = HttpClient(
         new_session(), headers, RetryPolicy.from_budgets(Budgets.for_app()),
-        system=system or f"{connection.kind} at {_origin(connection.url)}", slots=slots or LocalSlots(),
+        system=system or f"{connection.kind} at {short_origin(connection.url)}", slots=slots or LocalSlots(),
     )
-    if connection.kind == "dataverse":
-        return DataverseConnector(connection.url, http)
-    if connection.kind == "finops":
-        return FinOpsConnector(connection.url, http)
-    raise InvalidInput(f"no connector for kind {connection.kind!r}", field="kind")
+    return kind(connection.url, http)
 
 
 def _blob_files(connection: Connection) -> BlobFilesConnector:
@@ -80,23 +95,11 @@ def _cached(connection_json: str) -> Connector:
     store = store_for(storage_settings())
     names = [name for name, saved in store.connections.list() if saved == connection]
     system = (f"connection {' or '.join(repr(n) for n in names)} ({connection.kind})" if names
-              else f"{connection.kind} at {_origin(connection.url)}")
+              else f"{connection.kind} at {short_origin(connection.url)}")
     slots = None
-    if connection.kind == "dataverse":
+    if connector_class(connection.kind) is DataverseConnector:
         slots = LeasedSlots(store.slot_leases, user_identity(connection), MAX_IN_FLIGHT)
     return build_connector(connection, system=system, slots=slots)
-
-
-def user_identity(connection: Connection) -> str:
-    """Who the service counts a connection's requests against: the environment and the user it signs in as."""
-    auth = connection.auth
-    user = getattr(auth, "clientId", None) or auth.type
-    return f"{connection.kind} {_origin(connection.url)} {user}"
-
-
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc.lower()}"
 
 
 def connector_for(connection: Connection) -> Connector:

@@ -1,18 +1,23 @@
 """The one small interface every system kind implements.
 
 A connector can describe an entity, read it in pages (all of it, or what changed since a
-saved state), and write a batch of mapped records by business key, answering one result
-per record. The sync never needs to know which kind of system it talks to.
+saved state), read the records holding given keys, and write a batch of mapped records by
+business key, answering one result per record. What differs between kinds of systems is said
+by the connector too: the names it takes, the scope it applies (an F&O company) and the
+values that scope writes with every record, and whether its targets can take ids this service
+chooses. The sync never needs to know which kind of system it talks to.
 """
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from types import MappingProxyType
+from typing import Any, ClassVar, Literal
 
 WriteStatus = Literal["created", "updated", "upserted", "failed"]
 
@@ -78,7 +83,6 @@ class ReadRequest:
     state: dict[str, Any] | None = None
     resume: str | None = None
     """A `Page.next` from an earlier read of the same request: continue from there."""
-    company: str | None = None
 
 
 @dataclass
@@ -110,7 +114,18 @@ class WriteResult:
 
 
 class Connector(ABC):
-    """A system the sync reads from or writes to."""
+    """A system the sync reads from or writes to.
+
+    Subclasses implement one method per role (describe, read pages, read by keys, write a
+    batch) and say, in class attributes, what their kind of system allows.
+    """
+
+    entity_names: ClassVar[re.Pattern[str] | None] = None
+    """The entity names this kind of system takes (None: any name a definition allows, such as a path)."""
+    field_names: ClassVar[re.Pattern[str] | None] = None
+    """The field names this kind of system takes (None: any name a definition allows, such as a file header)."""
+    takes_chosen_ids: ClassVar[bool] = True
+    """Whether a target can be created with an id this service chooses (what matching by key map needs)."""
 
     @abstractmethod
     def describe(self, entity: str) -> EntityInfo:
@@ -121,11 +136,42 @@ class Connector(ABC):
         """Pages of records in source order; incremental reads start from `request.state`."""
 
     @abstractmethod
+    def read_by_keys(
+        self, entity: str, key_fields: Sequence[str], keys: Sequence[Sequence[Any]],
+        select: list[str] | None = None, expand: Mapping[str, list[str]] | None = None,
+    ) -> list[dict[str, Any] | None]:
+        """The record holding each of `keys` (values of `key_fields`, in order), or None; one answer per key.
+
+        Keys compare as the system compares them (case, surrounding spaces); `select` and
+        `expand` say what to read as in a ReadRequest.
+        """
+
+    @abstractmethod
     def write_batch(self, entity: str, key: Sequence[str], records: Sequence[dict[str, Any]]) -> list[WriteResult]:
         """Create or update `records` matched by `key`; one result per record, in order."""
 
+    @classmethod
+    def scope_problem(cls, company: str | None) -> str | None:
+        """Why a project with this `company` (its companyCode) cannot use this kind of system, if it cannot."""
+        return None
+
+    def scoped(self, company: str | None) -> Connector:
+        """This connector confined to `company`, for systems that hold several (others: itself).
+
+        A scoped connector shares its session, its token cache and its throttle with this one.
+        """
+        return self
+
+    @property
+    def fixed_values(self) -> Mapping[str, Any]:
+        """Values written with every record, those of the connector's scope (`dataAreaId` of a company)."""
+        return _NO_VALUES
+
     def close(self) -> None:  # noqa: B027 - most connectors hold nothing to release
         """Release pooled connections."""
+
+
+_NO_VALUES: Mapping[str, Any] = MappingProxyType({})
 
 
 class MetadataConnector(Connector):

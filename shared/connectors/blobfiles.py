@@ -3,7 +3,10 @@
 As a source, the entity is a file (`imports/accounts.csv`) or a folder (`imports/accounts/`)
 whose `.csv`, `.jsonl` and `.json` files are read in name order; an incremental read takes
 the files changed since the last read. Each record is as recent as its file's last change.
-CSV values are strings; a header row names the fields. As a destination, the entity is a
+CSV values are strings; a header row names the fields. A read by keys scans the entity's
+files and answers each key with the last record holding it exactly (the most recent file,
+the later row), so a record fixed in the files since is taken as it is now; files have no
+record ids. As a destination, the entity is a
 folder: each batch becomes one JSON Lines file named after its business keys, so writing the
 same batch again replaces the same file.
 """
@@ -14,7 +17,7 @@ import csv
 import hashlib
 import io
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from shared.connectors.base import Connector, EntityInfo, FieldInfo, Page, ReadRequest, WriteResult
@@ -37,8 +40,6 @@ class BlobFilesConnector(Connector):
         return EntityInfo(entity, entity, None, fields, [], change_tracking=False)
 
     def read_pages(self, request: ReadRequest) -> Iterator[Page]:
-        if request.filter:
-            raise InvalidInput("a filter is not supported on blob files", field="source.filter")
         saved = (request.state or {}) if request.incremental else {}
         cursor = json.loads(request.resume) if request.resume else {"file": 0, "row": 0}
         files = self._files(request.entity, saved.get("watermark"), set(saved.get("seen", [])))
@@ -57,6 +58,19 @@ class BlobFilesConnector(Connector):
                     yield Page(records=buffer, next=json.dumps({"file": index, "row": row + 1}), modified=modified)
                     buffer, modified = [], []
         yield Page(records=buffer, state=state, modified=modified)
+
+    def read_by_keys(
+        self, entity: str, key_fields: Sequence[str], keys: Sequence[Sequence[Any]],
+        select: list[str] | None = None, expand: Mapping[str, list[str]] | None = None,
+    ) -> list[dict[str, Any] | None]:
+        wanted = {_identity(values) for values in keys}
+        found: dict[str, dict[str, Any]] = {}
+        for name, _ in sorted(self._files(entity, None), key=lambda file: file[1]):
+            for record in _records(name, self.files.read(name)):
+                identity = _identity([record.get(k) for k in key_fields])
+                if identity in wanted:
+                    found[identity] = record
+        return [found.get(_identity(values)) for values in keys]
 
     def _files(self, entity: str, since: str | None, seen: set[str] | None = None) -> list[tuple[str, Any]]:
         """The entity's files in name order; with `since`, those changed after it or at it but not `seen`."""
@@ -79,6 +93,11 @@ class BlobFilesConnector(Connector):
         lines = "".join(json.dumps(r, ensure_ascii=False, separators=(",", ":")) + "\n" for r in records)
         self.files.write(f"{entity.rstrip('/')}/part-{digest}.jsonl", lines.encode("utf-8"), "application/x-ndjson")
         return [WriteResult("created")] * len(records)
+
+
+def _identity(values: Sequence[Any]) -> str:
+    """A key as files hold it: values compare exactly."""
+    return json.dumps(list(values), ensure_ascii=False, sort_keys=True)
 
 
 def _state_after(files: list[tuple[str, Any]], saved: dict[str, Any]) -> dict[str, Any] | None:

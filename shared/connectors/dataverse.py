@@ -7,8 +7,9 @@ with `UpsertMultiple`, several bulks of one batch in flight at once (the service
 request grows with its records, so smaller bulks side by side finish sooner); when a bulk
 request fails, its records are sent again in one `$batch` with `continue-on-error`, one
 single-record `UpsertMultiple` each, so the bad records fail alone and the good ones land.
-Keys travel in request bodies, never in key URLs, so values with `/ ? # % +` work. Every
-request, including the links the service hands back, stays on the connection's origin.
+Keys travel in request bodies, never in key URLs, so values with `/ ? # % +` work. Reads by
+key compare text keys trimmed and case-insensitively, as the service does. Every request,
+including the links the service hands back, stays on the connection's origin.
 """
 
 from __future__ import annotations
@@ -19,16 +20,10 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from shared.budgets import carry_step_budget
-from shared.connectors.base import (
-    EntityInfo,
-    FieldInfo,
-    MetadataConnector,
-    Page,
-    ReadRequest,
-    WriteResult,
-)
+from shared.connectors.base import EntityInfo, FieldInfo, Page, ReadRequest, WriteResult
 from shared.connectors.odata import (
     BatchOperation,
+    Guid,
     error_of,
     field_named,
     key_segment,
@@ -39,7 +34,8 @@ from shared.connectors.odata import (
     send_batch,
     server_watermark,
 )
-from shared.errors import InvalidInput, NotFound
+from shared.connectors.odata_connector import ODataConnector
+from shared.errors import NotFound, SystemRefused
 from shared.http import HttpClient, json_body
 
 API_PATH = "/api/data/v9.2/"
@@ -52,9 +48,11 @@ MIN_BULK_SIZE = 100
 budget (6,000 requests in 5 minutes) faster than they save time."""
 PARALLEL_BULKS = 4
 """Bulk requests of one batch in flight at once; the HTTP client bounds the connector's total."""
+MAX_KEY_LENGTH = 900
+"""An alternate key holds at most 900 bytes: a longer value matches nothing, so it is not asked for."""
 
 
-class DataverseConnector(MetadataConnector):
+class DataverseConnector(ODataConnector):
     def __init__(
         self, url: str, http: HttpClient, bulk_size: int = BULK_SIZE, parallel_bulks: int = PARALLEL_BULKS
     ) -> None:
@@ -97,7 +95,7 @@ class DataverseConnector(MetadataConnector):
 
     # --- read -----------------------------------------------------------------------------------
 
-    def read_pages(self, request: ReadRequest) -> Iterator[Page]:
+    def _read(self, request: ReadRequest, filter: str | None) -> Iterator[Page]:
         cursor = json.loads(request.resume) if request.resume else None
         state = request.state or {}
         tracking = False
@@ -107,9 +105,9 @@ class DataverseConnector(MetadataConnector):
             url, params, since, tracking = state["deltaLink"], None, None, True
         else:
             info = self.describe(request.entity)
-            tracking = info.change_tracking and request.filter is None and not request.expand
-            url, params = self.root + path_segment(request.entity), self._query(request, info, tracking,
-                                                                                state.get("watermark"))
+            tracking = info.change_tracking and filter is None and not request.expand
+            url = self.root + path_segment(request.entity)
+            params = self._query(request, info, filter, state.get("watermark") if not tracking else None)
             since = None
         prefer = f"odata.maxpagesize={min(request.page_size, MAX_PAGE_SIZE)}"
         if tracking:
@@ -118,7 +116,7 @@ class DataverseConnector(MetadataConnector):
         while True:
             response = self.http.send("GET", url, params=params, headers=headers)
             if response.status_code == 410 or (response.status_code == 400 and "deltaLink" in state and cursor is None):
-                raise InvalidInput("the saved change-tracking link has expired: run a full sync", field="state")
+                raise SystemRefused("the saved change-tracking link has expired: run a full sync", field="state")
             _raise_for_status(response.status_code, response.text, request.entity)
             if since is None and not tracking:
                 since = server_watermark(response.headers.get("Date"))
@@ -134,13 +132,15 @@ class DataverseConnector(MetadataConnector):
             yield Page(records=records, deleted=deleted, state=final if final.get("deltaLink") or since else None)
             return
 
-    def _query(self, request: ReadRequest, info: EntityInfo, tracking: bool, watermark: str | None) -> dict[str, str]:
+    def _query(
+        self, request: ReadRequest, info: EntityInfo, filter: str | None, watermark: str | None
+    ) -> dict[str, str]:
         params: dict[str, str] = {}
         if request.select:
             select = set(request.select) | ({MODIFIED_ON} if MODIFIED_ON in info.fields else set())
             params["$select"] = name_list(sorted(s for s in select if s in info.fields or s.startswith("_")))
-        clauses = [f"({request.filter})"] if request.filter else []
-        if watermark and not tracking:
+        clauses = [f"({filter})"] if filter else []
+        if watermark:
             clauses.append(f"{MODIFIED_ON} gt {watermark}")
         if clauses:
             params["$filter"] = " and ".join(clauses)
@@ -150,6 +150,18 @@ class DataverseConnector(MetadataConnector):
                 for nav, fields in sorted(request.expand.items())
             )
         return params
+
+    def key_identity(self, values: Sequence[Any]) -> tuple[Any, ...]:
+        return _folded(values)
+
+    def key_literals(self, entity: str, key_fields: Sequence[str], values: Sequence[Any]) -> list[Any] | None:
+        """Text trimmed (the service compares it so) and ids bare; a key too long for an alternate key is None."""
+        if any(isinstance(v, str) and len(v.encode("utf-8")) > MAX_KEY_LENGTH for v in values):
+            return None
+        info = self.describe(entity)
+        ids = {f for f in key_fields if f == info.primary_id or _is_id(info.fields.get(f))}
+        return [Guid(v) if f in ids and v is not None else v.strip() if isinstance(v, str) else v
+                for f, v in zip(key_fields, values, strict=True)]
 
     # --- write ----------------------------------------------------------------------------------
 
@@ -219,16 +231,21 @@ def _raise_for_status(status: int, text: str, entity: str, records_fail: bool = 
     if records_fail and status in (400, 404, 409, 412, 422):
         return
     code, message = error_of(status, text)
-    raise InvalidInput(f"Dataverse answered {status} ({code}) for {entity!r}: {message}", field="entity")
+    raise SystemRefused(f"Dataverse answered {status} ({code}) for {entity!r}: {message}", field="entity")
+
+
+def _folded(values: Sequence[Any]) -> tuple[Any, ...]:
+    """A key as Dataverse compares it: text trimmed and case-insensitively."""
+    return tuple(v.strip().casefold() if isinstance(v, str) else v for v in values)
+
+
+def _is_id(field: FieldInfo | None) -> bool:
+    return field is not None and field.type.lower() == "uniqueidentifier"
 
 
 def _distinct_keys(key: Sequence[str], records: Sequence[dict[str, Any]]) -> bool:
-    """No two records match the same target record (Dataverse compares text keys case-insensitively)."""
-    identities = {
-        tuple(v.strip().casefold() if isinstance(v, str) else v for v in (record.get(k) for k in key))
-        for record in records
-    }
-    return len(identities) == len(records)
+    """No two records match the same target record."""
+    return len({_folded([record.get(k) for k in key]) for record in records}) == len(records)
 
 
 def _blamed(message: str, info: EntityInfo, record: dict[str, Any]) -> str | None:

@@ -1,7 +1,10 @@
 """Finance & Operations (Dynamics 365 for Operations) over OData at `/data/`.
 
-Every read is scoped to one company (`cross-company=true` with a `dataAreaId` filter). F&O
-has no upsert: a write first finds which keys exist, in bulk, then sends one `$batch` in
+A connector is scoped to one company (`scoped`, the project's companyCode): its reads ask
+with `cross-company=true` and a `dataAreaId` filter, and every record it is given to write
+carries that `dataAreaId` (`fixed_values`). Keys compare case-insensitively. F&O targets
+take no ids this service chooses, so they are matched by business key, never by key map.
+F&O has no upsert: a write first finds which keys exist, in bulk, then sends one `$batch` in
 which every record is its own change set — PATCH for existing keys, POST for new ones — so a
 bad record fails alone. Incremental reads use a `ModifiedDateTime` watermark taken from the
 server's clock when the read began. Every request, including the links the service hands
@@ -10,14 +13,14 @@ back, stays on the connection's origin.
 
 from __future__ import annotations
 
+import copy
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from shared.connectors.base import EntityInfo, FieldInfo, MetadataConnector, Page, ReadRequest, WriteResult
+from shared.connectors.base import EntityInfo, FieldInfo, Page, ReadRequest, WriteResult
 from shared.connectors.odata import (
     BatchOperation,
-    any_of,
     error_of,
     field_named,
     key_segment,
@@ -27,27 +30,53 @@ from shared.connectors.odata import (
     send_batch,
     server_watermark,
 )
-from shared.errors import InvalidInput, NotFound
+from shared.connectors.odata_connector import ODataConnector
+from shared.errors import InvalidInput, NotFound, SystemRefused
 from shared.http import HttpClient, json_body
 
 DATA_PATH = "/data/"
 MAX_PAGE_SIZE = 10_000
 BATCH_SIZE = 500
-LOOKUP_SIZE = 40
-"""Keys per existence query: an OR of this many keys keeps the URL short."""
+KEYS_PER_READ = 40
+"""Keys per filtered read: an OR of this many keys (each with its company) keeps the URL short."""
+COMPANY_FIELD = "dataAreaId"
 WATERMARK_FIELD = "ModifiedDateTime"
 UNADDRESSABLE = frozenset("/\\#%&*:<>?+")
 """Characters F&O's web server refuses in a request path, so a key holding one cannot be PATCHed."""
 _JSON = {"Accept": "application/json", "OData-MaxVersion": "4.0", "OData-Version": "4.0"}
 
 
-class FinOpsConnector(MetadataConnector):
+class FinOpsConnector(ODataConnector):
+    takes_chosen_ids = False
+    keys_per_read = KEYS_PER_READ
+
     def __init__(self, url: str, http: HttpClient, batch_size: int = BATCH_SIZE) -> None:
         self.root = url.rstrip("/") + DATA_PATH
         http.confine_to(url)
         self.http = http
         self.batch_size = batch_size
+        self.company: str | None = None
+        """The company (`dataAreaId`, lower-cased) the connector reads and writes; None until scoped."""
         super().__init__()
+
+    @classmethod
+    def scope_problem(cls, company: str | None) -> str | None:
+        return None if company else "an F&O system holds several companies: set companyCode"
+
+    def scoped(self, company: str | None) -> FinOpsConnector:
+        """A view of this connector confined to `company`: the same session, throttle and metadata cache."""
+        return self if not company else self._view(company.lower())
+
+    def _view(self, company: str | None) -> FinOpsConnector:
+        if company == self.company:
+            return self
+        view = copy.copy(self)
+        view.company = company
+        return view
+
+    @property
+    def fixed_values(self) -> Mapping[str, Any]:
+        return {COMPANY_FIELD: self.company} if self.company else super().fixed_values
 
     def read_description(self, entity: str) -> EntityInfo:
         """From `/Metadata/PublicEntities`: the entity's fields, which are mandatory, and its key."""
@@ -69,15 +98,19 @@ class FinOpsConnector(MetadataConnector):
                           modified_field=WATERMARK_FIELD if WATERMARK_FIELD in fields else None)
 
     def read_pages(self, request: ReadRequest) -> Iterator[Page]:
-        if request.company is None:
+        if self.company is None:
             raise InvalidInput("an F&O read needs the project's companyCode", field="companyCode")
+        return super().read_pages(request)
+
+    def _read(self, request: ReadRequest, filter: str | None) -> Iterator[Page]:
+        """Pages of the scope's company (of every company when unscoped: reads by keys naming theirs)."""
         if request.expand:
             raise InvalidInput("F&O sources are read without lookups: map plain fields", field="source")
         if request.resume:
             cursor = json.loads(request.resume)
             url, params, since = cursor["link"], None, cursor.get("since")
         else:
-            url, params, since = self.root + path_segment(request.entity), self._query(request), None
+            url, params, since = self.root + path_segment(request.entity), self._query(request, filter), None
         headers = {**_JSON, "Prefer": f"odata.maxpagesize={min(request.page_size, MAX_PAGE_SIZE)}"}
         while True:
             response = self.http.send("GET", url, params=params, headers=headers)
@@ -93,20 +126,25 @@ class FinOpsConnector(MetadataConnector):
             yield Page(records=records, state={"watermark": since} if since else None)
             return
 
-    def _query(self, request: ReadRequest) -> dict[str, str]:
-        clauses = [f"dataAreaId eq {literal(request.company)}"]
-        if request.filter:
-            clauses.append(f"({request.filter})")
+    def _query(self, request: ReadRequest, filter: str | None) -> dict[str, str]:
+        clauses = [f"{COMPANY_FIELD} eq {literal(self.company)}"] if self.company else []
+        if filter:
+            clauses.append(f"({filter})")
         watermark = (request.state or {}).get("watermark") if request.incremental else None
         if watermark:
             clauses.append(f"{WATERMARK_FIELD} gt {watermark}")
-        params = {"cross-company": "true", "$filter": " and ".join(clauses)}
+        params = {"cross-company": "true"}
+        if clauses:
+            params["$filter"] = " and ".join(clauses)
         if request.select:
-            params["$select"] = name_list(sorted({*request.select, "dataAreaId"}))
+            params["$select"] = name_list(sorted({*request.select, COMPANY_FIELD}))
         return params
 
+    def key_identity(self, values: Sequence[Any]) -> tuple[Any, ...]:
+        return _identity(values)
+
     def write_batch(self, entity: str, key: Sequence[str], records: Sequence[dict[str, Any]]) -> list[WriteResult]:
-        if "dataAreaId" not in key:
+        if COMPANY_FIELD not in key:
             raise InvalidInput(f"an F&O key must include dataAreaId (got {list(key)})", field="key")
         results: list[WriteResult] = []
         for start in range(0, len(records), self.batch_size):
@@ -122,23 +160,10 @@ class FinOpsConnector(MetadataConnector):
     def _existing_keys(
         self, entity: str, key: Sequence[str], records: Sequence[dict[str, Any]]
     ) -> set[tuple[str, ...]]:
-        wanted: dict[tuple[str, ...], list[Any]] = {}
-        for record in records:
-            values = [record.get(k) for k in key]
-            wanted.setdefault(_identity(values), values)
-        unique = list(wanted.values())
-        found: set[tuple[str, ...]] = set()
-        for start in range(0, len(unique), LOOKUP_SIZE):
-            keys = unique[start : start + LOOKUP_SIZE]
-            params = {"cross-company": "true", "$select": ",".join(key), "$filter": any_of(key, keys)}
-            url: str | None = self.root + entity
-            while url:
-                response = self.http.send("GET", url, params=params, headers=_JSON)
-                _raise_for_status(response.status_code, response.text, entity)
-                body = response.json()
-                found.update(_identity([row.get(k) for k in key]) for row in body.get("value", []))
-                url, params = body.get("@odata.nextLink"), None
-        return found
+        """The keys of `records` that exist, in whichever company each names (a key holds its `dataAreaId`)."""
+        keys = [[record.get(k) for k in key] for record in records]
+        found = self._view(None).read_by_keys(entity, key, keys, select=list(key))
+        return {_identity(values) for values, record in zip(keys, found, strict=True) if record is not None}
 
     def _write_chunk(
         self, entity: str, key: Sequence[str], records: Sequence[dict[str, Any]], existing: set[tuple[str, ...]]
@@ -194,4 +219,4 @@ def _raise_for_status(status: int, text: str, entity: str) -> None:
     code, message = error_of(status, text)
     if status == 404:
         raise NotFound(f"F&O has no entity set {entity!r}: {message}", field="entity")
-    raise InvalidInput(f"F&O answered {status} ({code}) for {entity!r}: {message}", field="entity")
+    raise SystemRefused(f"F&O answered {status} ({code}) for {entity!r}: {message}", field="entity")

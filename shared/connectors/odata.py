@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
-from shared.errors import InvalidInput
+from shared.errors import InvalidInput, SystemRefused
 
 _ERROR_MESSAGE_LIMIT = 1000
 WATERMARK_MARGIN = timedelta(minutes=2)
@@ -221,5 +221,5 @@ def send_batch(
     check(response.status_code, response.text)
     answers = parse_batch_response(response.headers.get("Content-Type", ""), response.content)
     if len(answers) != len(operations):
-        raise InvalidInput(f"$batch answered {len(answers)} of {len(operations)} operations", field="entity")
+        raise SystemRefused(f"$batch answered {len(answers)} of {len(operations)} operations", field="entity")
     return answers

@@ -20,7 +20,6 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from shared.connectors.base import Page, ReadRequest
-from shared.connectors.odata import Guid, any_of
 from shared.mapping import MappedRecord
 from shared.models import RunMode
 from shared.store import Store
@@ -30,7 +29,6 @@ from shared.sync.dedupe import KeyEntry, keep_keys, resolve_in_step
 from shared.sync.state_binding import bind, note_on_run, usable_state
 from shared.sync.workspace import LegPlan, RunWorkspace
 
-FAILED_KEYS_PER_READ = 40
 STAGING_THREADS = 2
 
 
@@ -58,7 +56,7 @@ def extract_chunk(
     if first_page == 1:
         staging.clear()
     if mode == RunMode.FAILED_ONLY:
-        pages = _failed_records(store, plan, previous_run, resume, batching.read_size)
+        pages = _failed_records(store, plan, previous_run, resume)
     else:
         pages = plan.source.read_pages(_request(store, workspace, plan, mode, resume, batching.read_size))
     staged = read = deleted = filtered = 0
@@ -112,7 +110,6 @@ def _request(
         incremental=mode == RunMode.INCREMENTAL,
         state=saved,
         resume=resume,
-        company=plan.company if plan.source_kind == "finops" else None,
     )
 
 
@@ -140,14 +137,12 @@ def _modified_values(plan: LegPlan, page: Page) -> list[Any]:
     return [None] * len(page.records)
 
 
-def _failed_records(
-    store: Store, plan: LegPlan, previous_run: str | None, resume: str | None, page_size: int
-) -> Iterator[Page]:
-    """The records that failed in `previous_run`, read again from the source by their source keys.
+def _failed_records(store: Store, plan: LegPlan, previous_run: str | None, resume: str | None) -> Iterator[Page]:
+    """The records that failed in `previous_run`, read again from the source.
 
-    They are read afresh, by primary id in Dataverse and by business key elsewhere, so that a
-    record fixed at the source since is taken as it is now; a source that cannot be filtered
-    (blob files) gives the records as they were. One error page at a time, each page saying
+    They are read afresh, by record id where the source entity has one and by source key
+    elsewhere, so that a record fixed at the source since is taken as it is now (one no longer
+    at the source is not taken again). One error page at a time, each page saying
     where the next step resumes (`{"errorPage": n}`), so a run with many failures is read
     in bounded steps like any other.
     """
@@ -158,27 +153,20 @@ def _failed_records(
         return
     for index in range(start, len(names)):
         failed = [error["record"] for error in store.errors.read_page(names[index])]
-        yield Page(records=_read_again(plan, failed, page_size),
+        yield Page(records=_read_again(plan, failed),
                    next=json.dumps({"errorPage": index + 1}) if index + 1 < len(names) else None)
 
 
-def _read_again(plan: LegPlan, failed: list[dict[str, Any]], page_size: int) -> list[dict[str, Any]]:
-    """The source's current version of the `failed` records (blob files: the records as they were)."""
-    key = plan.leg.source.key
-    keys = list({json.dumps([r.get(k) for k in key]): [r.get(k) for k in key] for r in failed}.values())
-    primary_id = plan.source.describe(plan.leg.source.entity).primary_id if plan.source_kind == "dataverse" else None
+def _read_again(plan: LegPlan, failed: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The source's current version of the `failed` records, each once (as they were when none has a key)."""
+    entity = plan.leg.source.entity
+    primary_id = plan.source.describe(entity).primary_id
     if primary_id is not None:
-        key, keys = [primary_id], [[Guid(r[primary_id])] for r in failed if r.get(primary_id)]
-    if plan.source_kind == "blob" or not keys:
+        key, keys = [primary_id], [[r[primary_id]] for r in failed if r.get(primary_id)]
+    else:
+        key, keys = plan.leg.source.key, [[r.get(k) for k in plan.leg.source.key] for r in failed]
+    keys = list({json.dumps(values): values for values in keys}.values())
+    if not keys:
         return failed
-    records: list[dict[str, Any]] = []
     select, expand = plan.source_query()
-    for start in range(0, len(keys), FAILED_KEYS_PER_READ):
-        request = ReadRequest(
-            entity=plan.leg.source.entity, select=select, expand=expand, page_size=page_size,
-            filter=any_of(key, keys[start : start + FAILED_KEYS_PER_READ]),
-            company=plan.company if plan.source_kind == "finops" else None,
-        )
-        for page in plan.source.read_pages(request):
-            records.extend(page.records)
-    return records
+    return [record for record in plan.source.read_by_keys(entity, key, keys, select, expand) if record is not None]

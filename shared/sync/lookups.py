@@ -2,8 +2,8 @@
 
 A run keeps one `LookupCache` (in its workspace), shared by its load steps in a process:
 a key asked for once, found or not, is not asked for again in that run. Keys not yet known
-are read from the target system in a few filtered reads (`key eq 'a' or key eq 'b' ...`)
-that select only the id and the key.
+are read from the target system by key (`Connector.read_by_keys`), selecting only the id
+and the key; the target compares keys as it does itself.
 """
 
 from __future__ import annotations
@@ -15,16 +15,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from shared.connectors.base import Connector, ReadRequest
-from shared.connectors.odata import any_of
+from shared.budgets import carry_step_budget
+from shared.connectors.base import Connector
 from shared.errors import InvalidInput
 from shared.mapping import LookupKey, MappedRecord
 
-KEYS_PER_READ = 50
-"""Keys in one filtered read: the filter travels in the URL."""
 PARALLEL_READS = 4
-MAX_KEY_LENGTH = 900
-"""An alternate key holds at most 900 bytes: a longer value matches nothing, so it is not asked for."""
+"""Entities (or key fields) read side by side; each read by keys runs its own reads side by side too."""
 LOOKUP_NOT_FOUND = "LookupNotFound"
 
 
@@ -82,21 +79,16 @@ def resolve_lookups(
 
 
 def _read_ids(target: Connector, keys: list[LookupKey]) -> dict[tuple[str, str, Any], str | None]:
-    """Ids of `keys` read from `target`; keys no record has map to None."""
+    """Ids of `keys` read from `target`, one read by keys for each entity and key field; keys no record has
+    map to None."""
     found: dict[tuple[str, str, Any], str | None] = {key.folded: None for key in keys}
     groups: dict[tuple[str, str], list[LookupKey]] = defaultdict(list)
     for key in keys:
-        if len(str(key.value).encode("utf-8")) <= MAX_KEY_LENGTH:
-            groups[(key.entity_set, key.key_field)].append(key)
-    reads = [
-        (entity_set, key_field, group[start : start + KEYS_PER_READ])
-        for (entity_set, key_field), group in groups.items()
-        for start in range(0, len(group), KEYS_PER_READ)
-    ]
-    if reads:
-        with ThreadPoolExecutor(min(PARALLEL_READS, len(reads)), thread_name_prefix="lookup") as pool:
-            for answer in pool.map(lambda read: _read_group(target, *read), reads):
-                found.update(answer)
+        groups[(key.entity_set, key.key_field)].append(key)
+    with ThreadPoolExecutor(min(PARALLEL_READS, len(groups)), thread_name_prefix="lookup") as pool:
+        read = carry_step_budget(_read_group)
+        for answer in pool.map(lambda group: read(target, *group[0], group[1]), groups.items()):
+            found.update(answer)
     return found
 
 
@@ -106,16 +98,9 @@ def _read_group(
     primary_id = target.describe(entity_set).primary_id
     if primary_id is None:
         raise InvalidInput(f"{entity_set} has no record ids to look up", field="transforms.Lookup")
-    request = ReadRequest(
-        entity=entity_set, select=[primary_id, key_field], page_size=5000,
-        filter=any_of([key_field], [[key.value.strip() if isinstance(key.value, str) else key.value] for key in keys]),
-    )
-    found = {}
-    for page in target.read_pages(request):
-        for record in page.records:
-            if record.get(primary_id) is not None:
-                found[LookupKey(entity_set, key_field, record.get(key_field)).folded] = str(record[primary_id])
-    return found
+    records = target.read_by_keys(entity_set, [key_field], [[key.value] for key in keys], [primary_id, key_field])
+    return {key.folded: str(record[primary_id]) for key, record in zip(keys, records, strict=True)
+            if record is not None and record.get(primary_id) is not None}
 
 
 def _shown(value: Any) -> str:

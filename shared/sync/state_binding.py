@@ -3,42 +3,25 @@
 A delta link or watermark only means something for the system that gave it and the target
 that received what was read before it. So the state a leg saves is kept in an envelope,
 `{"boundTo": {role: fingerprint}, "read": <the connector's state>}`, with a fingerprint of
-each of the leg's two connections as the run saw them: kind, URL, auth type, tenant and
-client ids (never a secret or a secret's reference). When a connection's URL or auth has
-changed since, or the state predates the envelope, the state is discarded: the leg reads
-everything, and the run says so in its message. A saved link is thus never followed after
+each of the leg's two connections as the run saw them (shared/connectors/identity.py: the
+system and the identity it reaches, never a secret or a secret's reference). When a
+connection's URL or auth has changed since, or the state predates the envelope, the state is
+discarded: the leg reads everything, and the run says so in its message. A saved link is thus never followed after
 its connection was repointed (and the HTTP client would refuse it anyway: shared/http.py).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 from typing import Any
-from urllib.parse import urlsplit
 
-from shared.http import origin_of
-from shared.models import Connection, Run, TaskState
+from shared.connectors.identity import connection_fingerprint
+from shared.models import Run, TaskState
 from shared.store import Store
 from shared.sync.workspace import LegPlan, RunWorkspace
 
 BOUND_TO = "boundTo"
 READ = "read"
 NOTICE_SEPARATOR = "; "
-
-
-def connection_fingerprint(connection: Connection) -> str:
-    """What identifies the system and the identity a connection reaches, as a digest."""
-    path = urlsplit(connection.url).path.rstrip("/")
-    identity = {
-        "kind": connection.kind,
-        "url": origin_of(connection.url) + path,
-        "auth": connection.auth.type,
-        "tenantId": getattr(connection.auth, "tenantId", None),
-        "clientId": getattr(connection.auth, "clientId", None),
-    }
-    canonical = json.dumps(identity, sort_keys=True, separators=(",", ":"))
-    return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 def leg_binding(workspace: RunWorkspace, plan: LegPlan) -> dict[str, str]:
@@ -101,4 +84,4 @@ def _what(state: Any) -> str:
 
 
 def _name(workspace: RunWorkspace, role: str) -> str:
-    return getattr(workspace.project.connections, role, None) or role
+    return workspace.project.connections.by_role().get(role) or role

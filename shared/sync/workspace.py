@@ -2,7 +2,8 @@
 
 The snapshot is taken when the run begins, so a project edited mid-run does not change the
 run. A process keeps the workspaces of its recent runs, so the many load activities of a run
-compile each mapping and open each connector once.
+compile each mapping and open each connector once. A leg's connectors are scoped to the
+project's company (`Connector.scoped`), and its mapping writes the values that scope fixes.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from typing import Any
 from shared.connectors.base import Connector
 from shared.errors import InvalidInput
 from shared.filters import Filter, parse_filter
-from shared.mapping import CompiledMapping, MappedRecord, compile_mapping, key_identity
-from shared.models import ConcatTransform, Connection, Endpoint, Leg, LookupTransform, ProjectDefinition, Task
+from shared.mapping import CompiledMapping, MappedRecord, compile_mapping, is_blank, key_identity
+from shared.models import ConcatTransform, Connection, Leg, LookupTransform, ProjectDefinition, Task
 from shared.store import Store
 from shared.store.run_staging import Superseded
 from shared.sync.lookups import LookupCache
@@ -37,9 +38,6 @@ class LegPlan:
     target_role: str
     source: Connector
     target: Connector
-    source_kind: str
-    target_kind: str
-    company: str | None
     mapping: CompiledMapping
     lookups: LookupCache
     """The run's resolved `Lookup` references in the target system, shared by the legs writing there."""
@@ -74,7 +72,7 @@ class LegPlan:
 
     def source_id(self, record: dict[str, Any]) -> str | None:
         value = record.get(self.leg.source.key[0])
-        return None if value is None or not str(value).strip() else str(value)
+        return None if is_blank(value) else str(value)
 
     def identity(self, record: dict[str, Any], outcome: MappedRecord) -> list[Any] | None:
         """What makes two records of a run the same one: the source id with a key map, else the business key."""
@@ -139,37 +137,27 @@ class RunWorkspace:
         leg = next((leg for leg in task.legs() if leg.name == leg_name), None)
         if leg is None:
             raise InvalidInput(f"task {task_name!r} has no leg {leg_name!r}", field="leg")
-        source_role = _role(leg.source, "source" if leg_name == "sourceToCds" else "cds")
-        target_role = _role(leg.target, "cds" if leg_name == "sourceToCds" else "destination")
-        target_kind = self.connections[target_role].kind
-        company = self.project.companyCode
-        fixed = {"dataAreaId": company.lower()} if target_kind == "finops" and company else None
+        source_role, target_role = leg.roles()
+        target = self.connector(target_role)
         return LegPlan(
             task=task, leg=leg, source_role=source_role, target_role=target_role,
-            source=self.connector(source_role), target=self.connector(target_role),
-            source_kind=self.connections[source_role].kind, target_kind=target_kind,
-            company=company.lower() if company else None,
-            mapping=compile_mapping(leg.mappings, [] if leg.match == "keyMap" else leg.target.key, fixed),
+            source=self.connector(source_role), target=target,
+            mapping=compile_mapping(leg.mappings, [] if leg.match == "keyMap" else leg.target.key,
+                                    target.fixed_values),
             lookups=self._lookups.setdefault(target_role, LookupCache()),
         )
 
     def connector(self, role: str) -> Connector:
+        """The connector of the project's `role` connection, scoped to the project's company."""
         if role not in self.connections:
             raise InvalidInput(f"the project has no {role} connection", field=f"connections.{role}")
-        return self._connectors(self.connections[role])
-
-
-def _role(endpoint: Endpoint, default: str) -> str:
-    return endpoint.connection or default
+        return self._connectors(self.connections[role]).scoped(self.project.companyCode)
 
 
 def take_snapshot(store: Store, run_id: str, project: ProjectDefinition) -> dict[str, Any]:
     """Freeze the project and its connections (references only, never secrets) for this run."""
-    connections = {}
-    for role in ("source", "cds", "destination"):
-        name = getattr(project.connections, role)
-        if name is not None:
-            connections[role] = store.connections.get(name).model_dump(mode="json", exclude_none=True)
+    connections = {role: store.connections.get(name).model_dump(mode="json", exclude_none=True)
+                   for role, name in project.connections.by_role().items()}
     snapshot = {"project": project.model_dump(mode="json", exclude_none=True), "connections": connections}
     store.staging.write_document(run_id, SNAPSHOT, snapshot)
     return snapshot

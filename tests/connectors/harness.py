@@ -37,7 +37,10 @@ class Harness:
     bad: Callable[[dict[str, Any]], dict[str, Any]] | None
     admin: str | None
     company: str | None = None
+    """The company the connector is scoped to, for systems that hold several."""
     write_entity: str | None = None
+    folds_case: bool = True
+    """Whether the system takes `a-1` and `A-1` for the same key."""
 
     def key_of(self, record: dict[str, Any]) -> str:
         return str(record[self.key[-1]])
@@ -91,7 +94,7 @@ def finops(url: str) -> Harness:
 
     return Harness(
         kind="finops", entity="CustomersV3", key=["dataAreaId", "CustomerAccount"],
-        connect=lambda tokens: build_connector(_connection("finops", url), tokens),
+        connect=lambda tokens: build_connector(_connection("finops", url), tokens).scoped("USMF"),
         record=record, seed=_seeder(url, "CustomersV3", {"ModifiedDateTime": OLD}), dump=_dumper(url, "CustomersV3"),
         change=change, delete=None, bad=lambda r: {**r, "OrganizationName": "x" * 101}, admin=url, company="usmf",
     )
@@ -116,7 +119,7 @@ def blob_files(files: Any, connector: Connector) -> Harness:
         kind="blob", entity="imports/accounts/", key=["accountnumber"], connect=lambda tokens: connector,
         record=lambda key, n: {"accountnumber": key, "name": f"Account {n}"},
         seed=write_file, dump=dump, change=lambda r: write_file([{**r, "name": r["name"] + " changed"}]),
-        delete=None, bad=None, admin=None, write_entity="exports/accounts/",
+        delete=None, bad=None, admin=None, write_entity="exports/accounts/", folds_case=False,
     )
 
 

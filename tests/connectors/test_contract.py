@@ -10,9 +10,11 @@ import requests
 
 from sandbox.process import start_sandbox
 from shared.auth import StaticToken
+from shared.connectors import build_connector
 from shared.connectors.base import ReadRequest
 from shared.connectors.blobfiles import BlobFilesConnector
-from shared.errors import AuthenticationError
+from shared.errors import AuthenticationError, InvalidInput
+from shared.models import Connection
 from shared.store import Store
 from tests.connectors.harness import Harness, blob_files, dataverse, finops
 
@@ -43,7 +45,7 @@ def system(request, sandboxes, storage) -> Iterator[Harness]:
 
 def read_all(system: Harness, **request) -> list:
     connector = system.connect(None)
-    return list(connector.read_pages(ReadRequest(entity=system.entity, company=system.company, **request)))
+    return list(connector.read_pages(ReadRequest(entity=system.entity, **request)))
 
 
 def write(system: Harness, records: list[dict], connector=None) -> list:
@@ -66,7 +68,7 @@ def test_a_read_resumes_from_a_page_it_handed_out(system: Harness) -> None:
     first = read_all(system, page_size=100)
     connector = system.connect(None)
     resumed = list(connector.read_pages(
-        ReadRequest(entity=system.entity, company=system.company, page_size=100, resume=first[1].next)
+        ReadRequest(entity=system.entity, page_size=100, resume=first[1].next)
     ))
     assert [system.key_of(r) for p in resumed for r in p.records] == [
         system.key_of(r) for p in first[2:] for r in p.records
@@ -161,7 +163,58 @@ def test_a_wrong_token_is_a_clear_authentication_error_without_retries(system: H
         harness = dataverse(guarded.url) if system.kind == "dataverse" else finops(guarded.url)
         connector = harness.connect(StaticToken("wrong-token"))
         with pytest.raises(AuthenticationError, match="401"):
-            list(connector.read_pages(ReadRequest(entity=harness.entity, company=harness.company)))
+            list(connector.read_pages(ReadRequest(entity=harness.entity)))
         assert requests.get(f"{guarded.url}/_sandbox/stats", timeout=10).json()["requests"] <= 2
         good = harness.connect(StaticToken("right-token"))
-        assert list(good.read_pages(ReadRequest(entity=harness.entity, company=harness.company)))
+        assert list(good.read_pages(ReadRequest(entity=harness.entity)))
+
+
+def keys_of(system: Harness, records: list[dict]) -> list[list]:
+    return [[record[k] for k in system.key] for record in records]
+
+
+def test_a_read_by_keys_answers_each_key_in_order_with_the_record_as_it_is_now(system: Harness) -> None:
+    records = [system.record(key, n) for n, key in enumerate([*AWKWARD, *(f"R-{n:04d}" for n in range(111))])]
+    system.seed(records)
+    system.change(records[-1])
+    asked = [records[-1], *records[:-1], system.record("nobody", 0)]
+    found = system.connect(None).read_by_keys(system.entity, system.key, keys_of(system, asked))
+    assert found[-1] is None
+    assert [system.key_of(record) for record in found[:-1]] == [system.key_of(record) for record in asked[:-1]]
+    assert any(str(value).endswith(" changed") for value in found[0].values())
+    assert system.connect(None).read_by_keys(system.entity, system.key, []) == []
+
+
+def test_a_read_by_keys_compares_keys_as_the_system_does(system: Harness) -> None:
+    record = system.record("Mixed-Case-1", 1)
+    system.seed([record])
+    key = keys_of(system, [record])[0]
+    folded = [*key[:-1], key[-1].lower()]
+    again = system.connect(None).read_by_keys(system.entity, system.key, [folded, key], select=system.key)
+    assert again[1] is not None and system.key_of(again[1]) == "Mixed-Case-1"
+    assert (again[0] is not None) is system.folds_case
+
+
+def test_a_scope_confines_reads_and_fixes_what_every_record_writes(system: Harness) -> None:
+    connector = system.connect(None)
+    if system.company is None:
+        assert connector.scoped("USMF") is connector and dict(connector.fixed_values) == {}
+        assert type(connector).scope_problem(None) is None and connector.takes_chosen_ids
+        return
+    assert dict(connector.fixed_values) == {"dataAreaId": system.company}
+    assert type(connector).scope_problem(None) and type(connector).scope_problem("USMF") is None
+    assert not connector.takes_chosen_ids
+    here, there = system.record("Both-1", 1), {**system.record("Both-1", 2), "dataAreaId": "usrt"}
+    system.seed([here, there])
+    other = connector.scoped("USRT")
+    assert dict(other.fixed_values) == {"dataAreaId": "usrt"} and other.http is connector.http
+    for scoped, company in ((connector, system.company), (other, "usrt")):
+        read = [r for page in scoped.read_pages(ReadRequest(entity=system.entity)) for r in page.records]
+        assert {r["dataAreaId"] for r in read} == {company}
+        found = scoped.read_by_keys(system.entity, system.key, keys_of(system, [here, there]))
+        expected = [r["dataAreaId"] if r["dataAreaId"] == company else None for r in (here, there)]
+        assert [r["dataAreaId"] if r is not None else None for r in found] == expected
+    with pytest.raises(InvalidInput, match="companyCode"):
+        list(build_connector(Connection.model_validate(
+            {"kind": system.kind, "url": system.admin, "auth": {"type": "none"}})).read_pages(
+            ReadRequest(entity=system.entity)))

@@ -74,7 +74,7 @@ def test_a_saved_delta_link_to_another_origin_is_refused_before_anything_is_sent
 def test_an_fo_next_link_to_another_origin_is_refused() -> None:
     with serving(json_answer({"value": []})) as foreign, \
             serving(page_linking_to(foreign.url, "/data/CustomersV3")) as hostile:
-        pages = connector("finops", hostile.url).read_pages(ReadRequest(entity="CustomersV3", company="usmf"))
+        pages = connector("finops", hostile.url).scoped("usmf").read_pages(ReadRequest(entity="CustomersV3"))
         assert next(pages).records == [ROW]
         with pytest.raises(ForeignOriginRefused, match=re.escape(origin_of(foreign.url))):
             next(pages)

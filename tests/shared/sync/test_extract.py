@@ -11,6 +11,7 @@ import requests
 
 from sandbox.process import SandboxProcess, start_sandbox
 from shared.connectors import build_connector
+from shared.connectors.blobfiles import BlobFilesConnector
 from shared.mapping.duplicates import LATER, NEWER
 from shared.models import Connection, ProjectDefinition
 from shared.store import Store
@@ -128,3 +129,31 @@ def test_failed_records_are_read_again_one_error_page_a_step(store: Store, sales
     staged = [record for page in (1, 2, 3) for record in staging.read_page(page)]
     assert sorted(r["accountnumber"] for r in staged) == ["A-000", "A-001", "A-003", "A-004", "A-006"]
     assert {r["name"] for r in staged} == {f"Account {n}" for n in (0, 1, 3, 4, 6)}  # as the source holds them now
+
+
+def test_failed_records_of_files_are_read_again_as_the_files_hold_them_now(store: Store, storage, sales) -> None:
+    container = f"files-{storage.table_prefix.lower()}"
+    store._clients._blob_service().create_container(container)
+    files = store.files(container)
+    files.write("imports/accounts/part-1.jsonl", b'{"accountnumber": "F-1", "name": "as it failed"}\n'
+                                                 b'{"accountnumber": "F-2", "name": "untouched"}\n', "x")
+    files.write("imports/accounts/part-2.jsonl", b'{"accountnumber": "F-1", "name": "fixed since"}\n', "x")
+    store.connections.put("files", Connection.model_validate(
+        {"kind": "blob", "url": f"https://account.blob.core.windows.net/{container}", "auth": {"type": "managedIdentity"}}))
+    store.connections.put("sales", Connection.model_validate({"kind": "dataverse", "url": sales.url,
+                                                              "auth": {"type": "none"}}))
+    endpoint = {"entity": "accounts", "key": ["accountnumber"]}
+    take_snapshot(store, "run-files", ProjectDefinition.model_validate({
+        "name": "files", "connections": {"source": "files", "cds": "sales"},
+        "tasks": [{"name": "Accounts", "source": {"entity": "imports/accounts/", "key": ["accountnumber"]},
+                   "cds": endpoint, "sourceToCds": [{"source": "accountnumber", "target": "accountnumber"},
+                                                    {"source": "name", "target": "name"}]}],
+    }))
+    store.errors.write_page("run-failed", "Accounts", "sourceToCds", 1, [
+        {"record": {"accountnumber": n, "name": "as it failed"}} for n in ("F-1", "F-9")])
+    spaces = Workspaces(store, lambda c: BlobFilesConnector(files) if c.kind == "blob" else build_connector(c))
+    step = extract_chunk(store, spaces.get("run-files"), "Accounts", "sourceToCds", "failedOnly", None, 1,
+                         "run-failed")
+    assert (step["pages"], step["read"]) == (1, 1)
+    staged = store.run_staging("run-files").leg("Accounts", "sourceToCds").read_page(1)
+    assert staged == [{"accountnumber": "F-1", "name": "fixed since"}]

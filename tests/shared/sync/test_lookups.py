@@ -10,9 +10,10 @@ import requests
 from sandbox.process import SandboxProcess
 from shared.connectors import build_connector
 from shared.connectors.base import Connector
+from shared.connectors.odata_connector import KEYS_PER_READ
 from shared.mapping import LookupKey, MappedRecord
 from shared.models import Connection
-from shared.sync.lookups import KEYS_PER_READ, LookupCache, resolve_lookups
+from shared.sync.lookups import LookupCache, resolve_lookups
 from shared.sync.workspace import RunWorkspace
 from tests.shared.sync.conftest import dataverse_with_accounts
 

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
+from shared.connectors.identity import connection_fingerprint
 from shared.models import Connection
-from shared.sync.state_binding import connection_fingerprint
 
 BASE: dict[str, Any] = {
     "kind": "dataverse", "url": "https://org.crm.dynamics.com",
