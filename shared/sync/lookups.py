@@ -87,14 +87,16 @@ def _read_ids(target: Connector, keys: list[LookupKey]) -> dict[tuple[str, str, 
         groups[(key.entity_set, key.key_field)].append(key)
     with ThreadPoolExecutor(min(PARALLEL_READS, len(groups)), thread_name_prefix="lookup") as pool:
         read = carry_step_budget(_read_group)
-        for answer in pool.map(lambda group: read(target, *group[0], group[1]), groups.items()):
+        for answer in pool.map(lambda group: read(target, *group), groups.items()):
             found.update(answer)
     return found
 
 
 def _read_group(
-    target: Connector, entity_set: str, key_field: str, keys: list[LookupKey]
+    target: Connector, group: tuple[str, str], keys: list[LookupKey]
 ) -> dict[tuple[str, str, Any], str]:
+    """Ids of the `keys` of one entity and key field (`group`) that a record has."""
+    entity_set, key_field = group
     primary_id = target.describe(entity_set).primary_id
     if primary_id is None:
         raise InvalidInput(f"{entity_set} has no record ids to look up", field="transforms.Lookup")
