@@ -19,6 +19,7 @@ from shared.models.common import (
     LegName,
     Name,
     ODataFieldName,
+    SettingName,
     Strict,
     Value,
     exactly_one,
@@ -89,14 +90,14 @@ from shared.models.transforms import (
 )
 
 __all__ = [
-    "AUTH_TYPES", "ODATA_FIELD_PATTERN", "ROLES", "SECRET_FIELD_NAMES", "TRANSFORM_TYPES",
-    "Auth", "ClientSecretAuth", "CompanyCode", "ConcatPart", "ConcatTransform", "ConditionalTransform", "Connection",
-    "ConnectionRole", "Consent", "ConsentRecord", "ConstantTransform", "Counts", "DataResidency", "DefaultTransform",
-    "Description", "Endpoint", "EntityName", "ErrorRecord", "FieldMapping", "FieldName", "FieldProblem",
-    "FormatTransform", "Leg", "LegName", "LegOutcome", "LookupTransform", "LowerTransform", "ManagedIdentityAuth",
-    "Name", "NoAuth", "Notify", "ODataFieldName", "ProjectConnections", "ProjectDefinition", "ProjectRequest",
-    "ProjectSettings", "ReplaceTransform", "Run", "RunMode", "RunStatus", "Schedule", "SecretUri", "SourceFilter",
+    "AUTH_TYPES", "ODATA_FIELD_PATTERN", "ROLES", "SECRET_FIELD_NAMES", "TRANSFORM_TYPES", "Auth", "ClientSecretAuth",
+    "CompanyCode", "ConcatPart", "ConcatTransform", "ConditionalTransform", "Connection", "ConnectionRole", "Consent",
+    "ConsentRecord", "ConstantTransform", "Counts", "DataResidency", "DefaultTransform", "Description", "Endpoint",
+    "EntityName", "ErrorRecord", "FieldMapping", "FieldName", "FieldProblem", "FormatTransform", "Leg", "LegName",
+    "LegOutcome", "LookupTransform", "LowerTransform", "ManagedIdentityAuth", "Name", "NoAuth", "Notify",
+    "ODataFieldName", "ProjectConnections", "ProjectDefinition", "ProjectRequest", "ProjectSettings",
+    "ReplaceTransform", "Run", "RunMode", "RunStatus", "Schedule", "SecretUri", "SettingName", "SourceFilter",
     "SplitTransform", "Strict", "SubstringTransform", "Task", "TaskName", "TaskOutcome", "TaskState", "TenantId",
     "Transform", "TrimTransform", "TruncateTransform", "UpperTransform", "ValidSchedule", "Value",
-    "ValueMapTransform", "exactly_one", "find_raw_secrets",
+    "ValueMapTransform", "exactly_one", "find_raw_secrets"
 ]

@@ -12,6 +12,9 @@ from shared.limits import MAX_VALUE_DEPTH, value_depth
 Name = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._-]{1,64}$")]
 """A name used in a path: a connection, a project or a run id."""
 
+SettingName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")]
+"""The name of an app setting that holds a secret or a URL carrying one: the value itself is never stored."""
+
 LegName = Literal["sourceToCds", "cdsToDestination"]
 """A task's hops, in the order they run."""
 

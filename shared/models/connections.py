@@ -6,13 +6,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints, model_validator
 
-from shared.models.common import Strict, exactly_one
+from shared.models.common import SettingName, Strict, exactly_one
 from shared.url_credentials import credentials_in_url
 
 SecretUri = Annotated[str, StringConstraints(pattern=r"^https?://\S{1,2000}$")]
 """Where the secret is: which hosts may be named is shared/connection_rules.py's to say, on save and before a token
 is sent, so a connection stored before that rule (or altered in storage) still loads, and never gets a token."""
-
 
 _GUID = r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}"
 _DOMAIN = r"([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}"
@@ -27,7 +26,7 @@ class ClientSecretAuth(Strict):
     type: Literal["clientSecret"]
     tenantId: TenantId
     clientId: Annotated[str, StringConstraints(min_length=1, max_length=64)]
-    secretSetting: Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")] | None = None
+    secretSetting: SettingName | None = None
     secretUri: SecretUri | None = None
 
     @model_validator(mode="after")
@@ -49,6 +48,7 @@ class NoAuth(Strict):
 
 Auth = Annotated[ClientSecretAuth | ManagedIdentityAuth | NoAuth, Field(discriminator="type")]
 AUTH_TYPES = frozenset({"clientSecret", "managedIdentity", "none"})
+"""The `type` tags of `Auth`'s members."""
 
 
 class Connection(Strict):

@@ -10,7 +10,7 @@ from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
 from shared.filters import parse_filter
 from shared.limits import MAX_MAPPINGS_PER_LEG, MAX_TASKS
-from shared.models.common import FieldName, FieldProblem, LegName, Name, Strict
+from shared.models.common import FieldName, FieldProblem, LegName, Name, SettingName, Strict
 from shared.models.transforms import FieldMapping
 from shared.ncrontab import CronSchedule
 
@@ -147,7 +147,7 @@ class Notify(Strict):
     """
 
     on: list[Literal["Succeeded", "Warning", "Failed", "Terminated"]] = Field(min_length=1, max_length=4)
-    webhookSetting: Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")]
+    webhookSetting: SettingName
 
 
 def _check_schedule(expression: str | None) -> str | None:
