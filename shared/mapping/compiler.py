@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared.errors import InvalidInput
-from shared.mapping.transforms import TransformError, ValueFn, compile_transforms
+from shared.mapping.transforms import TransformError, ValueFn, compile_transforms, is_blank
 from shared.models import ConcatTransform, FieldMapping
 
 MISSING_BUSINESS_KEY = "missing-business-key"
@@ -82,7 +82,7 @@ def concat_getter(transform: ConcatTransform) -> Callable[[dict[str, Any]], Any]
                 pieces.append(text)
                 continue
             value = get(record)
-            if value is None or (value.__class__ is str and not value.strip()):
+            if is_blank(value):
                 continue
             found = True
             pieces.append(value if value.__class__ is str else str(value))
@@ -149,7 +149,7 @@ def compile_mapping(
             values.update(constants)
         key_values = tuple(values[k] for k in key_fields)
         for value in key_values:
-            if value is None or (value.__class__ is str and not value.strip()):
+            if is_blank(value):
                 return Skipped(MISSING_BUSINESS_KEY)
         return MappedRecord(key_values, values)
 

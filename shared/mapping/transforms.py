@@ -47,7 +47,7 @@ def _compile_default(transform: DefaultTransform) -> ValueFn:
     default = transform.defaultValue
 
     def fill_default(value: Any) -> Any:
-        if value is None or (value.__class__ is str and not value.strip()):
+        if is_blank(value):
             return default
         return value
 
@@ -115,7 +115,7 @@ def _compile_lookup(transform: LookupTransform) -> ValueFn:
     entity_set, key_field = transform.entitySet, transform.keyField
 
     def reference(value: Any) -> Any:
-        if value is None or (value.__class__ is str and not value.strip()):
+        if is_blank(value):
             return None
         return LookupKey(entity_set, key_field, value)
 
@@ -196,7 +196,7 @@ def _compile_conditional(transform: ConditionalTransform) -> ValueFn:
     has_else = "else_" in transform.model_fields_set
     if transform.isEmpty:
         def when_empty(value: Any) -> Any:
-            if value is None or (value.__class__ is str and not value.strip()):
+            if is_blank(value):
                 return then
             return otherwise if has_else else value
 
