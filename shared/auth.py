@@ -136,7 +136,7 @@ def _default_credential() -> object:
 
 def _secret_from_key_vault(uri: str, credential: Callable[[], object]) -> Callable[[], str]:
     def read() -> str:
-        from shared.http import new_session
+        from shared.http import TRANSIENT_STATUS, new_session
 
         scope = key_vault_scope(uri)
         vault_token = AzureIdentityToken(credential(), scope)
@@ -146,8 +146,11 @@ def _secret_from_key_vault(uri: str, credential: Callable[[], object]) -> Callab
             headers={"Authorization": f"Bearer {vault_token.token()}"}, timeout=30, allow_redirects=False,
         )
         if response.status_code != 200:
+            message = f"Key Vault answered {response.status_code} for the secret URI"
+            if response.status_code in TRANSIENT_STATUS:
+                raise RetryableError(message, field="auth.secretUri")
             refusal = AuthenticationError if response.status_code in (401, 403) else SystemRefused
-            raise refusal(f"Key Vault answered {response.status_code} for the secret URI", field="auth.secretUri")
+            raise refusal(message, field="auth.secretUri")
         return response.json()["value"]
 
     return read
@@ -160,7 +163,8 @@ def token_provider(
 
     Its `token()` raises SettingError when the app setting holding the secret is not set,
     AuthenticationError when Entra, the managed identity or Key Vault refuses the credentials
-    (SystemRefused for Key Vault's other refusals), RetryableError when Entra is out of reach.
+    (SystemRefused for Key Vault's other refusals), RetryableError when Entra is out of reach or Key
+    Vault answers 429 or a 5xx.
 
     `vault_credential` makes the identity that reads a `secretUri` (the app's, by default).
     """

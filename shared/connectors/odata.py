@@ -54,7 +54,7 @@ _REQUEST_LINE_SAFE = "/:?#[]@!$&'()*+,;=%~"
 def odata_name(name: str, field: str = "entity") -> str:
     """`name` if it is an OData identifier (letters, digits, `_`), else InvalidInput naming `field`.
 
-    Definitions are checked when saved (shared/models.py); this check sits where names meet
+    Definitions are checked when saved (shared/models/); this check sits where names meet
     URL paths, keys, `$select` and `$expand`, so a name that got past it cannot change the request.
     """
     if _NAME.fullmatch(name) is None:
