@@ -1,11 +1,11 @@
 """The one small interface every system kind implements.
 
 A connector can describe an entity, read it in pages (all of it, or what changed since a
-saved state), read the records holding given keys, and write a batch of mapped records by
-business key, answering one result per record. What differs between kinds of systems is said
-by the connector too: the names it takes, the scope it applies (an F&O company) and the
-values that scope writes with every record, and whether its targets can take ids this service
-chooses. The sync never needs to know which kind of system it talks to.
+saved state), read the records holding given keys, write a batch of mapped records by
+business key and delete records by business key, answering one result per record. What
+differs between kinds of systems is said by the connector too: the names it takes, the scope
+it applies (an F&O company) and the values that scope writes with every record, and whether
+its targets can take ids this service chooses. The sync never needs to know which kind of system it talks to.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, ClassVar, Literal
 
-WriteStatus = Literal["created", "updated", "upserted", "failed"]
+WriteStatus = Literal["created", "updated", "upserted", "deleted", "failed"]
+"""`deleted` also answers a delete of a key no record holds: what the caller asked for is so."""
 
 
 @dataclass(frozen=True)
@@ -117,7 +118,7 @@ class Connector(ABC):
     """A system the sync reads from or writes to.
 
     Subclasses implement one method per role (describe, read pages, read by keys, write a
-    batch) and say, in class attributes, what their kind of system allows.
+    batch, delete by keys) and say, in class attributes, what their kind of system allows.
     """
 
     entity_names: ClassVar[re.Pattern[str] | None] = None
@@ -149,6 +150,16 @@ class Connector(ABC):
     @abstractmethod
     def write_batch(self, entity: str, key: Sequence[str], records: Sequence[dict[str, Any]]) -> list[WriteResult]:
         """Create or update `records` matched by `key`; one result per record, in order."""
+
+    @abstractmethod
+    def delete_by_keys(
+        self, entity: str, key_fields: Sequence[str], keys: Sequence[Sequence[Any]]
+    ) -> list[WriteResult]:
+        """Delete the record holding each of `keys` (values of `key_fields`); one result per key, in order.
+
+        Keys compare as in `read_by_keys`. A key no record holds is `deleted` too: deleting
+        again after a lost answer must succeed.
+        """
 
     @classmethod
     def scope_problem(cls, company: str | None) -> str | None:

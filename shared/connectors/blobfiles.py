@@ -8,7 +8,8 @@ files and answers each key with the last record holding it exactly (the most rec
 the later row), so a record fixed in the files since is taken as it is now; files have no
 record ids. As a destination, the entity is a
 folder: each batch becomes one JSON Lines file named after its business keys, so writing the
-same batch again replaces the same file.
+same batch again replaces the same file. Records are never deleted from files: a delete fails
+each key (`DeleteUnsupported`).
 """
 
 from __future__ import annotations
@@ -93,6 +94,13 @@ class BlobFilesConnector(Connector):
         lines = "".join(json.dumps(r, ensure_ascii=False, separators=(",", ":")) + "\n" for r in records)
         self.files.write(f"{entity.rstrip('/')}/part-{digest}.jsonl", lines.encode("utf-8"), "application/x-ndjson")
         return [WriteResult("created")] * len(records)
+
+    def delete_by_keys(
+        self, entity: str, key_fields: Sequence[str], keys: Sequence[Sequence[Any]]
+    ) -> list[WriteResult]:
+        """Fails every key: files are written whole and never edited, so no record in them can be deleted."""
+        refusal = WriteResult("failed", "DeleteUnsupported", f"records in blob files ({entity}) cannot be deleted")
+        return [refusal] * len(keys)
 
 
 def _identity(values: Sequence[Any]) -> str:

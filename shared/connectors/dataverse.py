@@ -7,7 +7,10 @@ with `UpsertMultiple`, several bulks of one batch in flight at once (the service
 request grows with its records, so smaller bulks side by side finish sooner); when a bulk
 request fails, its records are sent again in one `$batch` with `continue-on-error`, one
 single-record `UpsertMultiple` each, so the bad records fail alone and the good ones land.
-Keys travel in request bodies, never in key URLs, so values with `/ ? # % +` work. Reads by
+Keys travel in request bodies, never in key URLs, so values with `/ ? # % +` work; for the
+same reason a delete finds each key's record id with a read by keys and deletes by id (in
+`$batch`es with `continue-on-error`), which also works for key fields that are no alternate
+key. Reads by
 key compare text keys trimmed and case-insensitively, as the service does. Every request,
 including the links the service hands back, stays on the connection's origin.
 """
@@ -48,6 +51,8 @@ MIN_BULK_SIZE = 100
 budget (6,000 requests in 5 minutes) faster than they save time."""
 PARALLEL_BULKS = 4
 """Bulk requests of one batch in flight at once; the HTTP client bounds the connector's total."""
+DELETES_PER_BATCH = 500
+"""Operations in one delete `$batch` (the service takes up to 1,000)."""
 MAX_KEY_LENGTH = 900
 """An alternate key holds at most 900 bytes: a longer value matches nothing, so it is not asked for."""
 
@@ -207,6 +212,40 @@ class DataverseConnector(ODataConnector):
                 code, message = error_of(answer.status, answer.body)
                 results.append(WriteResult("failed", code, message, _blamed(message, info, target)))
         return results
+
+    # --- delete ---------------------------------------------------------------------------------
+
+    def delete_by_keys(
+        self, entity: str, key_fields: Sequence[str], keys: Sequence[Sequence[Any]]
+    ) -> list[WriteResult]:
+        """Delete by record id, the ids found by key; a key no record holds, or a record gone meanwhile, is deleted."""
+        id_field = self.describe(entity).primary_id
+        if id_field is None:
+            raise SystemRefused(f"Dataverse describes {entity!r} without a primary id", field="entity")
+        found = self.read_by_keys(entity, key_fields, keys, select=[id_field])
+        targets = [(index, str(record[id_field])) for index, record in enumerate(found) if record]
+        answered: dict[int, WriteResult] = {}
+        for start in range(0, len(targets), DELETES_PER_BATCH):
+            chunk = targets[start : start + DELETES_PER_BATCH]
+            operations = [
+                BatchOperation("DELETE", f"{API_PATH}{path_segment(entity)}({literal(Guid(record_id))})")
+                for _, record_id in chunk
+            ]
+            answers = send_batch(
+                self.http, self.root + "$batch", operations, False,
+                lambda status, text: _raise_for_status(status, text, entity),
+            )
+            for (index, _), answer in zip(chunk, answers, strict=True):
+                answered[index] = _deleted(answer.status, answer.body)
+        return [answered.get(index, WriteResult("deleted")) for index in range(len(keys))]
+
+
+def _deleted(status: int, body: str) -> WriteResult:
+    """A delete's answer: done, also when the record was gone already (404), else failed with the service's error."""
+    if status < 300 or status == 404:
+        return WriteResult("deleted")
+    code, message = error_of(status, body)
+    return WriteResult("failed", code, message)
 
 
 _DEFINITION_FIELDS = ("LogicalName", "EntitySetName", "PrimaryIdAttribute", "ChangeTrackingEnabled")

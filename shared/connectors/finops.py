@@ -6,9 +6,10 @@ carries that `dataAreaId` (`fixed_values`). Keys compare case-insensitively. F&O
 take no ids this service chooses, so they are matched by business key, never by key map.
 F&O has no upsert: a write first finds which keys exist, in bulk, then sends one `$batch` in
 which every record is its own change set — PATCH for existing keys, POST for new ones — so a
-bad record fails alone. Incremental reads use a `ModifiedDateTime` watermark taken from the
-server's clock when the read began. Every request, including the links the service hands
-back, stays on the connection's origin.
+bad record fails alone. A delete finds which keys exist the same way and DELETEs those by key
+in one such `$batch`; a key no record holds is deleted already. Incremental reads use a
+`ModifiedDateTime` watermark taken from the server's clock when the read began. Every
+request, including the links the service hands back, stays on the connection's origin.
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
-from shared.connectors.base import EntityInfo, FieldInfo, Page, ReadRequest, WriteResult
+from shared.connectors.base import EntityInfo, FieldInfo, Page, ReadRequest, WriteResult, WriteStatus
 from shared.connectors.odata import (
     BatchOperation,
     error_of,
@@ -168,44 +170,84 @@ class FinOpsConnector(ODataConnector):
     def _write_chunk(
         self, entity: str, key: Sequence[str], records: Sequence[dict[str, Any]], existing: set[tuple[str, ...]]
     ) -> list[WriteResult]:
-        operations, statuses = [], []
-        refused: dict[int, WriteResult] = {}
-        for index, record in enumerate(records):
+        planned: list[WriteResult | _Planned] = []
+        for record in records:
             values = [record.get(k) for k in key]
             if _identity(values) in existing:
-                unsafe = sorted({c for v in values for c in str(v) if c in UNADDRESSABLE})
-                if unsafe:
-                    refused[index] = WriteResult(
-                        "failed", "UnaddressableKey",
-                        f"the key {values} holds {''.join(unsafe)!r}, which F&O refuses in a request URL: "
-                        "the existing record cannot be updated over OData",
-                    )
-                    continue
-                url = f"{DATA_PATH}{path_segment(entity)}{key_segment(key, values)}?cross-company=true"
-                operations.append(BatchOperation("PATCH", url, record))
-                statuses.append("updated")
+                planned.append(_unaddressable(values, "updated") or _Planned(
+                    BatchOperation("PATCH", _record_url(entity, key, values), record), "updated"))
             else:
-                operations.append(BatchOperation("POST", f"{DATA_PATH}{path_segment(entity)}", record))
-                statuses.append("created")
-        if not operations:
-            return [refused[i] for i in range(len(records))]
-        answers = send_batch(
-            self.http, self.root + "$batch", operations, True,
+                operation = BatchOperation("POST", f"{DATA_PATH}{path_segment(entity)}", record)
+                planned.append(_Planned(operation, "created"))
+        return self._send(entity, planned)
+
+    def delete_by_keys(
+        self, entity: str, key_fields: Sequence[str], keys: Sequence[Sequence[Any]]
+    ) -> list[WriteResult]:
+        """Delete each existing key's record (found in bulk first); a key no record holds is deleted already."""
+        if COMPANY_FIELD not in key_fields:
+            raise InvalidInput(f"an F&O key must include dataAreaId (got {list(key_fields)})", field="key")
+        results: list[WriteResult] = []
+        for start in range(0, len(keys), self.batch_size):
+            chunk = keys[start : start + self.batch_size]
+            existing = self._existing_keys(entity, key_fields, [dict(zip(key_fields, v, strict=True)) for v in chunk])
+            planned: list[WriteResult | _Planned] = [
+                WriteResult("deleted") if _identity(values) not in existing
+                else _unaddressable(values, "deleted")
+                or _Planned(BatchOperation("DELETE", _record_url(entity, key_fields, values)), "deleted")
+                for values in chunk
+            ]
+            results.extend(self._send(entity, planned))
+        return results
+
+    def _send(self, entity: str, planned: Sequence[WriteResult | _Planned]) -> list[WriteResult]:
+        """One `$batch` of the planned operations, each its own change set; results in order, settled ones kept.
+
+        A delete answered 404 found the record gone already: deleted, as asked.
+        """
+        sending = [plan for plan in planned if isinstance(plan, _Planned)]
+        if not sending:
+            return [plan for plan in planned if isinstance(plan, WriteResult)]
+        answers = iter(send_batch(
+            self.http, self.root + "$batch", [plan.operation for plan in sending], True,
             lambda status, text: _raise_for_status(status, text, entity),
-        )
-        sent = iter(zip(answers, statuses, strict=True))
+        ))
         results = []
-        for index in range(len(records)):
-            if index in refused:
-                results.append(refused[index])
+        for plan in planned:
+            if isinstance(plan, WriteResult):
+                results.append(plan)
                 continue
-            answer, status = next(sent)
-            if answer.status < 300:
-                results.append(WriteResult(status))  # type: ignore[arg-type]
+            answer = next(answers)
+            if answer.status < 300 or (answer.status == 404 and plan.status == "deleted"):
+                results.append(WriteResult(plan.status))
             else:
                 code, message = error_of(answer.status, answer.body)
                 results.append(WriteResult("failed", code, message))
         return results
+
+
+@dataclass(frozen=True)
+class _Planned:
+    """An operation to send, and the status its success answers."""
+
+    operation: BatchOperation
+    status: WriteStatus
+
+
+def _record_url(entity: str, key: Sequence[str], values: Sequence[Any]) -> str:
+    return f"{DATA_PATH}{path_segment(entity)}{key_segment(key, values)}?cross-company=true"
+
+
+def _unaddressable(values: Sequence[Any], action: Literal["updated", "deleted"]) -> WriteResult | None:
+    """The refusal of an existing record whose key F&O cannot take in a request URL, if its key is such."""
+    unsafe = sorted({c for v in values for c in str(v) if c in UNADDRESSABLE})
+    if not unsafe:
+        return None
+    return WriteResult(
+        "failed", "UnaddressableKey",
+        f"the key {list(values)} holds {''.join(unsafe)!r}, which F&O refuses in a request URL: "
+        f"the existing record cannot be {action} over OData",
+    )
 
 
 def _identity(values: Sequence[Any]) -> tuple[str, ...]:

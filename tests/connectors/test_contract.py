@@ -218,3 +218,41 @@ def test_a_scope_confines_reads_and_fixes_what_every_record_writes(system: Harne
         list(build_connector(Connection.model_validate(
             {"kind": system.kind, "url": system.admin, "auth": {"type": "none"}})).read_pages(
             ReadRequest(entity=system.entity)))
+
+
+def delete(system: Harness, records: list[dict]) -> list:
+    return system.connect(None).delete_by_keys(system.write_entity or system.entity, system.key, keys_of(system, records))
+
+
+def test_a_delete_by_keys_removes_each_record_and_a_missing_key_is_deleted_already(system: Harness) -> None:
+    kept = [system.record(f"D-keep-{n}", n) for n in range(3)]
+    doomed = [system.record(key, n) for n, key in enumerate([*AWKWARD, "Mixed-Case-2"])]
+    system.seed([*kept, *doomed])
+    asked = [*doomed[:-1], system.record("mixed-case-2", 0), system.record("nobody", 0)]
+    results = delete(system, asked)
+    if system.kind == "blob":
+        assert [(r.status, r.code) for r in results] == [("failed", "DeleteUnsupported")] * len(asked)
+        return
+    refused = [key for key, r in zip([*AWKWARD, "Mixed-Case-2", "nobody"], results, strict=True) if not r.ok]
+    if system.kind == "finops":
+        assert refused and all(any(c in key for c in "/#%+?\\&:*<>") for key in refused)
+        assert all(r.code == "UnaddressableKey" and "cannot be deleted" in r.message for r in results if not r.ok)
+    else:
+        assert refused == []
+    assert all(r.status == "deleted" for r in results if r.ok)
+    stored = {system.key_of(r) for r in system.dump()}
+    assert stored == {system.key_of(r) for r in kept} | set(refused)
+    assert all(r.status == "deleted" for r in delete(system, [r for r in asked if system.key_of(r) not in refused]))
+
+
+def test_a_delete_of_many_keys_goes_in_batches_and_answers_every_key_in_order(system: Harness) -> None:
+    if system.kind == "blob":
+        pytest.skip("files refuse deletes (above)")
+    records = [system.record(f"M-{n:05d}", n) for n in range(1_300)]
+    system.seed(records)
+    asked = [*records[:1_200:2], system.record("nobody", 0), *records[1:1_200:2]]
+    before = system.stats()["requests"]
+    results = delete(system, asked)
+    assert len(results) == len(asked) and all(r.status == "deleted" for r in results)
+    assert sorted(system.key_of(r) for r in system.dump()) == [system.key_of(r) for r in records[1_200:]]
+    assert system.stats()["requests"] - before <= 40
