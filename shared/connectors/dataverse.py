@@ -10,9 +10,8 @@ single-record `UpsertMultiple` each, so the bad records fail alone and the good 
 Keys travel in request bodies, never in key URLs, so values with `/ ? # % +` work; for the
 same reason a delete finds each key's record id with a read by keys and deletes by id (in
 `$batch`es with `continue-on-error`), which also works for key fields that are no alternate
-key. Reads by
-key compare text keys trimmed and case-insensitively, as the service does. Every request,
-including the links the service hands back, stays on the connection's origin.
+key. Reads by key compare text keys trimmed and case-insensitively, as the service does.
+Every request, including the links the service hands back, stays on the connection's origin.
 """
 
 from __future__ import annotations
