@@ -4,7 +4,7 @@
     transforms    transforms and field mappings
     projects      projects, their tasks, sides and legs, schedules, notifications, consent
     connections   connections, their auth by reference, and the scan for raw secrets
-    runs          runs, their counts and outcomes, error records, incremental state
+    runs          runs, their counts and outcomes, error records, incremental state, two-way conflicts
 
 Every model forbids unknown fields, so a typo in a definition is an error that names the
 field instead of a silently ignored setting. Field names follow the JSON of API.md
@@ -39,11 +39,14 @@ from shared.models.connections import (
 from shared.models.projects import (
     ROLES,
     CompanyCode,
+    ConflictPolicy,
     ConnectionRole,
     Consent,
     ConsentRecord,
     DataResidency,
+    DeletePolicy,
     Description,
+    Direction,
     Endpoint,
     EntityName,
     Leg,
@@ -59,6 +62,10 @@ from shared.models.projects import (
     ValidSchedule,
 )
 from shared.models.runs import (
+    Conflict,
+    ConflictResolution,
+    ConflictSide,
+    ConflictState,
     Counts,
     ErrorRecord,
     LegOutcome,
@@ -67,6 +74,7 @@ from shared.models.runs import (
     RunStatus,
     TaskOutcome,
     TaskState,
+    conflict_id,
 )
 from shared.models.transforms import (
     TRANSFORM_TYPES,
@@ -77,6 +85,7 @@ from shared.models.transforms import (
     DefaultTransform,
     FieldMapping,
     FormatTransform,
+    ItemDirection,
     LookupTransform,
     LowerTransform,
     ReplaceTransform,
@@ -91,13 +100,14 @@ from shared.models.transforms import (
 
 __all__ = [
     "AUTH_TYPES", "ODATA_FIELD_PATTERN", "ROLES", "SECRET_FIELD_NAMES", "TRANSFORM_TYPES", "Auth", "ClientSecretAuth",
-    "CompanyCode", "ConcatPart", "ConcatTransform", "ConditionalTransform", "Connection", "ConnectionRole", "Consent",
-    "ConsentRecord", "ConstantTransform", "Counts", "DataResidency", "DefaultTransform", "Description", "Endpoint",
-    "EntityName", "ErrorRecord", "FieldMapping", "FieldName", "FieldProblem", "FormatTransform", "Leg", "LegName",
-    "LegOutcome", "LookupTransform", "LowerTransform", "ManagedIdentityAuth", "Name", "NoAuth", "Notify",
-    "ODataFieldName", "ProjectConnections", "ProjectDefinition", "ProjectRequest", "ProjectSettings",
-    "ReplaceTransform", "Run", "RunMode", "RunStatus", "Schedule", "SecretUri", "SettingName", "SourceFilter",
-    "SplitTransform", "Strict", "SubstringTransform", "Task", "TaskName", "TaskOutcome", "TaskState", "TenantId",
-    "Transform", "TrimTransform", "TruncateTransform", "UpperTransform", "ValidSchedule", "Value",
-    "ValueMapTransform", "exactly_one", "find_raw_secrets"
+    "CompanyCode", "ConcatPart", "ConcatTransform", "ConditionalTransform", "Conflict", "ConflictPolicy",
+    "ConflictResolution", "ConflictSide", "ConflictState", "Connection", "ConnectionRole", "Consent", "ConsentRecord",
+    "ConstantTransform", "Counts", "DataResidency", "DefaultTransform", "DeletePolicy", "Description", "Direction",
+    "Endpoint", "EntityName", "ErrorRecord", "FieldMapping", "FieldName", "FieldProblem", "FormatTransform",
+    "ItemDirection", "Leg", "LegName", "LegOutcome", "LookupTransform", "LowerTransform", "ManagedIdentityAuth", "Name",
+    "NoAuth", "Notify", "ODataFieldName", "ProjectConnections", "ProjectDefinition", "ProjectRequest",
+    "ProjectSettings", "ReplaceTransform", "Run", "RunMode", "RunStatus", "Schedule", "SecretUri", "SettingName",
+    "SourceFilter", "SplitTransform", "Strict", "SubstringTransform", "Task", "TaskName", "TaskOutcome", "TaskState",
+    "TenantId", "Transform", "TrimTransform", "TruncateTransform", "UpperTransform", "ValidSchedule", "Value",
+    "ValueMapTransform", "conflict_id", "exactly_one", "find_raw_secrets"
 ]

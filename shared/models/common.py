@@ -15,8 +15,9 @@ Name = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._-]{1,64}$")]
 SettingName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")]
 """The name of an app setting that holds a secret or a URL carrying one: the value itself is never stored."""
 
-LegName = Literal["sourceToCds", "cdsToDestination"]
-"""A task's hops, in the order they run."""
+LegName = Literal["sourceToCds", "cdsToDestination", "cdsToSource"]
+"""A task's hops: a one-way task's in the order they run (`sourceToCds`, then `cdsToDestination`); a
+bidirectional task's two directions between its source and CDS (`sourceToCds`, `cdsToSource`)."""
 
 ODATA_FIELD_PATTERN = r"^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*(@[A-Za-z][A-Za-z0-9_.]*)?$"
 """A field, or a dotted path through lookups (`customerid_account.accountnumber`, `lines.0.sku`), as Dataverse

@@ -53,6 +53,18 @@ class Endpoint(Strict):
     recent wins. Default: the system's own (`modifiedon`, `ModifiedDateTime`, a file's last change)."""
 
 
+Direction = Literal["oneWay", "bidirectional"]
+ConflictPolicy = Literal["sourceWins", "cdsWins", "manual"]
+"""Who wins a field changed on both sides of a bidirectional task since the last sync, or `manual`: nobody,
+until a person settles the conflict."""
+DeletePolicy = Literal["ignore", "propagate", "restore"]
+"""What a deletion on one side of a bidirectional task does: unlink the pair (`ignore`), delete the other side's
+record (`propagate`), or create the deleted record again from the other side (`restore`)."""
+_LEG_ROLES: dict[str, tuple[ConnectionRole, ConnectionRole]] = {
+    "sourceToCds": ("source", "cds"), "cdsToDestination": ("cds", "destination"), "cdsToSource": ("cds", "source"),
+}
+
+
 class Task(Strict):
     """One entity's journey. `match` says how targets are found again on the next run:
 
@@ -62,10 +74,18 @@ class Task(Strict):
       identifies a record there (a Dataverse primary id such as `accountid`); the first run
       creates each target with an id derived from its source id and records the pair in a
       key map in Table Storage, later runs update that same target.
+
+    `direction` is `oneWay` (source -> CDS -> destination) or `bidirectional`: source <-> CDS,
+    no destination, each `sourceToCds` item flowing the way it says (FieldMapping.flow), the
+    business key matching records, `conflicts` and `deletes` saying what a run does when both
+    sides changed a field or one side deleted a record.
     """
 
     name: TaskName
+    direction: Direction = Field(default="oneWay", exclude_if=lambda value: value == "oneWay")
     match: Literal["businessKey", "keyMap"] = "businessKey"
+    conflicts: ConflictPolicy = Field(default="manual", exclude_if=lambda value: value == "manual")
+    deletes: DeletePolicy = Field(default="ignore", exclude_if=lambda value: value == "ignore")
     source: Endpoint
     cds: Endpoint
     destination: Endpoint | None = None
@@ -81,6 +101,10 @@ class Task(Strict):
                     raise FieldProblem(f"{side}.key", message)
         _no_duplicate_targets(self.sourceToCds, "sourceToCds")
         _no_duplicate_targets(self.cdsToDestination, "cdsToDestination")
+        if self.direction == "bidirectional":
+            _check_two_way(self)
+        else:
+            _check_one_way(self)
         if self.destination is None and self.cdsToDestination:
             raise FieldProblem("destination", "cdsToDestination is given but the task has no destination")
         if self.destination is not None and not self.cdsToDestination:
@@ -91,12 +115,25 @@ class Task(Strict):
                 raise FieldProblem(f"{side}.filter", "only the source of a task can be filtered")
         return self
 
+    @property
+    def bidirectional(self) -> bool:
+        return self.direction == "bidirectional"
+
     def endpoints(self) -> list[tuple[ConnectionRole, Endpoint]]:
         """The task's sides that are set, by role, in the order records flow through them."""
         return [(side, endpoint) for side in ROLES if (endpoint := getattr(self, side)) is not None]
 
     def legs(self) -> list[Leg]:
-        """The legs of this task in the order they run."""
+        """The legs of this task: a one-way task's in the order they run; a bidirectional task's two directions,
+        `sourceToCds` (the items flowing to CDS, constants included) and `cdsToSource` (the items flowing back,
+        reversed: FieldMapping.reversed)."""
+        if self.bidirectional:
+            to_cds = [item for item in self.sourceToCds if item.flow(True) != "toSource"]
+            to_source = [item.reversed() for item in self.sourceToCds
+                         if item.source is not None and item.flow(True) != "toTarget"]
+            return [Leg(name="sourceToCds", source=self.source, target=self.cds, mappings=to_cds, match=self.match),
+                    Leg(name="cdsToSource", source=self.cds, target=self.source, mappings=to_source,
+                        match=self.match)]
         legs = [Leg(name="sourceToCds", source=self.source, target=self.cds, mappings=self.sourceToCds,
                     match=self.match)]
         if self.destination is not None:
@@ -106,7 +143,7 @@ class Task(Strict):
 
 
 class Leg(Strict):
-    """A task's hop from one system to the next: source -> CDS or CDS -> destination."""
+    """A task's hop from one system to another: source -> CDS, CDS -> destination, or CDS -> source."""
 
     name: LegName
     source: Endpoint
@@ -116,8 +153,7 @@ class Leg(Strict):
 
     def roles(self) -> tuple[ConnectionRole, ConnectionRole]:
         """The project connections the leg reads from and writes to: its endpoints' own, else the leg's sides."""
-        sides: tuple[ConnectionRole, ConnectionRole] = (
-            ("source", "cds") if self.name == "sourceToCds" else ("cds", "destination"))
+        sides = _LEG_ROLES[self.name]
         return self.source.connection or sides[0], self.target.connection or sides[1]
 
 
@@ -127,6 +163,60 @@ def _no_duplicate_targets(mappings: list[FieldMapping], where: str) -> None:
         if mapping.target in seen:
             raise FieldProblem(f"{where}.{i}.target", f"target {mapping.target!r} is mapped more than once")
         seen.add(mapping.target)
+
+
+def _check_one_way(task: Task) -> None:
+    """Refuse what only a bidirectional task takes: its policies, items flowing back, reverse transforms."""
+    for policy in ("conflicts", "deletes"):
+        if policy in task.model_fields_set:
+            raise FieldProblem(policy, f'{policy} is for a task with "direction": "bidirectional"')
+    for leg in ("sourceToCds", "cdsToDestination"):
+        for i, item in enumerate(getattr(task, leg)):
+            if item.flow(False) != "toTarget":
+                raise FieldProblem(f"{leg}.{i}.direction",
+                                   'items flow back only in a task with "direction": "bidirectional"')
+            if item.reverseTransforms:
+                raise FieldProblem(f"{leg}.{i}.reverseTransforms",
+                                   'reverseTransforms are for a task with "direction": "bidirectional"')
+
+
+def _check_two_way(task: Task) -> None:
+    """A bidirectional task: two systems matched by business key, items that can flow the way they say, and a
+    CDS key that both sides keep."""
+    if task.destination is not None or task.cdsToDestination:
+        raise FieldProblem("destination", "a bidirectional task syncs its source and CDS: it has no destination")
+    if task.match == "keyMap":
+        raise FieldProblem("match", "a bidirectional task matches records by business key, not by a key map")
+    written_back: set[str] = set()
+    for i, item in enumerate(task.sourceToCds):
+        _check_two_way_item(item, f"sourceToCds.{i}")
+        if item.source is not None and item.flow(True) != "toTarget":
+            if item.source in written_back:
+                raise FieldProblem(f"sourceToCds.{i}.source",
+                                   f"source field {item.source!r} is written back by more than one item")
+            written_back.add(item.source)
+    both_ways = {item.target for item in task.sourceToCds if item.source is not None and item.flow(True) == "both"}
+    for j, key_field in enumerate(task.cds.key):
+        if key_field not in both_ways:
+            raise FieldProblem(f"cds.key.{j}", f"business key field {key_field!r} must be mapped both ways "
+                               "from a source field, so that both sides hold it")
+
+
+def _check_two_way_item(item: FieldMapping, where: str) -> None:
+    flow = item.flow(True)
+    if flow == "toTarget":
+        if item.reverseTransforms:
+            raise FieldProblem(f"{where}.reverseTransforms", "reverseTransforms are for items flowing to the source")
+        return
+    if flow == "both" and item.transforms and not item.reverseTransforms:
+        raise FieldProblem(f"{where}.reverseTransforms", "an item with transforms that flows both ways needs "
+                           "reverseTransforms: how a CDS value becomes a source value")
+    if flow == "toSource" and item.transforms:
+        raise FieldProblem(f"{where}.transforms", "an item flowing to the source only takes reverseTransforms")
+    for side, name in (("source", item.source), ("target", item.target)):
+        if name is not None and ("." in name or "@" in name):
+            raise FieldProblem(f"{where}.{side}", f"{name!r} is a path or an annotation: an item flowing to the "
+                               'source reads and writes plain fields (give this one "direction": "toTarget")')
 
 
 class ProjectConnections(Strict):

@@ -197,12 +197,26 @@ TRANSFORM_TYPES = frozenset(
 )
 
 
+ItemDirection = Literal["both", "toTarget", "toSource"]
+"""Which way a mapping item flows in a bidirectional task: source -> CDS (`toTarget`), CDS -> source (`toSource`),
+or both."""
+
+
 class FieldMapping(Strict):
-    """One target field: read `source` (a dotted path, or nothing for a constant), then transform."""
+    """One target field: read `source` (a dotted path, or nothing for a constant), then transform.
+
+    In a bidirectional task an item also says which way it flows (`direction`; unset: both ways
+    when it has a source, else to the target only) and, when it flows to the source, how a CDS
+    value becomes a source value (`reverseTransforms`; none: the value as it is).
+    """
 
     source: FieldName | None = None
     target: FieldName
     transforms: list[Transform] = Field(default_factory=list, max_length=MAX_TRANSFORMS_PER_MAPPING)
+    direction: ItemDirection | None = Field(default=None, exclude_if=lambda value: value is None)
+    reverseTransforms: list[Transform] = Field(
+        default_factory=list, max_length=MAX_TRANSFORMS_PER_MAPPING, exclude_if=lambda value: not value
+    )
 
     @model_validator(mode="after")
     def _constant_needs_value(self) -> FieldMapping:
@@ -211,4 +225,24 @@ class FieldMapping(Strict):
                 raise FieldProblem(f"transforms.{i}", "Concat reads its own fields: put it first, with no source")
         if self.source is None and not self.transforms:
             raise FieldProblem("source", f"{self.target!r} has no source and no transform to give it a value")
+        if self.source is None and self.direction in ("both", "toSource"):
+            raise FieldProblem("direction", "an item without a source flows to the target only")
+        for i, transform in enumerate(self.reverseTransforms):
+            if isinstance(transform, ConcatTransform):
+                raise FieldProblem(f"reverseTransforms.{i}", "Concat cannot give the source a value: it builds one "
+                                   "from several fields, which cannot be taken apart again")
         return self
+
+    def flow(self, bidirectional: bool) -> ItemDirection:
+        """Which way the item flows: its `direction`, else both ways in a bidirectional task when it has a source,
+        else to the target."""
+        if self.direction is not None:
+            return self.direction
+        return "both" if bidirectional and self.source is not None else "toTarget"
+
+    def reversed(self) -> FieldMapping:
+        """The item as the CDS -> source direction reads it: from its target, through `reverseTransforms`, to its
+        source (only for an item with a source)."""
+        if self.source is None:
+            raise ValueError(f"{self.target!r} has no source to flow back to")
+        return FieldMapping(source=self.target, target=self.source, transforms=self.reverseTransforms)

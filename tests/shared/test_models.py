@@ -9,7 +9,16 @@ import pytest
 from pydantic import ValidationError
 
 from api.body_problems import body_problems
-from shared.models import Connection, Consent, ProjectDefinition, find_raw_secrets
+from shared.models import (
+    Conflict,
+    ConflictResolution,
+    Connection,
+    Consent,
+    ProjectDefinition,
+    TaskOutcome,
+    conflict_id,
+    find_raw_secrets,
+)
 
 TENANT = "8f0e2f86-3b4a-4c3e-9a51-2f4f0d6c1a11"
 
@@ -48,8 +57,8 @@ def errors_of(data: dict[str, Any]) -> list[dict[str, str]]:
     return body_problems(info.value)
 
 
-def with_change(path: str, value: Any) -> dict[str, Any]:
-    data = copy.deepcopy(PROJECT)
+def with_change(path: str, value: Any, base: dict[str, Any] = PROJECT) -> dict[str, Any]:
+    data = copy.deepcopy(base)
     *parents, last = path.split(".")
     node: Any = data
     for part in parents:
@@ -266,3 +275,135 @@ def test_credentials_inside_urls_are_raw_secrets(url: str) -> None:
 )
 def test_plain_urls_and_text_are_not_secrets(value: str) -> None:
     assert find_raw_secrets({"url": value}) == []
+
+
+TWO_WAY: dict[str, Any] = {
+    "name": "accounts-two-way",
+    "connections": {"source": "sales", "cds": "cds"},
+    "tasks": [{
+        "name": "Accounts", "direction": "bidirectional", "conflicts": "manual", "deletes": "ignore",
+        "source": {"entity": "accounts", "key": ["accountnumber"]},
+        "cds": {"entity": "accounts", "key": ["accountnumber"]},
+        "sourceToCds": [
+            {"source": "accountnumber", "target": "accountnumber"},
+            {"source": "name", "target": "name"},
+            {"source": "address1_country", "target": "address1_country",
+             "transforms": [{"transformType": "ValueMap", "valueMap": {"usa": "US", "us": "US"}}],
+             "reverseTransforms": [{"transformType": "ValueMap", "valueMap": {"US": "USA"}}]},
+            {"source": "telephone1", "target": "telephone1", "direction": "toTarget"},
+            {"source": "emailaddress1", "target": "emailaddress1", "direction": "toSource"},
+            {"target": "customertypecode", "transforms": [{"transformType": "Default", "defaultValue": 3}]},
+        ],
+    }],
+}
+
+
+def two_way_with(path: str, value: Any) -> dict[str, Any]:
+    return with_change(path, value, TWO_WAY)
+
+
+def test_a_two_way_task_has_two_directions_of_the_items_flowing_each_way() -> None:
+    task = ProjectDefinition.model_validate(TWO_WAY).tasks[0]
+    to_cds, to_source = task.legs()
+    assert (to_cds.name, to_cds.roles(), to_source.name, to_source.roles()) == (
+        "sourceToCds", ("source", "cds"), "cdsToSource", ("cds", "source"))
+    assert [m.target for m in to_cds.mappings] == [
+        "accountnumber", "name", "address1_country", "telephone1", "customertypecode"]
+    assert [(m.source, m.target) for m in to_source.mappings] == [
+        ("accountnumber", "accountnumber"), ("name", "name"), ("address1_country", "address1_country"),
+        ("emailaddress1", "emailaddress1")]
+    assert to_source.mappings[2].transforms == task.sourceToCds[2].reverseTransforms
+    assert (to_source.source, to_source.target) == (task.cds, task.source)
+    assert [m.flow(True) for m in task.sourceToCds] == ["both", "both", "both", "toTarget", "toSource", "toTarget"]
+    assert (task.conflicts, task.deletes) == ("manual", "ignore")
+
+
+def test_the_policies_default_and_a_definition_round_trips() -> None:
+    data = copy.deepcopy(TWO_WAY)
+    del data["tasks"][0]["conflicts"], data["tasks"][0]["deletes"]
+    project = ProjectDefinition.model_validate(data)
+    assert (project.tasks[0].conflicts, project.tasks[0].deletes) == ("manual", "ignore")
+    assert ProjectDefinition.model_validate_json(project.model_dump_json(exclude_none=True)) == project
+    restoring = ProjectDefinition.model_validate(two_way_with("tasks.0.deletes", "restore"))
+    assert restoring.model_dump(mode="json")["tasks"][0]["deletes"] == "restore"
+
+
+def test_a_one_way_definition_dumps_as_before_with_none_of_the_two_way_fields() -> None:
+    dumped = ProjectDefinition.model_validate(PROJECT).model_dump(mode="json", exclude_none=True)
+    task = dumped["tasks"][0]
+    assert not {"direction", "conflicts", "deletes"} & set(task)
+    assert not any({"direction", "reverseTransforms"} & set(item) for item in task["sourceToCds"])
+
+
+@pytest.mark.parametrize(
+    ("data", "field", "words"),
+    [
+        (two_way_with("tasks.0.sourceToCds.2.reverseTransforms", DELETE), "tasks.0.sourceToCds.2.reverseTransforms",
+         "needs reverseTransforms"),
+        (two_way_with("tasks.0.sourceToCds.3.reverseTransforms", [{"transformType": "Trim"}]),
+         "tasks.0.sourceToCds.3.reverseTransforms", "items flowing to the source"),
+        (two_way_with("tasks.0.sourceToCds.4.transforms", [{"transformType": "Trim"}]),
+         "tasks.0.sourceToCds.4.transforms", "only takes reverseTransforms"),
+        (two_way_with("tasks.0.sourceToCds.5.direction", "both"), "tasks.0.sourceToCds.5.direction",
+         "without a source flows to the target only"),
+        (two_way_with("tasks.0.sourceToCds.5.direction", "toSource"), "tasks.0.sourceToCds.5.direction",
+         "without a source flows to the target only"),
+        (two_way_with("tasks.0.sourceToCds.0.direction", "toTarget"), "tasks.0.cds.key.0", "must be mapped both ways"),
+        (two_way_with("tasks.0.sourceToCds.0", {"target": "accountnumber", "transforms": [
+            {"transformType": "Concat", "parts": [{"field": "name"}]}]}), "tasks.0.cds.key.0", "both ways"),
+        (two_way_with("tasks.0.sourceToCds.1.source", "primarycontactid.fullname"), "tasks.0.sourceToCds.1.source",
+         "plain fields"),
+        (two_way_with("tasks.0.sourceToCds.4.source", "name"), "tasks.0.sourceToCds.4.source",
+         "written back by more than one item"),
+        (two_way_with("tasks.0.sourceToCds.2.reverseTransforms", [
+            {"transformType": "Concat", "parts": [{"field": "a"}]}]), "tasks.0.sourceToCds.2.reverseTransforms.0",
+         "Concat"),
+        (two_way_with("tasks.0.destination", {"entity": "CustomersV3", "key": ["CustomerAccount"]}),
+         "tasks.0.destination", "no destination"),
+        (two_way_with("tasks.0.cdsToDestination", [{"source": "name", "target": "OrganizationName"}]),
+         "tasks.0.destination", "no destination"),
+        (two_way_with("tasks.0.match", "keyMap"), "tasks.0.match", "business key"),
+        (two_way_with("tasks.0.conflicts", "newestWins"), "tasks.0.conflicts", "sourceWins"),
+        (two_way_with("tasks.0.deletes", "cascade"), "tasks.0.deletes", "propagate"),
+        (two_way_with("tasks.0.sourceToCds.1.direction", "sideways"), "tasks.0.sourceToCds.1.direction", "toSource"),
+        (with_change("tasks.0.conflicts", "sourceWins"), "tasks.0.conflicts", "bidirectional"),
+        (with_change("tasks.0.deletes", "ignore"), "tasks.0.deletes", "bidirectional"),
+        (with_change("tasks.0.sourceToCds.0.direction", "both"), "tasks.0.sourceToCds.0.direction", "bidirectional"),
+        (with_change("tasks.0.cdsToDestination.1.direction", "toSource"), "tasks.0.cdsToDestination.1.direction",
+         "bidirectional"),
+        (with_change("tasks.0.sourceToCds.1.reverseTransforms", [{"transformType": "Trim"}]),
+         "tasks.0.sourceToCds.1.reverseTransforms", "bidirectional"),
+    ],
+)
+def test_two_way_mistakes_name_the_item_and_say_why(data: dict[str, Any], field: str, words: str) -> None:
+    found = errors_of(data)
+    assert field in [p["field"] for p in found], found
+    assert words in " ".join(p["message"] for p in found)
+
+
+def test_a_one_way_item_may_say_it_flows_to_the_target() -> None:
+    ProjectDefinition.model_validate(with_change("tasks.0.sourceToCds.0.direction", "toTarget"))
+
+
+def test_a_conflict_has_one_id_per_pair_and_field_and_a_resolution_takes_one_form() -> None:
+    seen = {"task": "Accounts", "identity": '["a-1"]', "businessKey": {"accountnumber": "A-1"}, "field": "name",
+            "sourceField": "name", "baseline": "Old", "source": {"value": "Src", "changedOn": "2026-01-01T00:00:00Z"},
+            "cds": {"value": "Cds"}, "runId": "r1"}
+    conflict = Conflict.model_validate(seen)
+    assert conflict.conflictId == conflict_id("Accounts", '["a-1"]', "name") and len(conflict.conflictId) == 32
+    assert Conflict.model_validate({**seen, "conflictId": "made-up"}).conflictId == conflict.conflictId
+    assert conflict_id("Accounts", '["a-1"]', "telephone1") != conflict.conflictId
+    assert ConflictResolution.model_validate({"values": {"name": None}}).values == {"name": None}
+    for body in ({}, {"take": "source", "values": {"name": "x"}}, {"take": "both"}, {"values": {}}, {"pick": "cds"}):
+        with pytest.raises(ValidationError):
+            ConflictResolution.model_validate(body)
+
+
+def test_a_task_counts_the_conflicts_of_its_legs() -> None:
+    legs = [{"leg": "sourceToCds", "read": 2, "written": 1, "skipped": 1, "conflicts": 1, "deleted": 0},
+            {"leg": "cdsToSource", "read": 1, "written": 1, "conflicts": 2, "deleted": 0}]
+    two_way = TaskOutcome.model_validate({"name": "Accounts", "legs": legs})
+    assert two_way.conflicts == 3 and two_way.model_dump()["legs"][0]["deleted"] == 0
+    one_way = TaskOutcome.model_validate({"name": "Accounts", "legs": [{"leg": "sourceToCds", "read": 1, "written": 1}]})
+    assert one_way.conflicts is None and not {"conflicts", "deleted"} & set(one_way.model_dump()["legs"][0])
+    assert "conflicts" not in one_way.model_dump()
