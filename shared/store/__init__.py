@@ -14,6 +14,7 @@ from types import TracebackType
 
 from shared.settings import StorageSettings
 from shared.store.clients import StorageClients
+from shared.store.conflicts import ConflictRepository
 from shared.store.connections import ConnectionRepository
 from shared.store.consents import ConsentRepository
 from shared.store.error_pages import ErrorPages
@@ -75,6 +76,11 @@ class Store:
     def errors(self) -> ErrorPages:
         """The error records of runs, as pages of blobs laid out like the staged pages they came from."""
         return ErrorPages(self._clients.container("errors"))
+
+    @cached_property
+    def conflicts(self) -> ConflictRepository:
+        """The conflicts two-way runs found, per project: open until settled, then applied by a run."""
+        return ConflictRepository(self._clients.table("conflicts"))
 
     @cached_property
     def key_maps(self) -> KeyMapRepository:
