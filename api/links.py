@@ -36,3 +36,8 @@ def run_link(req: func.HttpRequest, run_id: str) -> str:
 def run_errors_link(req: func.HttpRequest, run_id: str) -> str:
     """`GET /runs/{runId}/errors`: the first page of a run's error records."""
     return api_link(req, "runs", run_id, "errors")
+
+
+def conflict_resolve_link(req: func.HttpRequest, project_id: str, conflict_id: str) -> str:
+    """`POST /projects/{id}/conflicts/{conflictId}/resolve`: where a person settles a conflict."""
+    return api_link(req, "projects", project_id, "conflicts", conflict_id, "resolve")

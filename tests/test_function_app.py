@@ -27,6 +27,9 @@ HTTP = {
     "get_run": ("runs/{runId}", ["GET"], "FUNCTION"),
     "list_errors": ("runs/{runId}/errors", ["GET"], "FUNCTION"),
     "terminate": ("runs/{runId}/terminate", ["POST"], "FUNCTION"),
+    "list_run_conflicts": ("runs/{runId}/conflicts", ["GET"], "FUNCTION"),
+    "list_project_conflicts": ("projects/{id}/conflicts", ["GET"], "FUNCTION"),
+    "resolve_conflict": ("projects/{id}/conflicts/{conflictId}/resolve", ["POST"], "FUNCTION"),
 }
 ORCHESTRATORS = {"sync_project", "sync_task", "sync_leg", "load_pages"}
 ACTIVITIES = {"begin_run", "extract_chunk", "resolve_bucket", "load_page", "record_task", "finish_run",

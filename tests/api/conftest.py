@@ -28,10 +28,12 @@ class Api:
     def __call__(
         self, function: str, method: str, path: str, body: Any = None, *,
         route: dict[str, str] | None = None, headers: dict[str, str] | None = None, raw: bytes | None = None,
+        params: dict[str, str] | None = None,
     ) -> Answer:
         data = raw if raw is not None else (b"" if body is None else json.dumps(body).encode())
         request = func.HttpRequest(
-            method, f"http://127.0.0.1:7071/api/{path}", headers=headers or {}, route_params=route or {}, body=data
+            method, f"http://127.0.0.1:7071/api/{path}", headers=headers or {}, route_params=route or {}, body=data,
+            params=params or {},
         )
         result = self._functions[function].get_user_function()(request)
         response = asyncio.run(result) if inspect.iscoroutine(result) else result
