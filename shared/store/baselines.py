@@ -1,0 +1,229 @@
+"""Baselines of two-way tasks: what each side of a record pair held after the last successful sync.
+
+One row per project, task and pair identity (the CDS business key, shared/twoway/baseline.py):
+
+    PartitionKey  project ! task ! 042      the identity's partition, one of PARTITIONS
+    RowKey        the identity text          encoded (shared/store/keys.py); `identity` keeps it whole
+    identity cdsKey sourceKey source cds ids state recent runId updatedAt   (nested values as JSON)
+
+and one index row per record id a side gave the pair, so that an id that change tracking reports
+deleted leads back to its pair:
+
+    PartitionKey  project ! task ! ids-source   (or ids-cds)
+    RowKey        the record id (encoded)        `identity` names the pair
+
+A pair's partition is a hash of its identity into PARTITIONS, fixed for good, so that how many
+buckets a run cuts a task into (an app setting) never moves a baseline; a run's bucket takes the
+partitions `partitions_of_bucket` gives it. Rows are written in entity-group transactions of at
+most TRANSACTION_ROWS rows of one partition, so a step that crashes mid-way and runs again
+rewrites the same rows.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from azure.core.exceptions import ResourceNotFoundError
+from azure.data.tables import TableClient, TableErrorCode, TableTransactionError, UpdateMode
+
+from shared.store.keys import encode_composite, encode_key
+from shared.sync.dedupe import bucket_of
+from shared.twoway.baseline import Baseline
+
+PARTITIONS = 256
+"""Partitions of a task's baselines: an identity's hash picks one, whatever the run's batching."""
+SIDES = ("source", "cds")
+TRANSACTION_ROWS = 100
+"""The most operations Table Storage takes in one entity-group transaction."""
+TRANSACTION_BYTES = 3_000_000
+"""What one transaction's rows may add up to (Table Storage takes 4 MiB a request)."""
+POINT_READS = 32
+"""Up to this many identities of a partition are read one by one (in parallel); more, by one partition query."""
+READ_THREADS = 8
+NESTED = ("cdsKey", "sourceKey", "source", "cds", "ids")
+"""The columns that hold JSON."""
+
+
+def partition_of(identity_text: str) -> int:
+    """The partition of a pair's identity (its compact JSON text), stable across processes and runs."""
+    return bucket_of(json.loads(identity_text), PARTITIONS)
+
+
+def partitions_of_bucket(bucket: int, buckets: int) -> range:
+    """The partitions that bucket `bucket` of `buckets` (a run's cut of a task) covers."""
+    return range(-(-bucket * PARTITIONS // buckets), -(-(bucket + 1) * PARTITIONS // buckets))
+
+
+def bucket_of_identity(identity_text: str, buckets: int) -> int:
+    """The bucket of `buckets` a pair's identity falls in (the one whose partitions hold its baseline)."""
+    return partition_of(identity_text) * buckets // PARTITIONS
+
+
+class BaselineRepository:
+    """The baselines of two-way tasks, with an index from each side's record ids to their pairs."""
+
+    def __init__(self, table: TableClient) -> None:
+        self._table = table
+
+    def get_many(self, project: str, task: str, bucket: int, identities: Iterable[str]) -> dict[str, Baseline]:
+        """The baselines of `identities` (identity texts) in partition `bucket`, by identity text."""
+        wanted = set(identities)
+        if not wanted:
+            return {}
+        partition = _partition(project, task, f"{bucket:03d}")
+        if len(wanted) > POINT_READS:
+            return {b.identity: b for b in self._query(partition) if b.identity in wanted}
+        with ThreadPoolExecutor(min(READ_THREADS, len(wanted)), thread_name_prefix="baseline") as pool:
+            found = pool.map(lambda identity: self._point_read(partition, identity), sorted(wanted))
+            return {b.identity: b for b in found if b is not None}
+
+    def read_bucket(self, project: str, task: str, bucket: int) -> Iterator[Baseline]:
+        """Every baseline of partition `bucket` of the task."""
+        return self._query(_partition(project, task, f"{bucket:03d}"))
+
+    def save_many(self, project: str, task: str, baselines: Iterable[Baseline],
+                  replaced: Mapping[str, Baseline] | None = None) -> None:
+        """Upsert `baselines` with their id index rows; drop index rows of ids a pair no longer has.
+
+        `replaced` holds the pairs' baselines as they were (by identity text), whose ids are compared.
+        """
+        before = replaced or {}
+        rows: list[tuple[str, dict[str, Any]]] = []
+        for baseline in baselines:
+            rows.append(("upsert", _row(project, task, baseline)))
+            old_ids = before[baseline.identity].ids if baseline.identity in before else {}
+            for side in SIDES:
+                new, old = baseline.ids.get(side), old_ids.get(side)
+                if old is not None and old != new:
+                    rows.append(("delete", _index_key(project, task, side, old)))
+                if new is not None and new != old:
+                    rows.append(("upsert", _index_row(project, task, side, new, baseline.identity)))
+        self._submit(rows)
+
+    def delete_many(self, project: str, task: str, baselines: Iterable[Baseline]) -> None:
+        """Remove `baselines` and their id index rows (a row already gone is no error)."""
+        rows: list[tuple[str, dict[str, Any]]] = []
+        for baseline in baselines:
+            rows.append(("delete", _key(project, task, baseline.identity)))
+            rows.extend(("delete", _index_key(project, task, side, record_id))
+                        for side, record_id in baseline.ids.items() if record_id is not None)
+        self._submit(rows)
+
+    def identities_of_ids(self, project: str, task: str, side: str, ids: Iterable[str]) -> dict[str, str]:
+        """The identity text of the pair each of `ids` (record ids of `side`) belongs to, where it has one."""
+        partition = _partition(project, task, f"ids-{side}")
+
+        def look_up(record_id: str) -> tuple[str, str | None]:
+            try:
+                row = self._table.get_entity(partition, encode_key(record_id), select=["identity"])
+            except ResourceNotFoundError:
+                return record_id, None
+            return record_id, row["identity"]
+
+        wanted = sorted(set(ids))
+        if not wanted:
+            return {}
+        with ThreadPoolExecutor(min(READ_THREADS, len(wanted)), thread_name_prefix="baseline") as pool:
+            return {record_id: identity for record_id, identity in pool.map(look_up, wanted) if identity is not None}
+
+    def delete_task(self, project: str, task: str) -> int:
+        """Forget every baseline and index row of a task; return how many rows went."""
+        partitions = [f"{p:03d}" for p in range(PARTITIONS)] + [f"ids-{side}" for side in SIDES]
+        deleted = 0
+        for name in partitions:
+            partition = _partition(project, task, name)
+            keys = [row["RowKey"] for row in self._table.query_entities(
+                "PartitionKey eq @pk", parameters={"pk": partition}, select=["RowKey"])]
+            self._submit([("delete", {"PartitionKey": partition, "RowKey": key}) for key in keys])
+            deleted += len(keys)
+        return deleted
+
+    def _point_read(self, partition: str, identity: str) -> Baseline | None:
+        try:
+            return _baseline(self._table.get_entity(partition, encode_key(identity)))
+        except ResourceNotFoundError:
+            return None
+
+    def _query(self, partition: str) -> Iterator[Baseline]:
+        for row in self._table.query_entities("PartitionKey eq @pk", parameters={"pk": partition}):
+            yield _baseline(row)
+
+    def _submit(self, operations: Sequence[tuple[str, dict[str, Any]]]) -> None:
+        """Run `operations` in transactions, each of one partition and within Table Storage's limits.
+
+        A row appears once per transaction (Table Storage refuses a second operation on it), the last wins.
+        """
+        by_partition: dict[str, dict[str, tuple[str, dict[str, Any]]]] = {}
+        for operation in operations:
+            row = operation[1]
+            by_partition.setdefault(row["PartitionKey"], {})[row["RowKey"]] = operation
+        for chunk in _chunks(by_partition.values(), _size):
+            self._submit_one(chunk)
+
+    def _submit_one(self, chunk: list[tuple[str, dict[str, Any]]]) -> None:
+        upserts = [(kind, row, {"mode": UpdateMode.REPLACE}) if kind == "upsert" else (kind, row)
+                   for kind, row in chunk]
+        try:
+            self._table.submit_transaction(upserts)
+        except TableTransactionError as failure:
+            # a delete of a row already gone fails the whole transaction: do the chunk row by row
+            if failure.error_code != TableErrorCode.RESOURCE_NOT_FOUND:
+                raise
+            for kind, row in chunk:
+                if kind == "upsert":
+                    self._table.upsert_entity(row, mode=UpdateMode.REPLACE)
+                else:
+                    self._table.delete_entity(row["PartitionKey"], row["RowKey"])
+
+
+def _chunks(partitions: Iterable[Mapping[str, tuple[str, dict[str, Any]]]],
+            size: Callable[[dict[str, Any]], int]) -> Iterator[list[tuple[str, dict[str, Any]]]]:
+    for operations in partitions:
+        chunk: list[tuple[str, dict[str, Any]]] = []
+        taken = 0
+        for operation in operations.values():
+            weight = size(operation[1])
+            if chunk and (len(chunk) == TRANSACTION_ROWS or taken + weight > TRANSACTION_BYTES):
+                yield chunk
+                chunk, taken = [], 0
+            chunk.append(operation)
+            taken += weight
+        if chunk:
+            yield chunk
+
+
+def _size(row: Mapping[str, Any]) -> int:
+    return sum(len(str(value)) * 2 for value in row.values()) + 512
+
+
+def _partition(project: str, task: str, part: str) -> str:
+    return encode_composite([project, task, part])
+
+
+def _key(project: str, task: str, identity: str) -> dict[str, str]:
+    return {"PartitionKey": _partition(project, task, f"{partition_of(identity):03d}"),
+            "RowKey": encode_key(identity)}
+
+
+def _index_key(project: str, task: str, side: str, record_id: str) -> dict[str, str]:
+    return {"PartitionKey": _partition(project, task, f"ids-{side}"), "RowKey": encode_key(record_id)}
+
+
+def _index_row(project: str, task: str, side: str, record_id: str, identity: str) -> dict[str, str]:
+    return {**_index_key(project, task, side, record_id), "identity": identity}
+
+
+def _row(project: str, task: str, baseline: Baseline) -> dict[str, Any]:
+    document = baseline.to_json()
+    columns = {name: json.dumps(value, ensure_ascii=False, separators=(",", ":")) if name in NESTED else value
+               for name, value in document.items()}
+    return {**columns, **_key(project, task, baseline.identity)}
+
+
+def _baseline(row: Mapping[str, Any]) -> Baseline:
+    document = {name: json.loads(value) if name in NESTED else value for name, value in row.items()
+                if name not in ("PartitionKey", "RowKey") and not name.startswith("odata")}
+    return Baseline.from_json(document)

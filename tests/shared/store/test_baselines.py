@@ -1,0 +1,96 @@
+"""Baselines of two-way tasks in Table Storage: keys of any shape round-trip, partitions stay apart, ids lead back."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from shared.settings import StorageSettings
+from shared.store.baselines import (
+    PARTITIONS,
+    BaselineRepository,
+    bucket_of_identity,
+    partition_of,
+    partitions_of_bucket,
+)
+from shared.store.clients import StorageClients
+from shared.twoway.baseline import UNLINKED, Baseline
+from shared.twoway.identity import identity_text
+from tests.shared.store.awkward import AWKWARD
+
+
+@pytest.fixture
+def baselines(storage: StorageSettings) -> Iterator[BaselineRepository]:
+    clients = StorageClients(storage)
+    yield BaselineRepository(clients.table("baselines"))
+    clients.close()
+
+
+def baseline(key: str, n: int = 0, **changes) -> Baseline:
+    identity = identity_text([key.strip().casefold()])
+    fields = {"identity": identity, "cds_key": {"accountnumber": key}, "source_key": {"accountnumber": key},
+              "source": {"name": f"Name {n}", "revenue": n}, "cds": {"name": f"Name {n}", "revenue": n},
+              "ids": {"source": f"s-{key}", "cds": f"c-{key}"}, "recent": "S", "run_id": "r1",
+              "updated_at": "2026-11-30T10:00:00+00:00"}
+    return Baseline(**{**fields, **changes})
+
+
+def by_partition(baselines: list[Baseline]) -> dict[int, list[Baseline]]:
+    grouped: dict[int, list[Baseline]] = {}
+    for b in baselines:
+        grouped.setdefault(partition_of(b.identity), []).append(b)
+    return grouped
+
+
+def test_baselines_of_awkward_and_long_keys_round_trip(baselines) -> None:
+    keys = [*AWKWARD[:-4], "x" * 900, "表" * 300, 'a"b\'c/d#e?f\\g', "🚀 launch"]
+    saved = [baseline(key, n) for n, key in enumerate(keys) if key.strip()]
+    baselines.save_many("p", "Accounts", saved)
+    for partition, group in by_partition(saved).items():
+        found = baselines.get_many("p", "Accounts", partition, [b.identity for b in group] + ['["nobody"]'])
+        assert found == {b.identity: b for b in group}
+        assert sorted(baselines.read_bucket("p", "Accounts", partition), key=lambda b: b.identity) == sorted(
+            group, key=lambda b: b.identity)
+    assert baselines.get_many("p", "Other task", partition_of(saved[0].identity), [saved[0].identity]) == {}
+
+
+def test_a_crowded_partition_saves_in_several_transactions_and_reads_by_one_query(baselines, monkeypatch) -> None:
+    crowded = [b for b in (baseline(f"ACC-{n:06d}", n) for n in range(60_000)) if partition_of(b.identity) == 7]
+    assert len(crowded) > 200  # two transactions and more
+    baselines.save_many("p", "T", crowded)
+    wanted = [b.identity for b in crowded[::2]]
+    assert baselines.get_many("p", "T", 7, wanted) == {b.identity: b for b in crowded[::2]}
+    monkeypatch.setattr("shared.store.baselines.POINT_READS", 1_000)
+    assert baselines.get_many("p", "T", 7, wanted[:50]) == {b.identity: b for b in crowded[:100:2]}
+    assert sum(1 for _ in baselines.read_bucket("p", "T", 7)) == len(crowded)
+
+
+def test_ids_lead_back_to_their_pair_and_follow_changes_and_deletes(baselines) -> None:
+    first = baseline("A/1")
+    baselines.save_many("p", "T", [first])
+    assert baselines.identities_of_ids("p", "T", "cds", ["c-A/1", "c-none"]) == {"c-A/1": first.identity}
+    moved = baseline("A/1", 2, ids={"source": "s-A/1", "cds": "c-new"}, state=UNLINKED, recent="SC")
+    baselines.save_many("p", "T", [moved], replaced={first.identity: first})
+    assert baselines.identities_of_ids("p", "T", "cds", ["c-A/1", "c-new"]) == {"c-new": first.identity}
+    baselines.delete_many("p", "T", [moved, moved])
+    assert baselines.get_many("p", "T", partition_of(first.identity), [first.identity]) == {}
+    assert baselines.identities_of_ids("p", "T", "source", ["s-A/1"]) == {}
+    baselines.delete_many("p", "T", [moved])  # already gone: no error
+
+
+def test_deleting_a_task_leaves_other_tasks_alone(baselines) -> None:
+    baselines.save_many("p", "Gone", [baseline(f"K{n}") for n in range(20)])
+    baselines.save_many("p", "Kept", [baseline("K1")])
+    assert baselines.delete_task("p", "Gone") == 60  # a baseline and two index rows each
+    kept = baseline("K1")
+    assert baselines.get_many("p", "Kept", partition_of(kept.identity), [kept.identity]) == {
+        kept.identity: kept}
+
+
+def test_a_runs_buckets_cover_every_partition_once_whatever_their_number() -> None:
+    for buckets in (1, 3, 16, 32, 100, 256):
+        covered = [p for bucket in range(buckets) for p in partitions_of_bucket(bucket, buckets)]
+        assert covered == list(range(PARTITIONS))
+        identity = identity_text(["acc-1"])
+        assert partition_of(identity) in partitions_of_bucket(bucket_of_identity(identity, buckets), buckets)
