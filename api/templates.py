@@ -22,7 +22,8 @@ def list_templates(req: func.HttpRequest) -> func.HttpResponse:
                 "description": t.description,
                 "tasks": [
                     {"name": task.name, "source": task.source.entity,
-                     "destination": (task.destination or task.cds).entity}
+                     "destination": (task.destination or task.cds).entity,
+                     **({"direction": task.direction} if task.bidirectional else {})}
                     for task in t.tasks
                 ],
             }

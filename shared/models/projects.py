@@ -187,6 +187,9 @@ def _check_two_way(task: Task) -> None:
         raise FieldProblem("destination", "a bidirectional task syncs its source and CDS: it has no destination")
     if task.match == "keyMap":
         raise FieldProblem("match", "a bidirectional task matches records by business key, not by a key map")
+    if task.source.filter is not None:
+        raise FieldProblem("source.filter", "a bidirectional task reads every record of both sides: a record a "
+                           "filter left out would look deleted")
     written_back: set[str] = set()
     for i, item in enumerate(task.sourceToCds):
         _check_two_way_item(item, f"sourceToCds.{i}")

@@ -72,6 +72,18 @@ def test_a_two_way_project_is_saved_and_read_back_as_written(two_way) -> None:
         "bidirectional", [{"transformType": "ValueMap", "valueMap": {"US": "USA"}, "onUnmapped": "passthrough"}])
 
 
+def test_the_two_way_accounts_template_is_listed_with_its_direction_and_starts_a_project(two_way) -> None:
+    listed_templates = two_way("list_templates", "GET", "templates").body
+    assert next(t for t in listed_templates if t["name"] == "accounts-two-way")["tasks"] == [
+        {"name": "Accounts", "source": "accounts", "destination": "accounts", "direction": "bidirectional"}]
+    assert "direction" not in next(t for t in listed_templates if t["name"] == "accounts")["tasks"][0]
+    body = {"name": "from-template", "template": "accounts-two-way", "connections": {"source": "sales", "cds": "cds"},
+            "consent": CONSENT}
+    created = two_way("create_project", "POST", "projects", body)
+    assert created.status == 201, created.body
+    assert created.body["tasks"][0]["direction"] == "bidirectional"
+
+
 @pytest.mark.parametrize(("change", "field"), [
     (lambda t: t["sourceToCds"][2].pop("reverseTransforms"), "tasks.0.sourceToCds.2.reverseTransforms"),
     (lambda t: t["sourceToCds"][0].update(direction="toSource"), "tasks.0.cds.key.0"),

@@ -1,4 +1,5 @@
-"""The prospect-to-cash templates: valid against the published schema, naming only fields that exist."""
+"""The prospect-to-cash templates and the two-way accounts variant: valid against the published schema, naming only
+fields that exist; what flows back returns unchanged when it flows forward again."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ import jsonschema
 import pytest
 
 from sandbox.entities import Entity, load_entities
-from shared.models import ConcatTransform, Endpoint, FieldMapping
+from shared.mapping import compile_transforms
+from shared.models import ConcatTransform, Endpoint, FieldMapping, ValueMapTransform
 from shared.schema import SCHEMA_PATH
 from shared.templates import TEMPLATES_DIR, templates
 
@@ -19,7 +21,8 @@ ENTITIES = {kind: load_entities(kind) for kind in ("dataverse", "finops")}
 
 
 def test_the_prospect_to_cash_set_is_complete_and_in_order() -> None:
-    assert [t.name for t in templates()] == ["products", "accounts", "contacts", "quotes", "orders", "invoices"]
+    assert [t.name for t in templates()] == [
+        "products", "accounts", "accounts-two-way", "contacts", "quotes", "orders", "invoices"]
     tasks = {t.name: [task.name for task in t.tasks] for t in templates()}
     assert tasks["quotes"] == ["Quote headers", "Quote lines"]
     assert tasks["orders"] == ["Order headers", "Order lines"]
@@ -72,7 +75,7 @@ def _check_target(entity: Entity, target: str) -> None:
 @pytest.mark.parametrize("template", templates(), ids=lambda t: t.name)
 def test_every_field_a_template_names_exists_in_the_systems(template) -> None:
     connections = template.connections.model_dump()
-    roles = {"sourceToCds": ("source", "cds"), "cdsToDestination": ("cds", "destination")}
+    roles = {"sourceToCds": ("source", "cds"), "cdsToDestination": ("cds", "destination"), "cdsToSource": ("cds", "source")}
     for task in template.tasks:
         for leg in task.legs():
             source_role, target_role = roles[leg.name]
@@ -86,3 +89,18 @@ def test_every_field_a_template_names_exists_in_the_systems(template) -> None:
                 for path in _source_paths(mapping):
                     _check_source(source, path)
                 _check_target(target, mapping.target)
+
+
+def test_the_two_way_accounts_flow_both_ways_and_a_value_sent_back_comes_forward_unchanged() -> None:
+    [task] = next(t for t in templates() if t.name == "accounts-two-way").tasks
+    assert task.bidirectional and (task.conflicts, task.deletes) == ("manual", "ignore")
+    assert [leg.name for leg in task.legs()] == ["sourceToCds", "cdsToSource"]
+    for item in task.sourceToCds:
+        if not item.reverseTransforms:
+            continue
+        forward, reverse = compile_transforms(item.transforms), compile_transforms(item.reverseTransforms)
+        assert forward is not None and reverse is not None
+        sent_back = [key for t in item.reverseTransforms if isinstance(t, ValueMapTransform) for key in t.valueMap]
+        assert sent_back, item.target
+        for cds_value in sent_back:
+            assert forward(reverse(cds_value)) == cds_value, (item.target, cds_value)

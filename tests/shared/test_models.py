@@ -363,6 +363,7 @@ def test_a_one_way_definition_dumps_as_before_with_none_of_the_two_way_fields() 
         (two_way_with("tasks.0.cdsToDestination", [{"source": "name", "target": "OrganizationName"}]),
          "tasks.0.destination", "no destination"),
         (two_way_with("tasks.0.match", "keyMap"), "tasks.0.match", "business key"),
+        (two_way_with("tasks.0.source.filter", "statecode eq 0"), "tasks.0.source.filter", "look deleted"),
         (two_way_with("tasks.0.conflicts", "newestWins"), "tasks.0.conflicts", "sourceWins"),
         (two_way_with("tasks.0.deletes", "cascade"), "tasks.0.deletes", "propagate"),
         (two_way_with("tasks.0.sourceToCds.1.direction", "sideways"), "tasks.0.sourceToCds.1.direction", "toSource"),
