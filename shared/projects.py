@@ -20,6 +20,7 @@ from shared.entity_names import check_entity_names
 from shared.errors import ConsentRequired, InvalidInput, NotFound, RunActive
 from shared.models import Connection, Consent, ConsentRecord, ProjectDefinition, ProjectRequest
 from shared.store import Store
+from shared.store.projects import UnreadableProject
 from shared.templates import template
 from shared.validation import check_filters, connections_of
 
@@ -161,12 +162,25 @@ class Projects:
             self._store.run_lock.release(name, deletion)
 
     def _forget_data(self, name: str) -> None:
-        """Error records and staged pages of every run, incremental state and key maps of the project."""
+        """Error records and staged pages of every run, incremental state and key maps of the project, and the
+        baselines and conflicts of its two-way tasks."""
         for run_id in self._store.runs.run_ids(name):
             self._store.errors.delete_run(run_id)
             self._store.staging.delete_run(run_id)
         self._store.task_state.clear(name)
         self._store.key_maps.delete_project(name)
+        for task in self._two_way_tasks(name):
+            self._store.baselines.delete_task(name, task)
+        self._store.conflicts.delete_project(name)
+
+    def _two_way_tasks(self, name: str) -> list[str]:
+        """The names of the project's bidirectional tasks, as its definition now has them (none when it cannot be
+        read: such a project never ran as it is stored)."""
+        try:
+            definition, _ = self._store.projects.get(name)
+        except UnreadableProject:
+            return []
+        return [task.name for task in definition.tasks if task.bidirectional]
 
     def _check_filters(self, definition: ProjectDefinition) -> None:
         if self._connectors is not None and any(task.source.filter for task in definition.tasks):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from functools import cached_property, lru_cache
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from shared.settings import StorageSettings
 from shared.store.clients import StorageClients
@@ -28,6 +29,9 @@ from shared.store.schedules import ScheduleStateRepository
 from shared.store.slot_leases import SlotLeaseRepository
 from shared.store.staging import Staging
 from shared.store.task_state import TaskStateRepository
+
+if TYPE_CHECKING:
+    from shared.store.baselines import BaselineRepository
 
 __all__ = ["Store", "store_for"]
 
@@ -76,6 +80,14 @@ class Store:
     def errors(self) -> ErrorPages:
         """The error records of runs, as pages of blobs laid out like the staged pages they came from."""
         return ErrorPages(self._clients.container("errors"))
+
+    @cached_property
+    def baselines(self) -> BaselineRepository:
+        """What both sides of each record pair of a two-way task held after its last sync."""
+        # imported on first use: the baselines module reads shared.sync, which imports this package
+        from shared.store.baselines import BaselineRepository
+
+        return BaselineRepository(self._clients.table("baselines"))
 
     @cached_property
     def conflicts(self) -> ConflictRepository:

@@ -7,9 +7,12 @@ from datetime import UTC, datetime
 import pytest
 
 from shared.errors import RunActive
-from shared.models import ConsentRecord, Run, TaskState
+from shared.models import Conflict, ConsentRecord, Run, TaskState
 from shared.projects import Projects
 from shared.store import Store
+from shared.store.baselines import partition_of
+from shared.templates import template
+from shared.twoway.baseline import Baseline
 from tests.shared.store.test_projects import definition
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
@@ -77,3 +80,21 @@ def test_a_project_with_a_run_in_progress_is_not_deleted_and_keeps_everything(st
         Projects(store).delete("busy")
     assert traces(store, "busy", "run-1") == before
     assert store.projects.get("busy")[0].name == "busy"
+
+
+def test_delete_forgets_the_baselines_and_conflicts_of_two_way_tasks_and_no_one_elses(store: Store) -> None:
+    two_way = template("accounts-two-way")
+    for project in ("both", "both-2"):
+        store.projects.create(two_way.model_copy(update={"name": project}))
+        store.baselines.save_many(project, "Accounts", [Baseline(identity='["a-1"]', ids={"source": "s1", "cds": "c1"})])
+        store.conflicts.put_open(project, [Conflict(
+            task="Accounts", identity='["a-1"]', businessKey={"accountnumber": "A-1"}, field="name",
+            sourceField="name", source={"value": "x"}, cds={"value": "y"}, runId="run-1")])
+    Projects(store).delete("both")
+    partition = partition_of('["a-1"]')
+    assert store.baselines.get_many("both", "Accounts", partition, ['["a-1"]']) == {}
+    assert list(store.baselines.get_many("both-2", "Accounts", partition, ['["a-1"]'])) == ['["a-1"]']
+    assert store.baselines.identities_of_ids("both", "Accounts", "source", ["s1"]) == {}
+    assert store.conflicts.list_project("both")[0] == []
+    assert store.baselines.identities_of_ids("both-2", "Accounts", "source", ["s1"]) == {"s1": '["a-1"]'}
+    assert len(store.conflicts.list_project("both-2")[0]) == 1
