@@ -4,6 +4,10 @@ Each leg is checked against what its systems say of their entities: the connecti
 the entities and fields exist, the business key is mapped, every required target field is
 mapped or defaulted, and constant values fit their target field's type. The definition
 itself (duplicate targets, unknown transforms) was already checked when it was saved.
+
+A bidirectional task's `cdsToSource` leg is its `sourceToCds` items read backwards: its
+problems name those items (`sourceToCds.2.source` for the source field an item writes back),
+and a problem the other direction already reported is not reported twice.
 """
 
 from __future__ import annotations
@@ -62,12 +66,14 @@ def validate_project(
         pair
         for task in project.tasks for leg in task.legs()
         for pair in (*zip(leg.roles(), (leg.source.entity, leg.target.entity), strict=True),
-                     *((leg.roles()[1], lookup.entitySet) for _, lookup in _lookups(leg)))
+                     *((leg.roles()[1], lookup.entitySet) for _, lookup in _lookups(task, leg)))
     ))
     with ThreadPoolExecutor(min(len(pairs), PARALLEL_DESCRIBES) or 1, thread_name_prefix="describe") as pool:
         described = dict(zip(pairs, pool.map(describe, pairs), strict=True))
     for task in project.tasks:
+        task_start = len(found)
         for leg in task.legs():
+            leg_start = len(found)
             source_role, target_role = leg.roles()
             for role in (source_role, target_role):
                 scope_problem = _scope_problem(systems[role], project.companyCode)
@@ -81,13 +87,16 @@ def validate_project(
             writer = systems[target_role]
             if isinstance(source, EntityInfo) and isinstance(target, EntityInfo) and isinstance(writer, Connector):
                 found.extend(_check_leg(task, leg, source, target, writer))
-            for where, lookup in _lookups(leg):
+            for where, lookup in _lookups(task, leg):
                 referred = described[(target_role, lookup.entitySet)]
                 if isinstance(referred, str):
                     found.append(problem(task, leg.name, f"{where}.entitySet", referred))
                 elif referred.fields and lookup.keyField not in referred.fields:
                     message = f"{lookup.entitySet} has no field {lookup.keyField!r} to look records up by"
                     found.append(problem(task, leg.name, f"{where}.keyField", message))
+            if leg.name == "cdsToSource":
+                seen = {(p["field"], p["message"]) for p in found[task_start:leg_start]}
+                found[leg_start:] = [p for p in found[leg_start:] if (p["field"], p["message"]) not in seen]
     return found
 
 
@@ -105,10 +114,24 @@ def _scope_problem(system: Connector | str, company: str | None) -> str | None:
     return None if isinstance(system, str) else system.scope_problem(company)
 
 
-def _lookups(leg: Leg) -> list[tuple[str, LookupTransform]]:
+def _lookups(task: Task, leg: Leg) -> list[tuple[str, LookupTransform]]:
     """The leg's Lookup transforms, with where each one is (`sourceToCds.2.transforms.0`)."""
-    return [(f"{leg.name}.{i}.transforms.{j}", t) for i, m in enumerate(leg.mappings)
+    return [(item_path(task, leg, i, f"transforms.{j}"), t) for i, m in enumerate(leg.mappings)
             for j, t in enumerate(m.transforms) if isinstance(t, LookupTransform)]
+
+
+_BACKWARDS = {"source": "target", "target": "source", "transforms": "reverseTransforms"}
+"""What a part of a `cdsToSource` mapping is called on the `sourceToCds` item it reverses."""
+
+
+def item_path(task: Task, leg: Leg, index: int, part: str) -> str:
+    """Where the definition holds `part` (`source`, `transforms.0.defaultValue`) of the leg's mapping `index`: a
+    `cdsToSource` mapping is a `sourceToCds` item read backwards (`target` for its source, `reverseTransforms`)."""
+    if leg.name != "cdsToSource":
+        return f"{leg.name}.{index}.{part}"
+    item_index, _ = task.flowing_back()[index]
+    first, _, rest = part.partition(".")
+    return ".".join(name for name in (f"sourceToCds.{item_index}", _BACKWARDS[first], rest) if name)
 
 
 def check_filters(
@@ -161,39 +184,42 @@ def _check_leg(task: Task, leg: Leg, source: EntityInfo, target: EntityInfo, wri
             found.append(problem(task, leg.name, "match", f"a key map gives targets their ids, which "
                                  f"{target.entity_set} does not take: match by business key"))
     for i, mapping in enumerate(leg.mappings):
-        where = f"{leg.name}.{i}"
         if mapping.source is not None and source.fields:
             root = mapping.source.split(".", 1)[0] if "@" not in mapping.source else mapping.source.split("@", 1)[0]
             if root not in source.fields and root not in source.navigation:
                 message = f"{source.entity_set} has no field {root!r}"
-                found.append(problem(task, leg.name, f"{where}.source", message))
+                found.append(problem(task, leg.name, item_path(task, leg, i, "source"), message))
         if mapping.target.endswith("@odata.bind"):
             if mapping.target.split("@", 1)[0] not in target.navigation:
                 message = f"{target.entity_set} has no lookup {mapping.target.split('@', 1)[0]!r} to bind"
-                found.append(problem(task, leg.name, f"{where}.target", message))
+                found.append(problem(task, leg.name, item_path(task, leg, i, "target"), message))
         elif target.fields and mapping.target not in target.fields:
             message = f"{target.entity_set} has no field {mapping.target!r}"
-            found.append(problem(task, leg.name, f"{where}.target", message))
+            found.append(problem(task, leg.name, item_path(task, leg, i, "target"), message))
         elif mapping.target in target.fields:
             target_type = target.fields[mapping.target].type
-            found.extend(_check_constant_types(task, leg, where, mapping.transforms, target_type))
+            found.extend(_check_constant_types(task, leg, i, mapping.transforms, target_type))
     found.extend(problem(task, leg.name, "source.filter", message) for message in _filter_problems(leg, source))
     modified = leg.source.modifiedField
     if modified is not None and source.fields and modified not in source.fields:
         message = f"{source.entity_set} has no field {modified!r} to tell which of two duplicates is newer"
         found.append(problem(task, leg.name, "source.modifiedField", message))
+    back = leg.name == "cdsToSource"
     for key_field in leg.target.key:
         if key_field not in filled:
-            found.append(problem(task, leg.name, f"{leg.name}.key", f"business key field {key_field!r} is not mapped"))
+            message = f"business key field {key_field!r} is not mapped" + (" back from CDS" if back else "")
+            found.append(problem(task, leg.name, "source.key" if back else f"{leg.name}.key", message))
     for name, info in target.fields.items():
         if info.required and name not in filled and name != target.primary_id and name not in SYSTEM_SET:
             message = f"required field {name!r} of {target.entity_set} is not mapped or defaulted"
-            found.append(problem(task, leg.name, leg.name, message))
+            if back:
+                message += ": a record created from CDS needs it, so map it both ways or toSource"
+            found.append(problem(task, leg.name, "sourceToCds" if back else leg.name, message))
     return found
 
 
 def _check_constant_types(
-    task: Task, leg: Leg, where: str, transforms: list[Any], target_type: str
+    task: Task, leg: Leg, index: int, transforms: list[Any], target_type: str
 ) -> list[dict[str, Any]]:
     if target_type.lower() not in NUMERIC_TYPES:
         return []
@@ -201,6 +227,6 @@ def _check_constant_types(
     for j, transform in enumerate(transforms):
         value = transform.defaultValue if isinstance(transform, DefaultTransform) else None
         if isinstance(value, str):
-            found.append(problem(task, leg.name, f"{where}.transforms.{j}.defaultValue",
+            found.append(problem(task, leg.name, item_path(task, leg, index, f"transforms.{j}.defaultValue"),
                                  f"{value!r} does not fit the {target_type} field"))
     return found

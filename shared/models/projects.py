@@ -123,14 +123,21 @@ class Task(Strict):
         """The task's sides that are set, by role, in the order records flow through them."""
         return [(side, endpoint) for side in ROLES if (endpoint := getattr(self, side)) is not None]
 
+    def flowing_back(self) -> list[tuple[int, FieldMapping]]:
+        """The `sourceToCds` items (with their index) a bidirectional task writes back to the source, in order:
+        the mappings of its `cdsToSource` leg, reversed."""
+        if not self.bidirectional:
+            return []
+        return [(i, item) for i, item in enumerate(self.sourceToCds)
+                if item.source is not None and item.flow(True) != "toTarget"]
+
     def legs(self) -> list[Leg]:
         """The legs of this task: a one-way task's in the order they run; a bidirectional task's two directions,
         `sourceToCds` (the items flowing to CDS, constants included) and `cdsToSource` (the items flowing back,
         reversed: FieldMapping.reversed)."""
         if self.bidirectional:
             to_cds = [item for item in self.sourceToCds if item.flow(True) != "toSource"]
-            to_source = [item.reversed() for item in self.sourceToCds
-                         if item.source is not None and item.flow(True) != "toTarget"]
+            to_source = [item.reversed() for _, item in self.flowing_back()]
             return [Leg(name="sourceToCds", source=self.source, target=self.cds, mappings=to_cds, match=self.match),
                     Leg(name="cdsToSource", source=self.cds, target=self.source, mappings=to_source,
                         match=self.match)]

@@ -9,7 +9,7 @@ import pytest
 
 from sandbox.process import start_sandbox
 from shared.connectors import build_connector
-from shared.models import Connection, ProjectDefinition
+from shared.models import Connection, FieldMapping, ProjectDefinition
 from shared.validation import validate_project
 
 
@@ -61,3 +61,66 @@ def test_an_fo_side_without_a_company_is_a_problem_of_the_legs_that_reach_it(con
 
 def test_a_key_map_is_refused_for_a_target_that_takes_no_chosen_ids(connections) -> None:
     assert problems(project("keyMap"), connections) == [("cdsToDestination", "match")]
+
+
+def two_way(source_entity: str = "accounts", source_key: list[str] | None = None, **items: Any) -> ProjectDefinition:
+    """A bidirectional task between `source_entity` and CDS accounts; `items` by name replace the usual ones."""
+    mapped = {"key": {"source": "accountnumber", "target": "accountnumber"},
+              "name": {"source": "name", "target": "name"},
+              "credit": {"source": "creditlimit", "target": "creditlimit"},
+              "type": {"target": "customertypecode", "transforms": [{"transformType": "Default", "defaultValue": 3}]},
+              **items}
+    task = {"name": "Accounts", "direction": "bidirectional",
+            "source": {"entity": source_entity, "key": source_key or ["accountnumber"]},
+            "cds": {"entity": "accounts", "key": ["accountnumber"]}, "sourceToCds": list(mapped.values())}
+    return ProjectDefinition.model_validate({
+        "name": "p", "connections": {"source": "sales", "cds": "cds"}, "companyCode": "USMF", "tasks": [task]})
+
+
+def found(definition: ProjectDefinition, connections: dict[str, Connection]) -> list[tuple[str | None, str, str]]:
+    return [(p["leg"], p["field"], p["message"]) for p in validate_project(definition, connections, build_connector)]
+
+
+def test_a_two_way_task_between_dataverse_systems_is_ready(connections) -> None:
+    assert problems(two_way(), connections) == []
+
+
+def test_a_field_an_item_writes_back_is_named_on_its_item_once(connections) -> None:
+    definition = two_way(phone={"source": "phone", "target": "telephone1"})
+    assert found(definition, connections) == [("sourceToCds", "sourceToCds.4.source", "accounts has no field 'phone'")]
+
+
+def test_a_reverse_default_that_does_not_fit_the_source_field_is_named_in_reverse_transforms(connections) -> None:
+    credit = {"source": "creditlimit", "target": "creditlimit",
+              "transforms": [{"transformType": "Default", "defaultValue": 0}],
+              "reverseTransforms": [{"transformType": "Default", "defaultValue": "none"}]}
+    assert problems(two_way(credit=credit), connections) == [
+        ("cdsToSource", "sourceToCds.2.reverseTransforms.0.defaultValue")]
+
+
+def test_fo_customers_created_from_cds_need_their_required_fields_flowing_back(connections) -> None:
+    fo_source = {"source": connections["destination"], "cds": connections["cds"]}
+    definition = two_way(
+        "CustomersV3", ["dataAreaId", "CustomerAccount"],
+        key={"source": "CustomerAccount", "target": "accountnumber"},
+        name={"source": "OrganizationName", "target": "name"},
+        credit={"source": "CreditLimit", "target": "creditlimit"},
+    )
+    required = [(leg, field, message.split(":")[0]) for leg, field, message in found(definition, fo_source)]
+    assert required == [
+        ("cdsToSource", "sourceToCds", f"required field {name!r} of CustomersV3 is not mapped or defaulted")
+        for name in ("CustomerGroupId", "SalesCurrencyCode")]
+    group = {"source": "CustomerGroupId", "target": "description", "direction": "toSource",
+             "reverseTransforms": [{"transformType": "Default", "defaultValue": "10"}]}
+    currency = {"source": "SalesCurrencyCode", "target": "address1_line2", "direction": "toSource",
+                "reverseTransforms": [{"transformType": "Default", "defaultValue": "USD"}]}
+    ready = definition.model_copy(update={"tasks": [definition.tasks[0].model_copy(update={"sourceToCds": [
+        *definition.tasks[0].sourceToCds, *(FieldMapping.model_validate(i) for i in (group, currency))]})]})
+    assert found(ready, fo_source) == []
+
+
+def test_a_source_key_that_does_not_flow_back_is_a_problem_of_the_source_key(connections) -> None:
+    definition = two_way(source_key=["accountnumber", "name"], name={"source": "name", "target": "name",
+                                                                      "direction": "toTarget"})
+    assert ("cdsToSource", "source.key", "business key field 'name' is not mapped back from CDS") in found(
+        definition, connections)
