@@ -2,8 +2,9 @@
 
 A project exists only with consent. Its consent record names who accepted which notice
 version for which systems and regions, with a hash of the definition they saw. Changing
-the systems (or their direction) needs fresh consent; changing mappings does not. The same
-rule holds when a connection changes under its projects (`Projects.reconnect`).
+the systems (or their direction: a task made bidirectional writes to the source) needs fresh
+consent; changing mappings does not. The same rule holds when a connection changes under its
+projects (`Projects.reconnect`).
 """
 
 from __future__ import annotations
@@ -71,10 +72,12 @@ class Projects:
         self._connectors = connectors
 
     def systems(self, definition: ProjectDefinition, changed: dict[str, Connection] | None = None) -> list[str]:
-        """`role=name (kind url)` for each connection, in flow order; unknown connections are errors.
+        """`role=name (kind url)` for each connection, in flow order; unknown connections are errors. A source that
+        two-way tasks write to says so (`, written back`): records flowing into it are a change of direction.
 
         `changed` holds connections by name as they are about to be saved, in place of the stored ones.
         """
+        written_back = any(task.bidirectional for task in definition.tasks)
         described = []
         for role in ("source", "cds", "destination"):
             name = getattr(definition.connections, role)
@@ -84,7 +87,8 @@ class Projects:
                 connection = (changed or {}).get(name) or self._store.connections.get(name)
             except NotFound:
                 raise InvalidInput(f"no connection called {name!r}", field=f"connections.{role}") from None
-            described.append(f"{role}={name} ({connection.kind} {connection.url})")
+            flow = ", written back" if role == "source" and written_back else ""
+            described.append(f"{role}={name} ({connection.kind} {connection.url}{flow})")
         return described
 
     def create(self, body: dict[str, Any], now: datetime) -> tuple[ProjectDefinition, str]:

@@ -84,6 +84,22 @@ def test_the_two_way_accounts_template_is_listed_with_its_direction_and_starts_a
     assert created.body["tasks"][0]["direction"] == "bidirectional"
 
 
+def test_making_a_task_two_way_writes_to_the_source_so_it_needs_fresh_consent(two_way) -> None:
+    route = {"id": TWO_WAY["name"]}
+    current = two_way("get_project", "GET", f"projects/{TWO_WAY['name']}", route=route)
+    one_way = copy.deepcopy(current.body)
+    task = one_way["tasks"][0]
+    del task["direction"], task["sourceToCds"][2]["reverseTransforms"]
+    refused = two_way("replace_project", "PUT", f"projects/{TWO_WAY['name']}", one_way, route=route,
+                      headers={"If-Match": current.headers["ETag"]})
+    assert refused.status == 422 and refused.body["errors"][0]["field"] == "consent"
+    changed = two_way("replace_project", "PUT", f"projects/{TWO_WAY['name']}", {**one_way, "consent": CONSENT},
+                      route=route, headers={"If-Match": current.headers["ETag"]})
+    assert changed.status == 200, changed.body
+    records = two_way("get_consent", "GET", f"projects/{TWO_WAY['name']}/consent", route=route).body
+    assert [r["systems"][0].endswith(", written back)") for r in records] == [True, False]
+
+
 @pytest.mark.parametrize(("change", "field"), [
     (lambda t: t["sourceToCds"][2].pop("reverseTransforms"), "tasks.0.sourceToCds.2.reverseTransforms"),
     (lambda t: t["sourceToCds"][0].update(direction="toSource"), "tasks.0.cds.key.0"),
