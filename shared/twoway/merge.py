@@ -53,16 +53,14 @@ def merge(
 ) -> Outcome:
     """Decide what to write for `pair`; `run_id` and `now` stamp the new baseline."""
     base = pair.baseline
+    if pair.source is None and pair.cds is None:  # gone from both sides: nothing to keep in step
+        return Outcome(remove=base is not None)
     if base is not None and base.state != LINKED:
-        if pair.source is None and pair.cds is None:
-            return Outcome(remove=True)
         return _skipped(pair, UNLINKED)
     try:
         if pair.source is not None and pair.cds is not None:
             draft = _merge_fields(pair, mapping, policy, resolutions)
         elif base is None or deletes == "restore":
-            if pair.source is None and pair.cds is None:
-                return Outcome(remove=base is not None)
             draft = _create(pair, mapping)
         else:
             return _deleted(pair, mapping, deletes, base, run_id, now)
@@ -180,8 +178,6 @@ def _deleted(
     pair: Pair, mapping: TwoWayMapping, deletes: DeletePolicy, base: Baseline, run_id: str, now: str
 ) -> Outcome:
     """One side's record of a linked pair is gone: unlink the pair (`ignore`) or delete the other (`propagate`)."""
-    if pair.source is None and pair.cds is None:
-        return Outcome(remove=True)
     if deletes == "ignore":
         unlinked = replace(base, state=UNLINKED, recent=with_run(base.recent, run_letter(False, False)),
                            run_id=run_id, updated_at=now)

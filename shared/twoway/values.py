@@ -55,6 +55,8 @@ def stored(value: Any) -> Stored:
 
 def same(value: Any, kept: Stored) -> bool:
     """Whether `value` is what the baseline kept as `kept` (a value `stored` returned)."""
+    if value is None or (value.__class__ is str and kept.__class__ is str):
+        return value == kept  # the common cases, without JSON: a long string is never kept as a string
     text = compact(value)
     if len(text) > STORED_CHARS:
         return is_hash(kept) and kept[HASH] == _digest(text)
@@ -63,7 +65,9 @@ def same(value: Any, kept: Stored) -> bool:
 
 def equal(first: Any, second: Any) -> bool:
     """Whether two values are the same in JSON terms."""
-    return first is second or compact(first) == compact(second)
+    if first is None or second is None or (first.__class__ is str and second.__class__ is str):
+        return first == second
+    return compact(first) == compact(second)
 
 
 def shown(kept: Stored) -> Any:
