@@ -15,7 +15,7 @@ from shared.twoway.baseline import LOOP_RUNS, RECENT_RUNS
 from shared.twoway.mapping import compile_twoway
 from shared.twoway.outcome import LOOP_HELD, Outcome, Pair, skip
 from shared.twoway.values import STORED_CHARS, equal
-from tests.shared.twoway.pairs import after, linked, run
+from tests.shared.twoway.pairs import ID, after, linked, run
 
 BOTH = {"name": "name", "city": "address1_city", "notes": "description"}
 """Source field -> CDS field of the items flowing both ways (the key aside)."""
@@ -146,3 +146,15 @@ def test_the_breaker_holds_exactly_when_the_last_runs_wrote_alternating_and_this
     else:
         assert (outcome.to_cds, outcome.to_source, outcome.conflicts) == (
             unguarded.to_cds, unguarded.to_source, unguarded.conflicts)
+
+
+@settings(max_examples=150, deadline=None)
+@given(records(SOURCE_FIELDS), records(CDS_FIELDS), POLICIES)
+def test_no_echoes_after_a_first_run_over_records_created_on_both_sides(
+    source: dict[str, Any], cds: dict[str, Any], policy: str
+) -> None:
+    first = Pair(ID, {"no": "A-1", **source}, {"code": "a-1", **cds})
+    outcome, synced = merged(first, policy)
+    again = run(synced, MAPPING, policy=policy)
+    assert (again.to_cds, again.to_source, again.save) == (None, None, None)
+    assert again.conflicts == outcome.open_conflicts
