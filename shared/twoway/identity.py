@@ -51,9 +51,3 @@ def identity_reader(task: Task, side: str, fixed: Mapping[str, Any] | None = Non
 
     return source_identity
 
-
-def side_identity(
-    task: Task, side: str, record: dict[str, Any], fixed: Mapping[str, Any] | None = None
-) -> Identity | None:
-    """The identity of one record of `side`; to read many, compile once with `identity_reader`."""
-    return identity_reader(task, side, fixed)(record)
