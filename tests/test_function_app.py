@@ -31,9 +31,9 @@ HTTP = {
     "list_project_conflicts": ("projects/{id}/conflicts", ["GET"], "FUNCTION"),
     "resolve_conflict": ("projects/{id}/conflicts/{conflictId}/resolve", ["POST"], "FUNCTION"),
 }
-ORCHESTRATORS = {"sync_project", "sync_task", "sync_leg", "load_pages"}
+ORCHESTRATORS = {"sync_project", "sync_task", "sync_leg", "load_pages", "sync_twoway", "merge_buckets"}
 ACTIVITIES = {"begin_run", "extract_chunk", "resolve_bucket", "load_page", "record_task", "finish_run",
-              "notify_run"}
+              "notify_run", "extract_side", "merge_bucket"}
 DURABLE_CLIENTS = {"start_run", "get_run", "terminate"}
 TIMERS = {"start_due_runs": "0 * * * * *"}
 

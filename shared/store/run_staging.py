@@ -9,6 +9,11 @@ encoded path segment, as in shared/store/staging.py):
     superseded/group-000002/bucket-007.json   the records of pages 65-128 that a newer record with the
                                               same key (found in bucket 7) supersedes
 
+and, for a two-way task, under `{runId}/{task}/twoway/` (`TwoWayStaging`):
+
+    source/bucket-007/from-000003.jsonl.gz    the source records (and tombstones) that extract step 3 of
+                                              the source side read whose pair identity falls in bucket 7
+
 A page's state is its blob's metadata: `state` is `extracted` when staged, then `loaded` (with
 `written`, `skipped`, `failed`) or `failed` (with the `reason`), so anyone listing the run's
 blobs with their metadata (Storage Explorer, `az storage blob list --include m`) sees which
@@ -40,6 +45,8 @@ from shared.store.staging import (
 
 SUPERSEDED_GROUP = 64
 """Pages whose superseded records share one document per bucket (a load step reads its group's)."""
+TWOWAY_FOLDER = "twoway"
+"""The folder of a two-way task's staging (a leg's folder is named after the leg, never this)."""
 REASON_CHARS = 256
 """Characters of a failure reason a page's metadata keeps."""
 
@@ -63,6 +70,9 @@ class RunStaging:
 
     def leg(self, task: str, leg: str) -> LegStaging:
         return LegStaging(self._container, self.run_id, task, leg)
+
+    def twoway(self, task: str) -> TwoWayStaging:
+        return TwoWayStaging(self._container, self.run_id, task)
 
 
 class LegStaging:
@@ -150,3 +160,31 @@ class LegStaging:
 def page_group(page_no: int) -> int:
     """The group of superseded-record documents that page `page_no` (from 1) belongs to."""
     return (page_no - 1) // SUPERSEDED_GROUP
+
+
+class TwoWayStaging:
+    """One two-way task of a run: each side's records, by the bucket of their pair identity.
+
+    An extract step writes one blob to every bucket, empty or not, named after the step, so a
+    step that runs again replaces all that an earlier try of it staged.
+    """
+
+    def __init__(self, container: ContainerClient, run_id: str, task: str) -> None:
+        self._container = container
+        self._folder = f"{staging_prefix(run_id, task)}{TWOWAY_FOLDER}/"
+
+    def clear(self, side: str) -> int:
+        """Remove everything staged for `side` (its extraction starts afresh); return how many blobs went."""
+        return delete_under(self._container, f"{self._folder}{side}/")
+
+    def write_bucket(self, side: str, bucket: int, step: int, entries: list[Any]) -> None:
+        """Stage what extract step `step` of `side` read into `bucket`, replacing what an earlier try staged."""
+        write_lines(self._container, f"{self._bucket(side, bucket)}from-{step:06d}{PAGE_SUFFIX}", entries)
+
+    def read_bucket(self, side: str, bucket: int) -> Iterator[Any]:
+        """What the extract steps of `side` staged in `bucket`, one step's at a time, in the order they ran."""
+        for name in sorted(self._container.list_blob_names(name_starts_with=self._bucket(side, bucket))):
+            yield from read_lines(self._container, name)
+
+    def _bucket(self, side: str, bucket: int) -> str:
+        return f"{self._folder}{side}/bucket-{bucket:03d}/"

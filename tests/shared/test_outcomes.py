@@ -6,7 +6,16 @@ from __future__ import annotations
 import pytest
 
 from shared.models import RunStatus, TaskOutcome
-from shared.outcomes import MAX_MESSAGE, leg_outcome, leg_status, run_status, task_outcome
+from shared.outcomes import (
+    MAX_MESSAGE,
+    TWO_WAY_COUNTS,
+    add_two_way,
+    leg_outcome,
+    leg_status,
+    run_status,
+    task_outcome,
+    two_way_leg_outcome,
+)
 
 
 def leg(name: str = "sourceToCds", read: int = 3, written: int = 3, skipped: int = 0, failed: int = 0) -> dict:
@@ -55,3 +64,18 @@ def test_a_run_fails_with_a_failed_task_a_task_missing_or_a_message_before_any_t
     assert run_status([ok], 2) is RunStatus.FAILED
     assert run_status([], 0, "the project failed its checks") is RunStatus.FAILED
     assert run_status([ok], 1, "the notification step failed") is RunStatus.SUCCEEDED
+
+
+def test_a_two_way_task_counts_conflicts_and_deletes_per_leg_and_warns_while_conflicts_stay_open() -> None:
+    to_cds, to_source = ({**dict.fromkeys(TWO_WAY_COUNTS, 0), "skippedReasons": {}} for _ in range(2))
+    add_two_way(to_cds, {"read": 3, "written": 1, "skipped": 2, "failed": 0, "conflicts": 1, "deleted": 1,
+                         "skippedReasons": {"conflict": 1, "in-sync": 1}})
+    add_two_way(to_cds, {"read": 1, "written": 0, "skipped": 1, "failed": 0, "conflicts": 0, "deleted": 0,
+                         "skippedReasons": {"in-sync": 1}})
+    legs = [two_way_leg_outcome("sourceToCds", to_cds, 2), two_way_leg_outcome("cdsToSource", to_source, 0)]
+    assert legs[0] == {"leg": "sourceToCds", "read": 4, "written": 1, "skipped": 3, "failed": 0, "conflicts": 1,
+                       "deleted": 1, "deletedInSource": 2, "skippedReasons": {"conflict": 1, "in-sync": 2}}
+    task = TaskOutcome.model_validate(task_outcome("Accounts", legs))
+    assert task.status == RunStatus.WARNING and task.conflicts == 1
+    settled = [two_way_leg_outcome(leg["leg"], {**leg, "conflicts": 0}, 0) for leg in legs]
+    assert task_outcome("Accounts", settled)["status"] == RunStatus.SUCCEEDED

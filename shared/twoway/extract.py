@@ -1,0 +1,109 @@
+"""Read one side of a two-way task in steps and stage each record in the bucket of its pair identity.
+
+Like a leg's extract (shared/sync/extract.py), a side is read by steps of at most
+`Batching.pages_per_step * page_size` records, each saying where the next one resumes; a full
+run reads every record, an incremental one what changed since the side's saved state (bound to
+its connections, shared/sync/state_binding.py). Each record goes, with its pair identity (the
+CDS business key, shared/twoway/identity) and its modification value, into the bucket of that
+identity; a record the side says was deleted (change tracking) goes there as a tombstone when
+the baselines know its id. Records without a business key are counted, never staged (a two-way
+task has no filter: a record it left out would look deleted). Duplicates within a side are
+settled by the merge step, which sees all of a bucket's records at once.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from shared.connectors.base import Page, ReadRequest
+from shared.mapping import MISSING_BUSINESS_KEY
+from shared.models import RunMode
+from shared.store import Store
+from shared.store.baselines import bucket_of_identity
+from shared.sync.batching import Batching
+from shared.sync.state_binding import bind, note_on_run, usable_state
+from shared.sync.workspace import RunWorkspace
+from shared.twoway.identity import identity_text
+from shared.twoway.sides import Side, side_of
+
+
+def extract_side(
+    store: Store, workspace: RunWorkspace, task: str, side: str, mode: str, resume: str | None, step: int,
+    batching: Batching,
+) -> dict[str, Any]:
+    """Stage extract step `step` (from 1) of `side`; the first step clears what an earlier try staged.
+
+    Returns `{"read", "skippedReasons", "deleted", "next", "state"}`: the records read, those left out
+    by reason (counted as read and skipped), the tombstones staged, where the next step resumes
+    (None: the side is read) and the incremental state to save once the run ends.
+    """
+    plan = side_of(workspace, task, side)
+    staging = store.run_staging(workspace.run_id).twoway(task)
+    if step == 1:
+        staging.clear(side)
+    pages = plan.reads.source.read_pages(_request(store, workspace, plan, mode, resume, batching.read_size))
+    buckets: list[list[dict[str, Any]]] = [[] for _ in range(batching.key_buckets)]
+    reasons: Counter[str] = Counter()
+    read = deleted = 0
+    next_link: str | None = None
+    state: dict[str, Any] | None = None
+    for page in pages:
+        read += len(page.records)
+        for record, modified in zip(page.records, _modified_values(plan, page), strict=True):
+            reason = _stage(plan, record, modified, buckets)
+            if reason is not None:
+                reasons[reason] += 1
+        deleted += _stage_tombstones(store, workspace, task, plan, page.deleted, buckets)
+        next_link, state = page.next, page.state
+        if read >= batching.page_size * batching.pages_per_step and next_link:
+            break
+    for bucket, entries in enumerate(buckets):
+        staging.write_bucket(side, bucket, step, entries)
+    return {"read": read, "skippedReasons": dict(reasons), "deleted": deleted, "next": next_link,
+            "state": bind(state, workspace, plan.reads)}
+
+
+def _stage(plan: Side, record: dict[str, Any], modified: Any, buckets: list[list[dict[str, Any]]]) -> str | None:
+    """Put `record` in its bucket; return why it was left out instead (None: staged)."""
+    identity = plan.identity(record)
+    if identity is None:
+        return MISSING_BUSINESS_KEY
+    text = identity_text(identity)
+    buckets[bucket_of_identity(text, len(buckets))].append({"identity": text, "modified": modified, "record": record})
+    return None
+
+
+def _stage_tombstones(
+    store: Store, workspace: RunWorkspace, task: str, plan: Side, ids: list[str],
+    buckets: list[list[dict[str, Any]]],
+) -> int:
+    """Stage a tombstone for each deleted id a pair's baseline knows; return how many were staged."""
+    if not ids:
+        return 0
+    known = store.baselines.identities_of_ids(workspace.project.name, task, plan.name, ids)
+    for record_id, text in known.items():
+        buckets[bucket_of_identity(text, len(buckets))].append({"identity": text, "deletedId": record_id})
+    return len(known)
+
+
+def _request(
+    store: Store, workspace: RunWorkspace, plan: Side, mode: str, resume: str | None, read_size: int
+) -> ReadRequest:
+    saved = None
+    if mode == RunMode.INCREMENTAL and resume is None:
+        found = store.task_state.get(workspace.project.name, plan.reads.task.name, plan.leg)
+        saved, discarded = usable_state(found, workspace, plan.reads)
+        if discarded is not None:
+            note_on_run(store, workspace.run_id, discarded)
+    select, expand = plan.query()
+    return ReadRequest(entity=plan.entity, select=select, expand=expand, page_size=read_size,
+                       incremental=mode == RunMode.INCREMENTAL, state=saved, resume=resume)
+
+
+def _modified_values(plan: Side, page: Page) -> list[Any]:
+    """When each record of `page` last changed: its side's modification field, else what the page says."""
+    field = plan.reads.modified_field
+    if field is not None:
+        return [record.get(field) for record in page.records]
+    return list(page.modified) if page.modified is not None else [None] * len(page.records)

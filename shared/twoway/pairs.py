@@ -1,0 +1,139 @@
+"""Gather one bucket's record pairs: what each side staged, the pairs' baselines, the counterparts read by key.
+
+Each side's staged entries of the bucket are records (with their modification value) or tombstones
+(a record change tracking reports deleted). Within a side, the newest record of an identity wins
+(shared/mapping/duplicates.py) and the others are skipped as duplicates. A full run read every
+record of both sides, so the bucket's baselines are read whole and a record absent from the read
+is absent from its system (deleted, if the baseline knew it). An incremental run read only what
+changed: the baselines of those identities are read, and for an identity read on one side only
+the other side's record is read by its business key (from the baseline, else mapped from the
+record read); such a counterpart counts as read on its side.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from shared.mapping import SKIP_REASONS, MappedRecord, NewestByKey
+from shared.models import RunMode
+from shared.store import Store
+from shared.store.baselines import partition_of, partitions_of_bucket
+from shared.twoway.baseline import Baseline
+from shared.twoway.mapping import TwoWayMapping
+from shared.twoway.outcome import Pair
+from shared.twoway.sides import CDS, SIDES, SOURCE, Side
+from shared.twoway.tally import Tally
+
+
+@dataclass
+class _Staged:
+    """One side's entries of the bucket, the duplicates settled."""
+
+    records: dict[str, dict[str, Any]] = field(default_factory=dict)
+    deleted: set[str] = field(default_factory=set)
+
+
+def gather(
+    store: Store, run_id: str, project: str, task: str, sides: dict[str, Side], mapping: TwoWayMapping,
+    bucket: int, buckets: int, mode: str, tally: Tally,
+) -> list[Pair]:
+    """The pairs of `bucket` (of `buckets`), each side's duplicates counted in `tally`."""
+    staging = store.run_staging(run_id).twoway(task)
+    staged = {side: _settle(staging.read_bucket(side, bucket), sides[side], tally) for side in SIDES}
+    identities = (staged[SOURCE].records.keys() | staged[SOURCE].deleted | staged[CDS].records.keys()
+                  | staged[CDS].deleted)
+    if mode == RunMode.INCREMENTAL:
+        baselines = _baselines_of(store, project, task, identities)
+    else:
+        baselines = {b.identity: b for p in partitions_of_bucket(bucket, buckets)
+                     for b in store.baselines.read_bucket(project, task, p)}
+        identities |= baselines.keys()
+    records = {side: dict(staged[side].records) for side in SIDES}
+    if mode == RunMode.INCREMENTAL:
+        _read_counterparts(sides, mapping, identities, staged, baselines, records, tally)
+    return [Pair(identity, records[SOURCE].get(identity), records[CDS].get(identity), baselines.get(identity),
+                  _id(sides[SOURCE], records[SOURCE].get(identity)), _id(sides[CDS], records[CDS].get(identity)))
+             for identity in sorted(identities)]
+
+
+def _settle(entries: Iterable[dict[str, Any]], side: Side, tally: Tally) -> _Staged:
+    """A side's entries, the newest record of each identity kept, the others counted as duplicates."""
+    found = _Staged()
+    newest = NewestByKey()
+    kept: list[dict[str, Any]] = []
+    for entry in entries:
+        identity = entry["identity"]
+        if "deletedId" in entry:
+            found.deleted.add(identity)
+        else:
+            newest.offer((identity,), entry["modified"], 0, len(kept))
+            kept.append(entry)
+    losers = set()
+    for _, row, why in newest.superseded():
+        losers.add(row)
+        tally.skip(side.leg, SKIP_REASONS[why])
+    for row, entry in enumerate(kept):
+        if row not in losers:
+            found.records[entry["identity"]] = entry["record"]
+    found.deleted -= found.records.keys()  # deleted, then created again with the same key
+    return found
+
+
+def _baselines_of(store: Store, project: str, task: str, identities: Iterable[str]) -> dict[str, Baseline]:
+    by_partition: dict[int, list[str]] = {}
+    for identity in identities:
+        by_partition.setdefault(partition_of(identity), []).append(identity)
+    found: dict[str, Baseline] = {}
+    for partition, wanted in by_partition.items():
+        found.update(store.baselines.get_many(project, task, partition, wanted))
+    return found
+
+
+def _read_counterparts(
+    sides: dict[str, Side], mapping: TwoWayMapping, identities: set[str], staged: dict[str, _Staged],
+    baselines: dict[str, Baseline], records: dict[str, dict[str, dict[str, Any]]], tally: Tally,
+) -> None:
+    """Read by key the other side's record of each identity read (or reported deleted) on one side only."""
+    for side, other in ((SOURCE, CDS), (CDS, SOURCE)):
+        wanted: dict[str, dict[str, Any]] = {}
+        for identity in identities:
+            if identity in records[side] or identity in staged[side].deleted:
+                continue
+            key = _key_of(side, sides, mapping, baselines.get(identity), records[other].get(identity))
+            if key is not None:
+                wanted[identity] = key
+        for identity, record in _read_by_keys(sides[side], wanted):
+            if record is not None and sides[side].identity(record) is not None:
+                records[side][identity] = record
+                tally.read(sides[side].leg)
+
+
+def _key_of(side: str, sides: dict[str, Side], mapping: TwoWayMapping, baseline: Baseline | None,
+            other: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The business key by which `side` holds a pair's record: the baseline's, else mapped from the other side's."""
+    if baseline is not None:
+        return baseline.source_key if side == SOURCE else baseline.cds_key
+    if other is None:
+        return None
+    if side == SOURCE:
+        key = mapping.source_key_of(other)
+        return None if key is None else {**key, **sides[SOURCE].writes.target.fixed_values}
+    mapped = sides[SOURCE].reads.mapping(other)
+    return dict(zip(mapping.cds_key, mapped.key, strict=True)) if isinstance(mapped, MappedRecord) else None
+
+
+def _read_by_keys(side: Side, wanted: dict[str, dict[str, Any]]) -> Iterator[tuple[str, dict[str, Any] | None]]:
+    if not wanted:
+        return
+    identities = list(wanted)
+    fields = list(side.key)
+    select, expand = side.query()
+    found = side.reads.source.read_by_keys(side.entity, fields, [[wanted[i].get(f) for f in fields]
+                                                                  for i in identities], select, expand)
+    yield from zip(identities, found, strict=True)
+
+
+def _id(side: Side, record: dict[str, Any] | None) -> str | None:
+    return None if record is None else side.record_id(record)

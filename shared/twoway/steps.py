@@ -1,0 +1,205 @@
+"""The merge step of a two-way task: merge one bucket's pairs and write both ways.
+
+The step gathers the bucket's pairs (shared/twoway/pairs.py), merges each (shared/twoway/merge.py,
+pure) with the resolutions people gave, then, inside the fence of its run, writes each side in
+bulk: partial records (key fields and changed fields) with `write_batch`, deletions with
+`delete_by_keys`. Only a pair whose writes all succeeded gets its new baseline (or loses it, when
+the merge removed it) and has its resolutions marked applied; a pair with a failed write keeps
+its old baseline, so the next run that reads it tries again. Open conflicts are recorded for a
+person, failed records as error records (leg: the direction written), one error page per leg and
+bucket. A step that runs twice finds the baselines it saved and writes nothing more. A dry run
+writes nothing anywhere and counts what it would have written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+from shared.connectors.base import WriteResult
+from shared.models import Conflict, ConflictSide, ErrorRecord, conflict_id
+from shared.store import Store
+from shared.sync.fence import writing
+from shared.sync.workspace import RunWorkspace
+from shared.twoway.baseline import Baseline
+from shared.twoway.mapping import compile_twoway
+from shared.twoway.merge import merge
+from shared.twoway.outcome import Outcome, Pair
+from shared.twoway.pairs import gather
+from shared.twoway.sides import CDS, INCOMING, OUTGOING, SIDES, SOURCE, Side, side_of
+from shared.twoway.tally import Tally
+
+WRITE_CHUNK = 1000
+"""Records of one side handed to one `write_batch` (the connector cuts them into its own bulks)."""
+
+
+@dataclass
+class _Decided:
+    pair: Pair
+    outcome: Outcome
+    results: dict[str, WriteResult | None]
+    """The result of each write the outcome asked for, by side written (None: nothing written there)."""
+
+    @property
+    def succeeded(self) -> bool:
+        return all(result is None or result.ok for result in self.results.values())
+
+
+def merge_bucket(
+    store: Store, workspace: RunWorkspace, project: str, task_name: str, bucket: int, buckets: int, mode: str,
+    dry_run: bool, now: str,
+) -> dict[str, Any]:
+    """Merge bucket `bucket` (of `buckets`) of a two-way task; return its counts per leg (shared/twoway/tally.py)."""
+    task = workspace.tasks[task_name]
+    sides = {side: side_of(workspace, task_name, side) for side in SIDES}
+    mapping = compile_twoway(task, sides[SOURCE].reads.target.fixed_values)
+    tally = Tally()
+    pairs = gather(store, workspace.run_id, project, task_name, sides, mapping, bucket, buckets, mode, tally)
+    resolutions = store.conflicts.resolved_for(project, task_name, {p.identity for p in pairs}) if pairs else {}
+    decided = [_Decided(pair, merge(pair, mapping, task.conflicts, task.deletes, resolutions,
+                                    run_id=workspace.run_id, now=now), {}) for pair in pairs]
+    if not dry_run and any(_writes(d.outcome) for d in decided):
+        with writing(store, project, workspace.run_id, f"{task_name} bucket {bucket}"):
+            for side in SIDES:
+                _write(sides[side], decided)
+        for side in SIDES:
+            _learn_created_ids(sides[side], decided)
+    errors = _count(sides, decided, tally, workspace.run_id, task_name)
+    if not dry_run:
+        _keep(store, workspace.run_id, project, task_name, bucket, sides, decided, errors)
+    return tally.to_json()
+
+
+def _writes(outcome: Outcome) -> bool:
+    return any((outcome.to_cds, outcome.to_source, outcome.delete_cds, outcome.delete_source))
+
+
+def _write(side: Side, decided: list[_Decided]) -> None:
+    """Write and delete on `side` what the pairs ask, recording each pair's result."""
+    fixed = side.writes.target.fixed_values
+    upserts = [(d, {**_upsert(d.outcome, side.name).values, **fixed})  # type: ignore[union-attr]
+               for d in decided if _upsert(d.outcome, side.name) is not None]
+    for start in range(0, len(upserts), WRITE_CHUNK):
+        chunk = upserts[start : start + WRITE_CHUNK]
+        results = side.writes.target.write_batch(side.entity, side.key, [values for _, values in chunk])
+        for (d, _), result in zip(chunk, results, strict=True):
+            d.results[side.name] = result
+    deletes = [(d, _delete(d.outcome, side.name)) for d in decided if _delete(d.outcome, side.name) is not None]
+    if deletes:
+        keys = [[{**key, **fixed}.get(f) for f in side.key] for _, key in deletes]  # type: ignore[union-attr]
+        for (d, _), result in zip(deletes, side.writes.target.delete_by_keys(side.entity, side.key, keys),
+                                  strict=True):
+            d.results[side.name] = result
+
+
+def _learn_created_ids(side: Side, decided: list[_Decided]) -> None:
+    """Put in the new baselines the ids of the records created on `side`, read back by key: a deletion change
+    tracking reports later names the record by its id."""
+    created = [d for d in decided if d.succeeded and d.outcome.save is not None
+               and (write := _upsert(d.outcome, side.name)) is not None and write.create]
+    if not created or side.primary_id is None:
+        return
+    fixed = side.writes.target.fixed_values
+    keys = [[{**_side_key(d.outcome.save, side.name), **fixed}.get(f) for f in side.key]  # type: ignore[arg-type]
+            for d in created]
+    for d, record in zip(created, side.writes.target.read_by_keys(side.entity, side.key, keys, [side.primary_id]),
+                         strict=True):
+        if record is not None:
+            ids = {**d.outcome.save.ids, side.name: side.record_id(record)}  # type: ignore[union-attr]
+            d.outcome = replace(d.outcome, save=replace(d.outcome.save, ids=ids))  # type: ignore[type-var]
+
+
+def _side_key(baseline: Baseline, side: str) -> dict[str, Any]:
+    return baseline.cds_key if side == CDS else baseline.source_key
+
+
+def _upsert(outcome: Outcome, side: str) -> Any:
+    return outcome.to_source if side == SOURCE else outcome.to_cds
+
+
+def _delete(outcome: Outcome, side: str) -> dict[str, Any] | None:
+    return outcome.delete_source if side == SOURCE else outcome.delete_cds
+
+
+def _count(sides: dict[str, Side], decided: list[_Decided], tally: Tally, run_id: str, task: str
+           ) -> dict[str, list[ErrorRecord]]:
+    """Count each side's record on the leg it flows out through; return the error records by leg."""
+    errors: dict[str, list[ErrorRecord]] = {OUTGOING[side]: [] for side in SIDES}
+    for d in decided:
+        outcome = d.outcome
+        tally.add(OUTGOING[SOURCE], "conflicts", len(outcome.open_conflicts))
+        for side in SIDES:
+            written = d.results.get(side)
+            if written is not None and written.ok and _delete(outcome, side) is not None:
+                tally.add(INCOMING[side], "deleted")
+            verdict = getattr(outcome, side)
+            record = getattr(d.pair, side)
+            if verdict is None or record is None:
+                continue
+            leg = OUTGOING[side]
+            failure = _result_for(d, side, verdict.action)
+            if verdict.action == "fail":
+                tally.add(leg, "failed")
+                errors[leg].append(_error(run_id, task, sides, leg, d, record, verdict.field, "MappingError",
+                                          verdict.reason))
+            elif failure is not None and not failure.ok:
+                tally.add(leg, "failed")
+                errors[leg].append(_error(run_id, task, sides, leg, d, record, failure.field,
+                                          failure.code or "Error", failure.message or ""))
+            elif verdict.action == "write":
+                tally.add(leg, "written")
+            else:
+                tally.skip(leg, verdict.reason)
+    return errors
+
+
+def _result_for(d: _Decided, side: str, action: str) -> WriteResult | None:
+    """The write a side's record stands or falls with: the other side's write it caused, or its own deletion."""
+    if action == "write":
+        return d.results.get(CDS if side == SOURCE else SOURCE)
+    return d.results.get(side) if _delete(d.outcome, side) is not None else None
+
+
+def _error(run_id: str, task: str, sides: dict[str, Side], leg: str, d: _Decided, record: dict[str, Any],
+           field: str | None, code: str, message: str) -> ErrorRecord:
+    cds_key = d.pair.baseline.cds_key if d.pair.baseline is not None else {}
+    key = cds_key or {f: (d.pair.cds or record).get(f) for f in sides[CDS].key}
+    return ErrorRecord(runId=run_id, task=task, leg=leg, businessKey=key, field=field, code=code,  # type: ignore[arg-type]
+                       message=message, record=record)
+
+
+def _keep(store: Store, run_id: str, project: str, task: str, bucket: int, sides: dict[str, Side],
+          decided: list[_Decided], errors: dict[str, list[ErrorRecord]]) -> None:
+    """Save what the writes settled: baselines, conflicts, applied resolutions, error records."""
+    done = [d for d in decided if d.succeeded]
+    old = {d.pair.identity: d.pair.baseline for d in done if d.pair.baseline is not None}
+    store.baselines.save_many(project, task, [d.outcome.save for d in done if d.outcome.save is not None],
+                              replaced=old)
+    store.baselines.delete_many(project, task, [d.pair.baseline for d in done
+                                                if d.outcome.remove and d.pair.baseline is not None])
+    conflicts = [_conflict(run_id, task, sides, d, c) for d in decided for c in d.outcome.open_conflicts]
+    if conflicts:
+        store.conflicts.put_open(project, conflicts)
+    applied = [conflict_id(task, d.pair.identity, name) for d in done for name in d.outcome.applied]
+    if applied:
+        store.conflicts.mark_applied(project, applied, run_id)
+    for leg, found in errors.items():
+        if found:
+            store.errors.write_page(run_id, task, leg, bucket + 1, [e.model_dump(mode="json") for e in found])
+        else:
+            store.errors.delete_page(run_id, task, leg, bucket + 1)
+
+
+def _conflict(run_id: str, task: str, sides: dict[str, Side], d: _Decided, found: Any) -> Conflict:
+    assert d.pair.source is not None and d.pair.cds is not None
+    return Conflict(
+        task=task, identity=d.pair.identity, businessKey={k: d.pair.cds.get(k) for k in sides[CDS].key},
+        field=found.cds_field, sourceField=found.source_field, baseline=found.baseline,
+        source=ConflictSide(value=found.source, changedOn=_changed_on(sides[SOURCE], d.pair.source)),
+        cds=ConflictSide(value=found.cds, changedOn=_changed_on(sides[CDS], d.pair.cds)), runId=run_id,
+    )
+
+
+def _changed_on(side: Side, record: dict[str, Any]) -> Any:
+    field = side.reads.modified_field
+    return None if field is None else record.get(field)

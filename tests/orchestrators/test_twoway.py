@@ -1,0 +1,206 @@
+"""Two-way tasks end to end on the twin (strict devhost): Sales accounts <-> CDS accounts, both edited between runs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import requests
+
+from tests.orchestrators.conftest import assert_balanced, create_project, seed, sync_now
+from tests.orchestrators.test_sync_project import account
+from twin.local_twin import LocalTwin
+
+API = "/api/data/v9.2/"
+
+
+def two_way_project(name: str, **policies: str) -> dict[str, Any]:
+    return {
+        "name": name, "connections": {"source": "sales", "cds": "cds"},
+        "tasks": [{
+            "name": "Accounts", "direction": "bidirectional", **policies,
+            "source": {"entity": "accounts", "key": ["accountnumber"]},
+            "cds": {"entity": "accounts", "key": ["accountnumber"]},
+            "sourceToCds": [{"source": "accountnumber", "target": "accountnumber"},
+                            {"source": "name", "target": "name"},
+                            {"source": "telephone1", "target": "telephone1"}],
+        }],
+    }
+
+
+def sales_account(n: int, **values: Any) -> dict[str, Any]:
+    return account(n, telephone1=f"+1 425 555 {n:04d}", **values)
+
+
+def by_number(twin: LocalTwin, system: str) -> dict[str, dict[str, Any]]:
+    return {r["accountnumber"]: r for r in twin.records(system, "accounts")}
+
+
+def edit(twin: LocalTwin, system: str, number: str, **values: Any) -> None:
+    record_id = by_number(twin, system)[number]["accountid"]
+    requests.patch(f"{twin.systems[system].url}{API}accounts({record_id})", json=values,
+                   headers={"If-Match": "*"}, timeout=10).raise_for_status()
+
+
+def delete(twin: LocalTwin, system: str, number: str) -> None:
+    record_id = by_number(twin, system)[number]["accountid"]
+    requests.delete(f"{twin.systems[system].url}{API}accounts({record_id})", timeout=10).raise_for_status()
+
+
+def legs(run: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    assert_balanced(run)
+    return {leg["leg"]: leg for leg in run["tasks"][0]["legs"]}
+
+
+def written(run: dict[str, Any]) -> tuple[int, int]:
+    found = legs(run)
+    return found["sourceToCds"]["written"], found["cdsToSource"]["written"]
+
+
+def open_conflicts(twin: LocalTwin, project: str) -> list[dict[str, Any]]:
+    answer = twin.api("GET", f"projects/{project}/conflicts")
+    assert answer.status_code == 200, answer.text
+    return answer.json()["value"]
+
+
+def test_disjoint_edits_merge_both_ways_and_the_run_after_writes_nothing(clean) -> None:
+    twin = clean
+    seed(twin, "sales", "accounts", [sales_account(n) for n in range(20)])
+    create_project(twin, two_way_project("twoway-merge"))
+    first = sync_now(twin, "twoway-merge")
+    assert first["runtimeStatus"] == "Succeeded", first
+    assert written(first) == (20, 0)
+    assert legs(first)["sourceToCds"]["read"] == 20 and legs(first)["cdsToSource"]["read"] == 0
+
+    edit(twin, "sales", "A-00001", name="Renamed in Sales")
+    edit(twin, "cds", "A-00002", telephone1="+1 206 555 0002")
+    edit(twin, "cds", "A-00001", telephone1="+1 206 555 0001")  # the same record, another field
+    second = sync_now(twin, "twoway-merge", mode="incremental")
+    assert second["runtimeStatus"] == "Succeeded", second
+    assert written(second) == (1, 2)
+    sales, cds = by_number(twin, "sales"), by_number(twin, "cds")
+    assert cds["A-00001"]["name"] == sales["A-00001"]["name"] == "Renamed in Sales"
+    assert cds["A-00001"]["telephone1"] == sales["A-00001"]["telephone1"] == "+1 206 555 0001"
+    assert sales["A-00002"]["telephone1"] == "+1 206 555 0002"
+
+    for mode in ("incremental", "full"):
+        again = sync_now(twin, "twoway-merge", mode=mode)
+        assert again["runtimeStatus"] == "Succeeded" and written(again) == (0, 0), again
+    assert len(twin.records("sales", "accounts")) == len(twin.records("cds", "accounts")) == 20
+
+
+@pytest.mark.parametrize(("policy", "winner"), [("sourceWins", "Sales"), ("cdsWins", "CDS")])
+def test_same_field_edits_follow_the_policy(clean, policy: str, winner: str) -> None:
+    twin = clean
+    seed(twin, "sales", "accounts", [sales_account(n) for n in range(3)])
+    create_project(twin, two_way_project(f"twoway-{policy.lower()}", conflicts=policy))
+    sync_now(twin, f"twoway-{policy.lower()}")
+    edit(twin, "sales", "A-00001", name="Sales")
+    edit(twin, "cds", "A-00001", name="CDS")
+    run = sync_now(twin, f"twoway-{policy.lower()}")
+    assert run["runtimeStatus"] == "Succeeded", run
+    assert by_number(twin, "sales")["A-00001"]["name"] == by_number(twin, "cds")["A-00001"]["name"] == winner
+    assert written(sync_now(twin, f"twoway-{policy.lower()}")) == (0, 0)
+
+
+def test_a_manual_conflict_is_listed_resolved_and_applied_by_the_next_run(clean) -> None:
+    twin = clean
+    seed(twin, "sales", "accounts", [sales_account(n) for n in range(3)])
+    create_project(twin, two_way_project("twoway-manual"))
+    sync_now(twin, "twoway-manual")
+    edit(twin, "sales", "A-00001", name="Sales says", telephone1="+1 111")
+    edit(twin, "cds", "A-00001", name="CDS says")
+    run = sync_now(twin, "twoway-manual")
+    assert run["runtimeStatus"] == "Warning", run
+    assert legs(run)["sourceToCds"]["conflicts"] == 1
+    sales, cds = by_number(twin, "sales")["A-00001"], by_number(twin, "cds")["A-00001"]
+    assert (sales["name"], cds["name"]) == ("Sales says", "CDS says")  # the conflicting field stays
+    assert cds["telephone1"] == "+1 111"  # the rest of the record merges
+    [conflict] = open_conflicts(twin, "twoway-manual")
+    assert conflict["field"] == "name" and conflict["businessKey"] == {"accountnumber": "A-00001"}
+    assert (conflict["baseline"], conflict["source"]["value"], conflict["cds"]["value"]) == (
+        "Account 1", "Sales says", "CDS says")
+    listed = twin.api("GET", f"runs/{run['runId']}/conflicts").json()["value"]
+    assert [c["conflictId"] for c in listed] == [conflict["conflictId"]]
+
+    again = sync_now(twin, "twoway-manual")  # still open: seen again, nothing written
+    assert again["runtimeStatus"] == "Warning" and written(again) == (0, 0)
+    settled = twin.api("POST", f"projects/twoway-manual/conflicts/{conflict['conflictId']}/resolve",
+                       json={"values": {"name": "Agreed"}})
+    assert settled.status_code == 200, settled.text
+    applied = sync_now(twin, "twoway-manual")
+    assert applied["runtimeStatus"] == "Succeeded", applied
+    assert by_number(twin, "sales")["A-00001"]["name"] == by_number(twin, "cds")["A-00001"]["name"] == "Agreed"
+    assert open_conflicts(twin, "twoway-manual") == []
+    assert written(sync_now(twin, "twoway-manual")) == (0, 0)
+
+
+def test_records_created_on_both_sides_with_one_key_end_as_one_pair(clean) -> None:
+    twin = clean
+    seed(twin, "sales", "accounts", [sales_account(n) for n in range(4)])
+    seed(twin, "cds", "accounts", [{**account(n + 2), "accountid": f"10000000-0000-0000-0000-{n:012d}",
+                                    "name": f"CDS {n + 2}"} for n in range(4)])
+    create_project(twin, two_way_project("twoway-both", conflicts="cdsWins"))
+    run = sync_now(twin, "twoway-both")
+    assert run["runtimeStatus"] == "Succeeded", run
+    sales, cds = by_number(twin, "sales"), by_number(twin, "cds")
+    assert sorted(sales) == sorted(cds) == [f"A-{n:05d}" for n in range(6)]
+    assert {n: (sales[n]["name"], cds[n]["name"]) for n in ("A-00001", "A-00003")} == {
+        "A-00001": ("Account 1", "Account 1"), "A-00003": ("CDS 3", "CDS 3")}
+    assert sales["A-00003"]["telephone1"] is cds["A-00003"]["telephone1"] is None  # CDS had none, and CDS wins
+    assert written(sync_now(twin, "twoway-both")) == (0, 0)
+
+
+@pytest.mark.parametrize("policy", ["ignore", "propagate", "restore"])
+def test_deletes_follow_the_policy(clean, policy: str) -> None:
+    twin = clean
+    project = f"twoway-delete-{policy}"
+    seed(twin, "sales", "accounts", [sales_account(n) for n in range(5)])
+    create_project(twin, two_way_project(project, deletes=policy))
+    sync_now(twin, project)
+    delete(twin, "sales", "A-00001")
+    delete(twin, "cds", "A-00002")
+    run = sync_now(twin, project, mode="incremental")
+    assert run["runtimeStatus"] == "Succeeded", run
+    sales, cds = by_number(twin, "sales"), by_number(twin, "cds")
+    if policy == "ignore":
+        assert "A-00001" in cds and "A-00002" in sales
+        edit(twin, "cds", "A-00001", name="Still here")  # unlinked: never written back
+        assert written(sync_now(twin, project)) == (0, 0)
+        assert "A-00001" not in by_number(twin, "sales")
+    elif policy == "propagate":
+        assert "A-00001" not in cds and "A-00002" not in sales
+        assert (legs(run)["sourceToCds"]["deleted"], legs(run)["cdsToSource"]["deleted"]) == (1, 1)
+    else:
+        assert cds["A-00001"]["name"] == sales["A-00001"]["name"] == "Account 1"
+        assert cds["A-00002"]["name"] == sales["A-00002"]["name"] == "Account 2"
+    assert written(sync_now(twin, project)) == (0, 0)
+
+
+def test_unicode_and_odd_keys_round_trip(clean) -> None:
+    twin = clean
+    odd = ["Ünïcødé ✓", "a/b#c?d", "it's \"quoted\"", "表-42", "emoji 🚀", "100%"]
+    seed(twin, "sales", "accounts", [sales_account(n, accountnumber=key) for n, key in enumerate(odd)])
+    create_project(twin, two_way_project("twoway-odd"))
+    assert written(sync_now(twin, "twoway-odd")) == (len(odd), 0)
+    edit(twin, "cds", "a/b#c?d", name="Edited in CDS ✓")
+    assert written(sync_now(twin, "twoway-odd", mode="incremental")) == (0, 1)
+    assert by_number(twin, "sales")["a/b#c?d"]["name"] == "Edited in CDS ✓"
+    assert written(sync_now(twin, "twoway-odd")) == (0, 0)
+    assert sorted(by_number(twin, "cds")) == sorted(odd) and sorted(by_number(twin, "sales")) == sorted(odd)
+
+
+def test_a_dry_run_writes_nothing_and_counts_what_would_move(clean) -> None:
+    twin = clean
+    seed(twin, "sales", "accounts", [sales_account(n) for n in range(5)])
+    create_project(twin, two_way_project("twoway-dry"))
+    dry = sync_now(twin, "twoway-dry", dryRun=True)
+    assert dry["runtimeStatus"] == "Succeeded" and written(dry) == (5, 0)
+    assert twin.records("cds", "accounts") == []
+    real = sync_now(twin, "twoway-dry")
+    assert written(real) == (5, 0)  # the dry run saved no baseline
+    edit(twin, "cds", "A-00003", name="CDS")
+    edit(twin, "sales", "A-00003", name="Sales")
+    dry = sync_now(twin, "twoway-dry", dryRun=True)
+    assert legs(dry)["sourceToCds"]["conflicts"] == 1 and open_conflicts(twin, "twoway-dry") == []
+    assert by_number(twin, "sales")["A-00003"]["name"] == "Sales"
