@@ -12,6 +12,12 @@ deleted leads back to its pair:
     PartitionKey  project ! task ! ids-source   (or ids-cds)
     RowKey        the record id (encoded)        `identity` names the pair
 
+and one row per pair whose last write failed, so that an incremental run, which reads only what
+changed, tries it again (its keys say where each side holds it when it has no baseline yet):
+
+    PartitionKey  project ! task ! retry
+    RowKey        the identity text (encoded)    identity cdsKey sourceKey
+
 A pair's partition is a hash of its identity into PARTITIONS, fixed for good, so that how many
 buckets a run cuts a task into (an app setting) never moves a baseline; a run's bucket takes the
 partitions `partitions_of_bucket` gives it. Rows are written in entity-group transactions of at
@@ -44,6 +50,8 @@ POINT_READS = 32
 """Up to this many identities of a partition are read one by one (in parallel); more, by one partition query."""
 READ_THREADS = 8
 NESTED = ("cdsKey", "sourceKey", "source", "cds", "ids")
+RETRY = "retry"
+RETRY_KEYS = ("cdsKey", "sourceKey")
 """The columns that hold JSON."""
 
 
@@ -129,9 +137,25 @@ class BaselineRepository:
         with ThreadPoolExecutor(min(READ_THREADS, len(wanted)), thread_name_prefix="baseline") as pool:
             return {record_id: identity for record_id, identity in pool.map(look_up, wanted) if identity is not None}
 
+    def retries(self, project: str, task: str) -> dict[str, dict[str, Any]]:
+        """The pairs whose last write failed, by identity text: `{"cdsKey", "sourceKey"}` of each."""
+        rows = self._table.query_entities("PartitionKey eq @pk", parameters={"pk": _partition(project, task, RETRY)})
+        return {row["identity"]: {name: json.loads(row[name]) for name in RETRY_KEYS} for row in rows}
+
+    def keep_retries(self, project: str, task: str, failed: Mapping[str, Mapping[str, Any]],
+                     settled: Iterable[str]) -> None:
+        """Remember the pairs `failed` (identity text -> their keys) for the next run; forget those `settled`."""
+        partition = _partition(project, task, RETRY)
+        rows: list[tuple[str, dict[str, Any]]] = [
+            ("delete", {"PartitionKey": partition, "RowKey": encode_key(identity)}) for identity in settled]
+        rows += [("upsert", {"PartitionKey": partition, "RowKey": encode_key(identity), "identity": identity,
+                             **{name: json.dumps(keys[name], ensure_ascii=False) for name in RETRY_KEYS}})
+                 for identity, keys in failed.items()]
+        self._submit(rows)
+
     def delete_task(self, project: str, task: str) -> int:
-        """Forget every baseline and index row of a task; return how many rows went."""
-        partitions = [f"{p:03d}" for p in range(PARTITIONS)] + [f"ids-{side}" for side in SIDES]
+        """Forget every baseline, index and retry row of a task; return how many rows went."""
+        partitions = [f"{p:03d}" for p in range(PARTITIONS)] + [f"ids-{side}" for side in SIDES] + [RETRY]
         deleted = 0
         for name in partitions:
             partition = _partition(project, task, name)

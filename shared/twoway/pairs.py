@@ -7,7 +7,8 @@ record of both sides, so the bucket's baselines are read whole and a record abse
 is absent from its system (deleted, if the baseline knew it). An incremental run read only what
 changed: the baselines of those identities are read, and for an identity read on one side only
 the other side's record is read by its business key (from the baseline, else mapped from the
-record read); such a counterpart counts as read on its side.
+record read); such a counterpart counts as read on its side. Either way the pairs whose last write
+failed (`retry`: their identities with their keys) are taken again, read by key where not read.
 """
 
 from __future__ import annotations
@@ -37,13 +38,13 @@ class _Staged:
 
 def gather(
     store: Store, run_id: str, project: str, task: str, sides: dict[str, Side], mapping: TwoWayMapping,
-    bucket: int, buckets: int, mode: str, tally: Tally,
+    bucket: int, buckets: int, mode: str, retry: dict[str, dict[str, Any]], tally: Tally,
 ) -> list[Pair]:
-    """The pairs of `bucket` (of `buckets`), each side's duplicates counted in `tally`."""
+    """The pairs of `bucket` (of `buckets`) and those of `retry`, each side's duplicates counted in `tally`."""
     staging = store.run_staging(run_id).twoway(task)
     staged = {side: _settle(staging.read_bucket(side, bucket), sides[side], tally) for side in SIDES}
     identities = (staged[SOURCE].records.keys() | staged[SOURCE].deleted | staged[CDS].records.keys()
-                  | staged[CDS].deleted)
+                  | staged[CDS].deleted | retry.keys())
     if mode == RunMode.INCREMENTAL:
         baselines = _baselines_of(store, project, task, identities)
     else:
@@ -52,7 +53,7 @@ def gather(
         identities |= baselines.keys()
     records = {side: dict(staged[side].records) for side in SIDES}
     if mode == RunMode.INCREMENTAL:
-        _read_counterparts(sides, mapping, identities, staged, baselines, records, tally)
+        _read_counterparts(sides, mapping, identities, staged, baselines, retry, records, tally)
     return [Pair(identity, records[SOURCE].get(identity), records[CDS].get(identity), baselines.get(identity),
                   _id(sides[SOURCE], records[SOURCE].get(identity)), _id(sides[CDS], records[CDS].get(identity)))
              for identity in sorted(identities)]
@@ -93,7 +94,8 @@ def _baselines_of(store: Store, project: str, task: str, identities: Iterable[st
 
 def _read_counterparts(
     sides: dict[str, Side], mapping: TwoWayMapping, identities: set[str], staged: dict[str, _Staged],
-    baselines: dict[str, Baseline], records: dict[str, dict[str, dict[str, Any]]], tally: Tally,
+    baselines: dict[str, Baseline], retry: dict[str, dict[str, Any]], records: dict[str, dict[str, dict[str, Any]]],
+    tally: Tally,
 ) -> None:
     """Read by key the other side's record of each identity read (or reported deleted) on one side only."""
     for side, other in ((SOURCE, CDS), (CDS, SOURCE)):
@@ -102,6 +104,8 @@ def _read_counterparts(
             if identity in records[side] or identity in staged[side].deleted:
                 continue
             key = _key_of(side, sides, mapping, baselines.get(identity), records[other].get(identity))
+            if key is None and identity in retry:
+                key = retry[identity]["sourceKey" if side == SOURCE else "cdsKey"]
             if key is not None:
                 wanted[identity] = key
         for identity, record in _read_by_keys(sides[side], wanted):

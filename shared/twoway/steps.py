@@ -5,7 +5,8 @@ pure) with the resolutions people gave, then, inside the fence of its run, write
 bulk: partial records (key fields and changed fields) with `write_batch`, deletions with
 `delete_by_keys`. Only a pair whose writes all succeeded gets its new baseline (or loses it, when
 the merge removed it) and has its resolutions marked applied; a pair with a failed write keeps
-its old baseline, so the next run that reads it tries again. Open conflicts are recorded for a
+its old baseline and is kept for a retry, so the next run tries it again, also an incremental
+one that would not read it otherwise. Open conflicts are recorded for a
 person, failed records as error records (leg: the direction written), one error page per leg and
 bucket. A step that runs twice finds the baselines it saved and writes nothing more. A dry run
 writes nothing anywhere and counts what it would have written.
@@ -19,6 +20,7 @@ from typing import Any
 from shared.connectors.base import WriteResult
 from shared.models import Conflict, ConflictSide, ErrorRecord, conflict_id
 from shared.store import Store
+from shared.store.baselines import bucket_of_identity
 from shared.sync.fence import writing
 from shared.sync.workspace import RunWorkspace
 from shared.twoway.baseline import Baseline
@@ -54,7 +56,9 @@ def merge_bucket(
     sides = {side: side_of(workspace, task_name, side) for side in SIDES}
     mapping = compile_twoway(task, sides[SOURCE].reads.target.fixed_values)
     tally = Tally()
-    pairs = gather(store, workspace.run_id, project, task_name, sides, mapping, bucket, buckets, mode, tally)
+    retry = {identity: keys for identity, keys in store.baselines.retries(project, task_name).items()
+             if bucket_of_identity(identity, buckets) == bucket}
+    pairs = gather(store, workspace.run_id, project, task_name, sides, mapping, bucket, buckets, mode, retry, tally)
     resolutions = store.conflicts.resolved_for(project, task_name, {p.identity for p in pairs}) if pairs else {}
     decided = [_Decided(pair, merge(pair, mapping, task.conflicts, task.deletes, resolutions,
                                     run_id=workspace.run_id, now=now), {}) for pair in pairs]
@@ -67,6 +71,9 @@ def merge_bucket(
     errors = _count(sides, decided, tally, workspace.run_id, task_name)
     if not dry_run:
         _keep(store, workspace.run_id, project, task_name, bucket, sides, decided, errors)
+        failed = {d.pair.identity: _keys(sides, d) for d in decided if not d.succeeded}
+        store.baselines.keep_retries(project, task_name, failed, [d.pair.identity for d in decided
+                                                                 if d.succeeded and d.pair.identity in retry])
     return tally.to_json()
 
 
@@ -90,6 +97,16 @@ def _write(side: Side, decided: list[_Decided]) -> None:
         for (d, _), result in zip(deletes, side.writes.target.delete_by_keys(side.entity, side.key, keys),
                                   strict=True):
             d.results[side.name] = result
+
+
+def _keys(sides: dict[str, Side], d: _Decided) -> dict[str, dict[str, Any]]:
+    """Where each side holds (or is to hold) a pair: its business keys, for the run that tries it again."""
+    found = {}
+    for side, name in ((CDS, "cdsKey"), (SOURCE, "sourceKey")):
+        write = _upsert(d.outcome, side)
+        record = getattr(d.pair, side) or (write.values if write is not None else {})
+        found[name] = {f: record.get(f) for f in sides[side].key}
+    return found
 
 
 def _learn_created_ids(side: Side, decided: list[_Decided]) -> None:

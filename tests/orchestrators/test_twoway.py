@@ -204,3 +204,24 @@ def test_a_dry_run_writes_nothing_and_counts_what_would_move(clean) -> None:
     dry = sync_now(twin, "twoway-dry", dryRun=True)
     assert legs(dry)["sourceToCds"]["conflicts"] == 1 and open_conflicts(twin, "twoway-dry") == []
     assert by_number(twin, "sales")["A-00003"]["name"] == "Sales"
+
+
+def test_a_failed_write_keeps_the_old_baseline_so_a_later_run_writes_it(clean) -> None:
+    twin = clean
+    project = two_way_project("twoway-failed")
+    project["tasks"][0]["sourceToCds"].append({"source": "address1_line1", "target": "address1_postalcode"})
+    seed(twin, "sales", "accounts", [sales_account(n, address1_line1=f"{n} Main St") for n in range(4)])
+    create_project(twin, project)
+    assert written(sync_now(twin, "twoway-failed")) == (4, 0)
+    edit(twin, "sales", "A-00002", address1_line1="1 Rather Long Boulevard Name", name="Renamed")
+    for mode in ("full", "incremental"):  # refused again and again, also when nothing changed since
+        run = sync_now(twin, "twoway-failed", mode=mode)
+        assert run["runtimeStatus"] == "Failed" and legs(run)["sourceToCds"]["failed"] == 1, run
+        [error] = [e for e in twin.api("GET", run["errorsUri"].removeprefix(f"{twin.url}/api/")).json()["value"]]
+        assert (error["leg"], error["businessKey"]) == ("sourceToCds", {"accountnumber": "A-00002"})
+        assert by_number(twin, "cds")["A-00002"]["name"] == "Account 2"
+    edit(twin, "cds", "A-00003", name="Meanwhile in CDS")
+    edit(twin, "sales", "A-00002", address1_line1="2 Short St")
+    assert written(sync_now(twin, "twoway-failed", mode="incremental")) == (1, 1)
+    assert by_number(twin, "cds")["A-00002"]["name"] == "Renamed"
+    assert written(sync_now(twin, "twoway-failed")) == (0, 0)

@@ -79,10 +79,20 @@ def test_ids_lead_back_to_their_pair_and_follow_changes_and_deletes(baselines) -
     baselines.delete_many("p", "T", [moved])  # already gone: no error
 
 
+def test_pairs_whose_write_failed_are_kept_for_a_retry_until_settled(baselines) -> None:
+    keys = {"cdsKey": {"accountnumber": "A/1 ü"}, "sourceKey": {"accountnumber": "A/1 ü"}}
+    baselines.keep_retries("p", "T", {'["a/1 ü"]': keys, '["b"]': keys}, [])
+    assert baselines.retries("p", "T") == {'["a/1 ü"]': keys, '["b"]': keys}
+    baselines.keep_retries("p", "T", {}, ['["b"]', '["never kept"]'])
+    assert baselines.retries("p", "T") == {'["a/1 ü"]': keys}
+    assert baselines.retries("p", "Other") == {}
+
+
 def test_deleting_a_task_leaves_other_tasks_alone(baselines) -> None:
     baselines.save_many("p", "Gone", [baseline(f"K{n}") for n in range(20)])
+    baselines.keep_retries("p", "Gone", {'["k1"]': {"cdsKey": {}, "sourceKey": {}}}, [])
     baselines.save_many("p", "Kept", [baseline("K1")])
-    assert baselines.delete_task("p", "Gone") == 60  # a baseline and two index rows each
+    assert baselines.delete_task("p", "Gone") == 61  # a baseline and two index rows each, a retry
     kept = baseline("K1")
     assert baselines.get_many("p", "Kept", partition_of(kept.identity), [kept.identity]) == {
         kept.identity: kept}
