@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -12,6 +13,15 @@ from tests.orchestrators.test_sync_project import account
 from twin.local_twin import LocalTwin
 
 API = "/api/data/v9.2/"
+SMALL_BATCHING = {"DI_PAGE_SIZE": "10", "DI_PAGES_PER_STEP": "2", "DI_PAGES_PER_WINDOW": "2", "DI_KEY_BUCKETS": "16"}
+"""20 records an extract step, 16 buckets merged 2 a window: a run of a hundred records takes several generations."""
+
+
+@pytest.fixture(scope="module")
+def small_twin(storage_connection_string: str) -> Iterator[LocalTwin]:
+    with LocalTwin.start(dataset=False, storage=storage_connection_string, settings=SMALL_BATCHING) as started:
+        started.connect_all()
+        yield started
 
 
 def two_way_project(name: str, **policies: str) -> dict[str, Any]:
@@ -225,3 +235,24 @@ def test_a_failed_write_keeps_the_old_baseline_so_a_later_run_writes_it(clean) -
     assert written(sync_now(twin, "twoway-failed", mode="incremental")) == (1, 1)
     assert by_number(twin, "cds")["A-00002"]["name"] == "Renamed"
     assert written(sync_now(twin, "twoway-failed")) == (0, 0)
+
+
+def test_a_task_read_in_many_steps_and_merged_in_many_windows_counts_exactly(small_twin: LocalTwin) -> None:
+    twin = small_twin
+    sales = [sales_account(n) for n in range(95)]
+    sales.append(sales_account(200, accountnumber=" a-00010", name="Newest", modifiedon="2024-01-01T00:00:00Z"))
+    seed(twin, "sales", "accounts", sales)
+    seed(twin, "cds", "accounts", [{**account(n), "accountid": f"10000000-0000-0000-0000-{n:012d}",
+                                    "name": f"CDS {n}"} for n in range(80, 110)])
+    create_project(twin, two_way_project("twoway-steps", conflicts="sourceWins"))
+    run = sync_now(twin, "twoway-steps")
+    assert run["runtimeStatus"] == "Succeeded", run
+    found = legs(run)
+    assert {k: found["sourceToCds"][k] for k in ("read", "written", "skipped")} == {
+        "read": 96, "written": 95, "skipped": 1}
+    assert {k: found["cdsToSource"][k] for k in ("read", "written", "skipped")} == {
+        "read": 30, "written": 15, "skipped": 15}
+    cds = by_number(twin, "cds")
+    assert len(cds) == 110 and cds[" a-00010"]["name"] == "Newest" and cds["A-00085"]["name"] == "Account 85"
+    assert by_number(twin, "sales")["A-00105"]["name"] == "CDS 105"
+    assert written(sync_now(twin, "twoway-steps")) == (0, 0)
