@@ -8,7 +8,10 @@ from typing import Any
 import pytest
 import requests
 
+from devhost.app_index import AppIndex
+from devhost.replay_guard import check_hub
 from tests.orchestrators.conftest import assert_balanced, create_project, seed, sync_now
+from tests.orchestrators.test_determinism import IndexedApp, finished_instances
 from tests.orchestrators.test_sync_project import account
 from twin.local_twin import LocalTwin
 
@@ -237,7 +240,10 @@ def test_a_failed_write_keeps_the_old_baseline_so_a_later_run_writes_it(clean) -
     assert written(sync_now(twin, "twoway-failed")) == (0, 0)
 
 
-def test_a_task_read_in_many_steps_and_merged_in_many_windows_counts_exactly(small_twin: LocalTwin) -> None:
+@pytest.mark.filterwarnings("ignore:azure.functions df_loads:DeprecationWarning")
+def test_a_task_read_in_many_steps_and_merged_in_many_windows_counts_exactly_and_replays(
+    small_twin: LocalTwin, functions: dict[str, Any],
+) -> None:
     twin = small_twin
     sales = [sales_account(n) for n in range(95)]
     sales.append(sales_account(200, accountnumber=" a-00010", name="Newest", modifiedon="2024-01-01T00:00:00Z"))
@@ -256,3 +262,6 @@ def test_a_task_read_in_many_steps_and_merged_in_many_windows_counts_exactly(sma
     assert len(cds) == 110 and cds[" a-00010"]["name"] == "Newest" and cds["A-00085"]["name"] == "Account 85"
     assert by_number(twin, "sales")["A-00105"]["name"] == "CDS 105"
     assert written(sync_now(twin, "twoway-steps")) == (0, 0)
+    ended = finished_instances(twin)
+    assert ended[("sync_twoway", "Completed")] == 2 and ended[("merge_buckets", "Completed")] == 16, ended
+    assert check_hub(twin.storage, twin.hub, AppIndex.build(IndexedApp(functions))) == []
