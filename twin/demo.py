@@ -7,7 +7,8 @@ the dirt real data has) and devhost; creates the connections and, with consent, 
 project per template over the HTTP API; runs them in order with Sync Now while showing
 their progress; prints the run history, a few records side by side, the error records;
 changes a few Sales accounts and runs Accounts again incrementally; checks that what it
-printed is what the systems hold; and stops everything it started (unless `--keep`).
+printed is what the systems hold; shows a two-way project between Sales and CDS
+(twin/demo_twoway.py); and stops everything it started (unless `--keep`).
 Exits 1 when a check fails.
 """
 
@@ -21,6 +22,7 @@ from datetime import datetime
 from typing import Any
 
 from sandbox.datasets.prospect_to_cash import COUNTRIES, DIRT
+from twin.demo_twoway import TwoWayDemo
 from twin.local_twin import LocalTwin
 
 CONSENT = {
@@ -72,7 +74,8 @@ class Demo:
     def run(self) -> bool:
         self.twin.connect_all()
         say("\nConnections: sales, cds, operations (sandbox systems, no credentials)")
-        templates = self.twin.api("GET", "templates").json()
+        templates = [template for template in self.twin.api("GET", "templates").json()
+                     if not any(task.get("direction") == "bidirectional" for task in template["tasks"])]
         for template in templates:
             self.create_project(template)
         say("\nSync Now, project by project, in the prospect-to-cash order:")
@@ -83,6 +86,11 @@ class Demo:
         self.error_records()
         self.incremental()
         self.check()
+        TwoWayDemo(self.twin, say, self.expect, table, CONSENT).run()
+        for message in self.problems:
+            say(f"  FAILED: {message}")
+        if not self.problems:
+            say("\nAll checks passed.")
         return not self.problems
 
     # --- setting up -----------------------------------------------------------------------
@@ -198,10 +206,6 @@ class Demo:
                         f"{project}: every CDS record not failed is in {dest} ({to_dest['written']} written, "
                         f"{to_dest['failed']} failed)")
         self.check_dirt()
-        for message in self.problems:
-            say(f"  FAILED: {message}")
-        if not self.problems:
-            say("All checks passed.")
 
     def check_dirt(self) -> None:
         sales = self.twin.records("sales", "accounts")
