@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from shared.connectors.base import WriteResult
+from shared.mapping import path_getter
 from shared.models import Conflict, ConflictSide, ErrorRecord, conflict_id
 from shared.store import Store
 from shared.store.baselines import bucket_of_identity
@@ -30,6 +31,7 @@ from shared.twoway.outcome import IN_SYNC, Outcome, Pair, skip
 from shared.twoway.pairs import gather
 from shared.twoway.sides import CDS, INCOMING, OUTGOING, SIDES, SOURCE, Side, side_of
 from shared.twoway.tally import Tally
+from shared.twoway.values import stored
 
 WRITE_CHUNK = 1000
 """Records of one side handed to one `write_batch` (the connector cuts them into its own bulks)."""
@@ -68,7 +70,7 @@ def merge_bucket(
             for side in SIDES:
                 _write(sides[side], decided)
         for side in SIDES:
-            _learn_created_ids(sides[side], decided)
+            _read_back_created(sides[side], decided)
     errors = _count(sides, decided, tally, workspace.run_id, task_name)
     if not dry_run:
         _keep(store, workspace.run_id, project, task_name, bucket, sides, decided, errors)
@@ -121,21 +123,31 @@ def _keys(sides: dict[str, Side], d: _Decided) -> dict[str, dict[str, Any]]:
     return found
 
 
-def _learn_created_ids(side: Side, decided: list[_Decided]) -> None:
-    """Put in the new baselines the ids of the records created on `side`, read back by key: a deletion change
-    tracking reports later names the record by its id."""
+def _read_back_created(side: Side, decided: list[_Decided]) -> None:
+    """Put in the new baselines the records created on `side` as the side holds them, read back by key: their
+    ids (a deletion change tracking reports later names the record by its id) and the values the side filled
+    in itself (an empty text for a value not given), so that the next run sees no change in them."""
     created = [d for d in decided if d.succeeded and d.outcome.save is not None
                and (write := _upsert(d.outcome, side.name)) is not None and write.create]
-    if not created or side.primary_id is None:
+    if not created:
         return
     fixed = side.writes.target.fixed_values
     keys = [[{**_side_key(d.outcome.save, side.name), **fixed}.get(f) for f in side.key]  # type: ignore[arg-type]
             for d in created]
-    for d, record in zip(created, side.writes.target.read_by_keys(side.entity, side.key, keys, [side.primary_id]),
+    select, expand = side.query()
+    for d, record in zip(created, side.writes.target.read_by_keys(side.entity, side.key, keys, select, expand),
                          strict=True):
         if record is not None:
-            ids = {**d.outcome.save.ids, side.name: side.record_id(record)}  # type: ignore[union-attr]
-            d.outcome = replace(d.outcome, save=replace(d.outcome.save, ids=ids))  # type: ignore[type-var]
+            d.outcome = replace(d.outcome, save=_as_held(d.outcome.save, side.name, record,  # type: ignore[arg-type]
+                                                         side.record_id(record)))
+
+
+def _as_held(baseline: Baseline, side: str, record: dict[str, Any], record_id: str | None) -> Baseline:
+    """`baseline` with `side`'s fields and id as `record` holds them."""
+    kept = baseline.cds if side == CDS else baseline.source
+    held = {name: stored(record[name] if name in record else path_getter(name)(record)) for name in kept}
+    ids = {**baseline.ids, side: record_id}
+    return replace(baseline, cds=held, ids=ids) if side == CDS else replace(baseline, source=held, ids=ids)
 
 
 def _side_key(baseline: Baseline, side: str) -> dict[str, Any]:

@@ -265,3 +265,44 @@ def test_a_task_read_in_many_steps_and_merged_in_many_windows_counts_exactly_and
     ended = finished_instances(twin)
     assert ended[("sync_twoway", "Completed")] == 2 and ended[("merge_buckets", "Completed")] == 16, ended
     assert check_hub(twin.storage, twin.hub, AppIndex.build(IndexedApp(functions))) == []
+
+
+def test_operations_customers_and_cds_accounts_sync_both_ways_within_the_company(clean) -> None:
+    twin = clean
+    seed(twin, "operations", "CustomersV3", [
+        {"dataAreaId": company, "CustomerAccount": f"C-{n}", "OrganizationName": f"Customer {n}",
+         "AddressCity": "Redmond", "CustomerGroupId": "10", "SalesCurrencyCode": "USD"}
+        for n in range(3) for company in ("USMF", "DEMF")])
+    create_project(twin, {
+        "name": "twoway-operations", "companyCode": "USMF", "connections": {"source": "operations", "cds": "cds"},
+        "tasks": [{
+            "name": "Customers", "direction": "bidirectional", "conflicts": "cdsWins",
+            "source": {"entity": "CustomersV3", "key": ["dataAreaId", "CustomerAccount"]},
+            "cds": {"entity": "accounts", "key": ["accountnumber"]},
+            "sourceToCds": [{"source": "CustomerAccount", "target": "accountnumber"},
+                            {"source": "OrganizationName", "target": "name"},
+                            {"source": "AddressCity", "target": "address1_city"},
+                            # what a customer created from CDS needs, kept in CDS fields of no other use here
+                            {"source": "CustomerGroupId", "target": "address1_line2"},
+                            {"source": "SalesCurrencyCode", "target": "telephone2"}],
+        }],
+    })
+    first = sync_now(twin, "twoway-operations")
+    assert first["runtimeStatus"] == "Succeeded", first
+    assert written(first) == (3, 0)
+    edit(twin, "cds", "C-1", name="Renamed in CDS")
+    run = sync_now(twin, "twoway-operations", mode="incremental")
+    assert run["runtimeStatus"] == "Succeeded" and written(run) == (0, 1), run
+    customers = {(r["dataAreaId"].upper(), r["CustomerAccount"]): r
+                 for r in twin.records("operations", "CustomersV3")}
+    assert customers[("USMF", "C-1")]["OrganizationName"] == "Renamed in CDS"
+    assert customers[("DEMF", "C-1")]["OrganizationName"] == "Customer 1"  # another company: not this project's
+    assert len(customers) == 6
+    seed(twin, "cds", "accounts", [{**account(7), "accountnumber": "C-7", "address1_line2": "10",
+                                    "telephone2": "USD"}])
+    created = sync_now(twin, "twoway-operations")
+    assert written(created) == (0, 1), created
+    customers = {(r["dataAreaId"].upper(), r["CustomerAccount"]): r
+                 for r in twin.records("operations", "CustomersV3")}
+    assert customers[("USMF", "C-7")]["OrganizationName"] == "Account 7" and ("DEMF", "C-7") not in customers
+    assert written(sync_now(twin, "twoway-operations")) == (0, 0)
