@@ -22,7 +22,6 @@ from shared.models import RunMode
 from shared.store import Store
 from shared.store.baselines import partition_of, partitions_of_bucket
 from shared.twoway.baseline import Baseline
-from shared.twoway.mapping import TwoWayMapping
 from shared.twoway.outcome import Pair
 from shared.twoway.sides import CDS, SIDES, SOURCE, Side
 from shared.twoway.tally import Tally
@@ -37,8 +36,8 @@ class _Staged:
 
 
 def gather(
-    store: Store, run_id: str, project: str, task: str, sides: dict[str, Side], mapping: TwoWayMapping,
-    bucket: int, buckets: int, mode: str, retry: dict[str, dict[str, Any]], tally: Tally,
+    store: Store, run_id: str, project: str, task: str, sides: dict[str, Side], bucket: int, buckets: int,
+    mode: str, retry: dict[str, dict[str, Any]], tally: Tally,
 ) -> list[Pair]:
     """The pairs of `bucket` (of `buckets`) and those of `retry`, each side's duplicates counted in `tally`."""
     staging = store.run_staging(run_id).twoway(task)
@@ -53,7 +52,7 @@ def gather(
         identities |= baselines.keys()
     records = {side: dict(staged[side].records) for side in SIDES}
     if mode == RunMode.INCREMENTAL:
-        _read_counterparts(sides, mapping, identities, staged, baselines, retry, records, tally)
+        _read_counterparts(sides, identities, staged, baselines, retry, records, tally)
     return [Pair(identity, records[SOURCE].get(identity), records[CDS].get(identity), baselines.get(identity),
                   _id(sides[SOURCE], records[SOURCE].get(identity)), _id(sides[CDS], records[CDS].get(identity)))
              for identity in sorted(identities)]
@@ -93,7 +92,7 @@ def _baselines_of(store: Store, project: str, task: str, identities: Iterable[st
 
 
 def _read_counterparts(
-    sides: dict[str, Side], mapping: TwoWayMapping, identities: set[str], staged: dict[str, _Staged],
+    sides: dict[str, Side], identities: set[str], staged: dict[str, _Staged],
     baselines: dict[str, Baseline], retry: dict[str, dict[str, Any]], records: dict[str, dict[str, dict[str, Any]]],
     tally: Tally,
 ) -> None:
@@ -103,7 +102,7 @@ def _read_counterparts(
         for identity in identities:
             if identity in records[side] or identity in staged[side].deleted:
                 continue
-            key = _key_of(side, sides, mapping, baselines.get(identity), records[other].get(identity))
+            key = _key_of(sides[side], baselines.get(identity), records[other].get(identity))
             if key is None and identity in retry:
                 key = retry[identity]["sourceKey" if side == SOURCE else "cdsKey"]
             if key is not None:
@@ -114,18 +113,15 @@ def _read_counterparts(
                 tally.read(sides[side].leg)
 
 
-def _key_of(side: str, sides: dict[str, Side], mapping: TwoWayMapping, baseline: Baseline | None,
-            other: dict[str, Any] | None) -> dict[str, Any] | None:
-    """The business key by which `side` holds a pair's record: the baseline's, else mapped from the other side's."""
+def _key_of(side: Side, baseline: Baseline | None, other: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The business key by which `side` holds a pair's record: the baseline's, else the key the leg writing `side`
+    maps the other side's record to (with the values its scope fixes, an F&O company)."""
     if baseline is not None:
-        return baseline.source_key if side == SOURCE else baseline.cds_key
+        return baseline.source_key if side.name == SOURCE else baseline.cds_key
     if other is None:
         return None
-    if side == SOURCE:
-        key = mapping.source_key_of(other)
-        return None if key is None else {**key, **sides[SOURCE].writes.target.fixed_values}
-    mapped = sides[SOURCE].reads.mapping(other)
-    return dict(zip(mapping.cds_key, mapped.key, strict=True)) if isinstance(mapped, MappedRecord) else None
+    mapped = side.writes.mapping(other)
+    return dict(zip(side.writes.key, mapped.key, strict=True)) if isinstance(mapped, MappedRecord) else None
 
 
 def _read_by_keys(side: Side, wanted: dict[str, dict[str, Any]]) -> Iterator[tuple[str, dict[str, Any] | None]]:

@@ -60,7 +60,7 @@ def merge_bucket(
     tally = Tally()
     retry = {identity: keys for identity, keys in store.baselines.retries(project, task_name).items()
              if bucket_of_identity(identity, buckets) == bucket}
-    pairs = gather(store, workspace.run_id, project, task_name, sides, mapping, bucket, buckets, mode, retry, tally)
+    pairs = gather(store, workspace.run_id, project, task_name, sides, bucket, buckets, mode, retry, tally)
     resolutions = store.conflicts.resolved_for(project, task_name, {p.identity for p in pairs}) if pairs else {}
     decided = [_Decided(pair, _settled_before(pair) if _settled_by(pair, workspace.run_id) else
                         merge(pair, mapping, task.conflicts, task.deletes, resolutions, run_id=workspace.run_id,

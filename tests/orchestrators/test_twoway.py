@@ -300,7 +300,7 @@ def test_operations_customers_and_cds_accounts_sync_both_ways_within_the_company
     assert len(customers) == 6
     seed(twin, "cds", "accounts", [{**account(7), "accountnumber": "C-7", "address1_line2": "10",
                                     "telephone2": "USD"}])
-    created = sync_now(twin, "twoway-operations")
+    created = sync_now(twin, "twoway-operations", mode="incremental")
     assert written(created) == (0, 1), created
     customers = {(r["dataAreaId"].upper(), r["CustomerAccount"]): r
                  for r in twin.records("operations", "CustomersV3")}
