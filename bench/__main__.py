@@ -1,7 +1,7 @@
 """`make bench`: the project's throughput, incremental cost and memory against reference clients.
 
-    .venv/bin/python -m bench [--records N] [--scale-records M] [--skip memory,reference,scale,...]
-        [--devhost strict,lenient]
+    .venv/bin/python -m bench [--records N] [--scale-records M] [--twoway-records T]
+        [--skip memory,reference,scale,twoway,...] [--devhost strict,lenient]
 
 Scenarios (issue 7), all on local twins whose CDS is the measured target:
 
@@ -17,6 +17,10 @@ Scenarios (issue 7), all on local twins whose CDS is the measured target:
                  default $SCALE_RECORDS or 1,000,000), each on processes started for it alone: a full
                  run, then 1% changed and an incremental run; records/s, orchestration instances, the
                  largest history, the peak RSS of every process, and a projection to 10,000,000
+    twoway       issue 18 (bench/twoway.py): on strict devhost, T accounts on each side of a two-way task
+                 (`--twoway-records`, default 100,000), fresh processes: a run linking them, then 1% edited
+                 on each side and a full run, then 1% others and an incremental run; time, requests to
+                 each sandbox and records read of both
 
 The project's scenarios (project, incremental, memory) run once per devhost mode, each on a
 twin of its own: strict (as Azure, the default) and lenient (`--lenient`). The goals are
@@ -37,9 +41,10 @@ from typing import Any
 
 from bench import machine, report
 from bench.mapping_engine import measure as measure_mapping
-from bench.project_runs import ProjectBench, RunFigures
+from bench.project_runs import ProjectBench, RunFigures, expect
 from bench.reference_clients import ClientRun, batch_upsert, bulk_upsert, per_record_upsert
 from bench.scale import measure as measure_scale
+from bench.twoway import measure as measure_twoway
 from bench.workload import (
     CHANGED_SHARE,
     ENTITY_SET,
@@ -51,13 +56,15 @@ from bench.workload import (
 )
 from twin.local_twin import LocalTwin
 
-SCENARIOS = ("mapping", "incremental", "reference", "wire", "memory", "scale")
+SCENARIOS = ("mapping", "incremental", "reference", "wire", "memory", "scale", "twoway")
 """The scenarios `--skip` can leave out; the full project run always runs."""
 WIRE_GRID = ((1000, 16), (1000, 32), (1000, 48), (500, 48), (250, 48))
 """(batch size, concurrency) pairs tried for the wire limit; the fastest counts."""
 SEED_CHUNK = 10_000
 SCALE_RECORDS = 1_000_000
 """The scale scenario's size unless `--scale-records` or the SCALE_RECORDS environment variable says otherwise."""
+TWOWAY_RECORDS = 100_000
+"""The two-way scenario's accounts on each side unless `--twoway-records` says otherwise."""
 
 
 def say(text: str = "") -> None:
@@ -69,12 +76,13 @@ class Bench:
 
     def __init__(
         self, records: int, skip: set[str], modes: tuple[str, ...] = report.DEVHOST_MODES,
-        scale_records: int = SCALE_RECORDS,
+        scale_records: int = SCALE_RECORDS, twoway_records: int = TWOWAY_RECORDS,
     ) -> None:
         self.n = records
         self.skip = skip
         self.modes = modes
         self.scale_records = scale_records
+        self.twoway_records = twoway_records
         self.result: dict[str, Any] = {
             "schema": report.SCHEMA,
             "records": records,
@@ -96,6 +104,9 @@ class Bench:
         if "scale" not in self.skip:
             say(f"scale: {self.n:,} and {self.scale_records:,} records on strict devhost, fresh processes each ...")
             self.result["scale"] = measure_scale(self.n, self.scale_records)
+        if "twoway" not in self.skip:
+            say(f"two-way: {self.twoway_records:,} accounts on each side, strict devhost, fresh processes ...")
+            self.result["twoway"] = measure_twoway(self.twoway_records)
         report.derive(self.result)
         return self.result
 
@@ -132,8 +143,8 @@ class Bench:
             say(f"{name} ({mode} devhost): full run of {self.n:,} records ...")
             project.target.reset(TARGET_KNOBS)
             run = project.run("full")
-            _expect(run.status == "Succeeded" and run.written == self.n, f"the full run ({mode}) wrote {run}")
-            _expect(project.target_count() == self.n, f"the target holds every record after the full run ({mode})")
+            expect(run.status == "Succeeded" and run.written == self.n, f"the full run ({mode}) wrote {run}")
+            expect(project.target_count() == self.n, f"the target holds every record after the full run ({mode})")
             self.result["contenders"].append({**_row(name, run.seconds, run.rps, run.target_requests,
                                                      run.target_throttled), "devhost": mode})
             runs.append(run)
@@ -151,7 +162,7 @@ class Bench:
         say(f"incremental ({mode} devhost): {len(changes):,} of {full.read:,} source records changed ...")
         bulk_upsert(project.source.url, changes, 1000, 4)
         run = project.run("incremental")
-        _expect(run.status == "Succeeded" and run.written == len(changes), f"the incremental run ({mode}) wrote {run}")
+        expect(run.status == "Succeeded" and run.written == len(changes), f"the incremental run ({mode}) wrote {run}")
         figures["incremental" + suffix] = {"changed": len(changes), **vars(run), "requests": run.requests}
         figures["incremental_fraction" + suffix] = round(run.seconds / full.seconds, 4)
         figures["incremental_requests_fraction" + suffix] = round(run.requests / full.requests, 4)
@@ -160,7 +171,7 @@ class Bench:
         project.target.reset(TARGET_KNOBS)
         say(f"reference client: {name} ...")
         run = client()
-        _expect(project.target_count() == self.n, f"{run.name} wrote every record")
+        expect(project.target_count() == self.n, f"{run.name} wrote every record")
         self.result[f"{name}_rps"] = round(run.rps)
         self.result["contenders"].append(_client_row(run.name + " x10", run))
         return run
@@ -172,7 +183,7 @@ class Bench:
             project.target.reset(TARGET_KNOBS)
             say(f"wire limit: UpsertMultiple of {batch} x {workers} ...")
             run = bulk_upsert(project.target.url, payloads, batch, workers)
-            _expect(project.target_count() == self.n, f"{run.name} wrote every record")
+            expect(project.target_count() == self.n, f"{run.name} wrote every record")
             tried.append({"batch": batch, "workers": workers, "seconds": round(run.seconds, 3),
                           "throttled": run.throttled, "connection_retries": run.connection_retries})
             if best is None or run.seconds < best.seconds:
@@ -192,7 +203,7 @@ class Bench:
             project.source.seed(ENTITY_SET, sales_accounts(min(SEED_CHUNK, big - start), start))
         project.target.reset(TARGET_KNOBS)
         run = project.run("full")
-        _expect(run.status == "Succeeded" and run.written == big, f"the 10 x N run ({mode}) wrote {run}")
+        expect(run.status == "Succeeded" and run.written == big, f"the 10 x N run ({mode}) wrote {run}")
         figures.update(rss_mb_10n=round(run.peak_rss_mb, 1), project_10n_s=round(run.seconds, 3),
                        project_10n_rps=round(run.rps))
         if "incremental" not in self.skip:
@@ -209,11 +220,6 @@ def _client_row(name: str, run: ClientRun) -> dict[str, Any]:
             "connection_retries": run.connection_retries}
 
 
-def _expect(ok: bool, claim: str) -> None:
-    if not ok:
-        raise SystemExit(f"bench: check failed: {claim}")
-
-
 def _names(text: str) -> set[str]:
     return {name.strip() for name in text.split(",") if name.strip()}
 
@@ -223,6 +229,8 @@ def main() -> int:
     parser.add_argument("--records", type=int, default=20_000, help="N, the records of the full load")
     parser.add_argument("--scale-records", type=int, default=int(os.environ.get("SCALE_RECORDS") or SCALE_RECORDS),
                         help="records of the scale scenario (default: $SCALE_RECORDS, else 1,000,000)")
+    parser.add_argument("--twoway-records", type=int, default=TWOWAY_RECORDS,
+                        help="accounts on each side of the two-way scenario")
     parser.add_argument("--skip", default="", help=f"comma-separated scenarios to leave out: {', '.join(SCENARIOS)}")
     parser.add_argument("--devhost", default=",".join(report.DEVHOST_MODES),
                         help="comma-separated devhost modes to measure the project in (the goals use strict)")
@@ -237,8 +245,10 @@ def main() -> int:
         parser.error(f"--records must be >= {CHANGED_SHARE}")
     if "scale" not in skip and args.scale_records <= args.records:
         parser.error("--scale-records must be larger than --records")
+    if args.twoway_records < CHANGED_SHARE:
+        parser.error(f"--twoway-records must be >= {CHANGED_SHARE}")
     modes = tuple(mode for mode in report.DEVHOST_MODES if mode in wanted)
-    result = Bench(args.records, skip, modes, args.scale_records).run()
+    result = Bench(args.records, skip, modes, args.scale_records, args.twoway_records).run()
     path = report.write(result)
     print(report.table(result))
     print(f"\nwritten to {path.relative_to(path.parents[2])}")

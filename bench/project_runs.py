@@ -102,6 +102,10 @@ class ProjectBench:
 
     def run(self, mode: str) -> RunFigures:
         """Sync Now in `mode` and wait until the run is done."""
+        return self.run_with_outcome(mode)[0]
+
+    def run_with_outcome(self, mode: str) -> tuple[RunFigures, dict[str, Any]]:
+        """Sync Now in `mode`, wait until the run is done; its figures and the run as the API answers it."""
         source_before, target_before = self.source.stats(), self.target.stats()
         log_mark = len(self.twin.host.logs())
         started = datetime.now(UTC)
@@ -114,7 +118,7 @@ class ProjectBench:
         seconds = (datetime.fromisoformat(run["lastUpdatedTime"]) - started).total_seconds()
         source_after, target_after = self.source.stats(), self.target.stats()
         task = run["tasks"][0]
-        return RunFigures(
+        figures = RunFigures(
             mode=mode, status=run["runtimeStatus"], seconds=seconds,
             read=task["read"], written=task["written"], failed=task["failed"],
             source_requests=source_after["requests"] - source_before["requests"],
@@ -123,6 +127,7 @@ class ProjectBench:
             peak_rss_mb=peak_rss_mb(self.twin.host.pid),
             phases=spans(self.twin.host.logs()[log_mark:]),
         )
+        return figures, run
 
     def _wait(self, run_id: str) -> dict[str, Any]:
         while True:
@@ -144,3 +149,9 @@ class ProjectBench:
 
     def target_count(self) -> int:
         return self.target.count(ENTITY_SET)
+
+
+def expect(ok: bool, claim: str) -> None:
+    """Stop the bench when a figure it is about to report is wrong."""
+    if not ok:
+        raise SystemExit(f"bench: check failed: {claim}")

@@ -1,6 +1,6 @@
-"""Results: the goals of issues 7 and 15, one JSON file per bench run, and the printed table.
+"""Results: the goals of issues 7, 15 and 18, one JSON file per bench run, and the printed table.
 
-A result file (schema 3) holds:
+A result file (schema 4) holds:
 
     schema, records, started, machine, target_knobs, source_knobs
     judged_on           the devhost mode whose figures the goals are judged on: "strict"
@@ -25,10 +25,17 @@ A result file (schema 3) holds:
                         ratios scale_history_growth, scale_rps_ratio, scale_rss_growth (and
                         scale_rss_growth_process), scale_rss_mb (and scale_rss_mb_process),
                         scale_incremental_fraction
+    twoway              (issue 18, strict devhost only) records (accounts on each side), edited {sales,
+                        cds} (per round); `link`, `full`, `incremental`: one run each: seconds,
+                        sales_requests, cds_requests, records_read, legs {sourceToCds, cdsToSource:
+                        read, written, skipped, failed, conflicts}; the ratios of the incremental run
+                        to the full one: twoway_incremental_fraction (time),
+                        twoway_incremental_read_fraction, twoway_incremental_requests_fraction
     goals               the goals judged on `judged_on`'s figures, each with `by_devhost`: the value
-                        in every mode measured (the scale goals: strict only)
+                        in every mode measured (the scale and two-way goals: strict only)
 
-Schema 2 had no `scale`; schema 1 had one devhost's project figures, ratios and goals at the top level.
+Schema 3 had no `twoway`; schema 2 had no `scale`; schema 1 had one devhost's project figures,
+ratios and goals at the top level.
 """
 
 from __future__ import annotations
@@ -42,7 +49,7 @@ from typing import Any
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 KEEP = 5
 """How many result files stay in bench/results (the newest)."""
-SCHEMA = 3
+SCHEMA = 4
 DEVHOST_MODES = ("strict", "lenient")
 """devhost as strict as Azure (its default), and with `--lenient`."""
 JUDGED_MODE = "strict"
@@ -65,6 +72,11 @@ SCALE_GOALS = (
     ("incremental (1% changed) / full at SCALE", "scale_incremental_fraction", "<=", 0.05),
 )
 """Issue 15's goals, on the strict figures of the scale scenario; a process goal holds for the worst process."""
+TWO_WAY_GOALS = (
+    ("two-way incremental (1% each side) / full, time", "twoway_incremental_fraction", "<=", 0.05),
+    ("two-way incremental / full, records read", "twoway_incremental_read_fraction", "<=", 0.05),
+)
+"""Issue 18's: a two-way run touches only the changed records (requests are reported, not judged: bench/twoway.py)."""
 COMPARE = {">=": operator.ge, "<=": operator.le, "<": operator.lt}
 
 
@@ -96,11 +108,18 @@ def derive(result: dict[str, Any]) -> None:
     scale = result.get("scale")
     if scale is not None:
         _scale_ratios(scale)
-        scale_goals = goals(scale, SCALE_GOALS)
-        for goal in scale_goals:
-            goal["by_devhost"] = {JUDGED_MODE: goal["value"]}
-        judged += scale_goals
+        judged += _strict_goals(scale, SCALE_GOALS)
+    if result.get("twoway") is not None:
+        judged += _strict_goals(result["twoway"], TWO_WAY_GOALS)
     result["goals"] = judged
+
+
+def _strict_goals(figures: dict[str, Any], table: tuple[tuple[str, str, str, float], ...]) -> list[dict[str, Any]]:
+    """The goals of a scenario measured on strict devhost only."""
+    checked = goals(figures, table)
+    for goal in checked:
+        goal["by_devhost"] = {JUDGED_MODE: goal["value"]}
+    return checked
 
 
 def _ratios(result: dict[str, Any], figures: dict[str, Any]) -> None:
@@ -163,6 +182,8 @@ def table(result: dict[str, Any]) -> str:
         lines += ["", f"{mode} devhost:", *_mode_lines(result, result["devhost"][mode])]
     if result.get("scale") is not None:
         lines += ["", *_scale_lines(result["scale"])]
+    if result.get("twoway") is not None:
+        lines += ["", *_twoway_lines(result["twoway"])]
     if result.get("mapping_rps") is not None:
         lines += ["", f"mapping engine: {result['mapping_rps']:,} records/s on one core"]
     judged = result["judged_on"]
@@ -228,6 +249,24 @@ def _scale_lines(scale: dict[str, Any]) -> list[str]:
         notes.append(f"  peak RSS: largest {scale['scale_rss_mb']:,.0f} MB ({scale['scale_rss_mb_process']}), "
                      f"most grown x{scale['scale_rss_growth']:.2f} ({scale['scale_rss_growth_process']})")
     return [*_columns(rows), *notes]
+
+
+def _twoway_lines(twoway: dict[str, Any]) -> list[str]:
+    """The two-way scenario's runs side by side, one row per figure."""
+    runs = ("link", "full", "incremental")
+    rows = [(f"two-way, {twoway['records']:,} accounts each side, strict devhost", *runs)]
+    rows.append(("seconds", *(f"{twoway[run]['seconds']:,.2f}" for run in runs)))
+    for side in ("sales", "cds"):
+        rows.append((f"requests to {side}", *(f"{twoway[run][f'{side}_requests']:,}" for run in runs)))
+    rows.append(("records read (both sides)", *(f"{twoway[run]['records_read']:,}" for run in runs)))
+    for leg in ("sourceToCds", "cdsToSource"):
+        rows.append((f"written {leg}", *(f"{twoway[run]['legs'][leg]['written']:,}" for run in runs)))
+    edited = twoway["edited"]
+    note = (f"  {edited['sales']:,} accounts edited in Sales and {edited['cds']:,} in CDS before the full run, as many "
+            f"others before the incremental one: {twoway['twoway_incremental_fraction']:.1%} of the full run's time, "
+            f"{twoway['twoway_incremental_read_fraction']:.1%} of its records read, "
+            f"{twoway['twoway_incremental_requests_fraction']:.1%} of its requests")
+    return [*_columns(rows), note]
 
 
 def _mb(value: float | None) -> str:

@@ -28,7 +28,7 @@ from typing import Any
 
 from bench.hub_history import HistoryFigures, HubHistory
 from bench.memory import PeakWatch, command_line, descendants
-from bench.project_runs import ProjectBench, RunFigures
+from bench.project_runs import ProjectBench, RunFigures, expect
 from bench.reference_clients import bulk_upsert
 from bench.workload import ENTITY_SET, SOURCE_KNOBS, TARGET_KNOBS, changed_accounts, sales_accounts
 from devhost import azurite
@@ -106,14 +106,14 @@ class ScaleSize:
         self.peaks.reset()
         say(f"scale: full run of {records:,} records (strict devhost) ...")
         full, history, pages = self.watched("full")
-        _expect(full.status == "Succeeded" and full.written == records, f"the full run of {records:,} wrote {full}")
+        expect(full.status == "Succeeded" and full.written == records, f"the full run of {records:,} wrote {full}")
         target = self.project.target_count()
-        _expect(target == records, f"the target holds {target:,} of {records:,} records after the full run")
+        expect(target == records, f"the target holds {target:,} of {records:,} records after the full run")
         changes = changed_accounts(records)
         bulk_upsert(self.project.source.url, changes, 1000, 4)
         say(f"scale: incremental run, {len(changes):,} of {records:,} changed ...")
         incremental, incremental_history, _ = self.watched("incremental")
-        _expect(incremental.status == "Succeeded" and incremental.written == len(changes),
+        expect(incremental.status == "Succeeded" and incremental.written == len(changes),
                 f"the incremental run at {records:,} wrote {incremental}")
         return {
             "records": records,
@@ -198,8 +198,3 @@ def project_to(records: int, small: dict[str, Any], large: dict[str, Any]) -> di
         "largest_history": round(line(small["largest_history"], large["largest_history"])),
     }
 
-
-
-def _expect(ok: bool, claim: str) -> None:
-    if not ok:
-        raise SystemExit(f"bench: check failed: {claim}")

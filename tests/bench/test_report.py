@@ -136,3 +136,28 @@ def test_a_result_without_the_scale_scenario_has_only_the_benchmark_goals():
     report.derive(figures)
     assert [goal["metric"] for goal in figures["goals"]] == [metric for _, metric, _, _ in report.GOALS]
     assert "(projection)" not in report.table(figures)
+
+
+def two_way_run(seconds: float, requests: tuple[int, int], read: int, written: int) -> dict[str, Any]:
+    legs = {leg: {"read": read // 2, "written": written, "skipped": read // 2 - written, "failed": 0, "conflicts": 0}
+            for leg in ("sourceToCds", "cdsToSource")}
+    return {"seconds": seconds, "sales_requests": requests[0], "cds_requests": requests[1], "records_read": read,
+            "legs": legs}
+
+
+def test_the_two_way_scenario_is_judged_on_time_and_records_read_and_shows_its_requests():
+    full, incremental = two_way_run(50.0, (30, 34), 200_000, 1_000), two_way_run(2.0, (24, 26), 4_000, 1_000)
+    figures = {**result(), "twoway": {
+        "records": 100_000, "edited": {"sales": 1_000, "cds": 1_000}, "link": two_way_run(45.0, (22, 22), 200_000, 0),
+        "full": full, "incremental": incremental, "twoway_incremental_fraction": 0.04,
+        "twoway_incremental_read_fraction": 0.02, "twoway_incremental_requests_fraction": 0.78125}}
+    report.derive(figures)
+    judged = {goal["metric"]: (goal["value"], goal["met"], goal["by_devhost"]) for goal in figures["goals"]
+              if goal["metric"].startswith("twoway_")}
+    assert judged == {"twoway_incremental_fraction": (0.04, True, {"strict": 0.04}),
+                      "twoway_incremental_read_fraction": (0.02, True, {"strict": 0.02})}
+    text = report.table(figures)
+    assert "two-way, 100,000 accounts each side, strict devhost" in text
+    assert next(line for line in text.splitlines() if line.startswith("requests to cds")).split()[-3:] == [
+        "22", "34", "26"]
+    assert "4.0% of the full run's time, 2.0% of its records read, 78.1% of its requests" in text
