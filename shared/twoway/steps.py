@@ -1,15 +1,16 @@
 """The merge step of a two-way task: merge one bucket's pairs and write both ways.
 
 The step gathers the bucket's pairs (shared/twoway/pairs.py), merges each (shared/twoway/merge.py,
-pure) with the resolutions people gave, then, inside the fence of its run, writes each side in
-bulk: partial records (key fields and changed fields) with `write_batch`, deletions with
-`delete_by_keys`. Only a pair whose writes all succeeded gets its new baseline (or loses it, when
-the merge removed it) and has its resolutions marked applied; a pair with a failed write keeps
-its old baseline and is kept for a retry, so the next run tries it again, also an incremental
-one that would not read it otherwise. Open conflicts are recorded for a
-person, failed records as error records (leg: the direction written), one error page per leg and
-bucket. A step that runs twice finds the baselines it saved and writes nothing more. A dry run
-writes nothing anywhere and counts what it would have written.
+pure) with the resolutions people gave, then, inside the fence of its run (a run told to stop
+writes nothing more, baselines included), writes each side in bulk: partial records (key fields
+and changed fields) with `write_batch`, deletions with `delete_by_keys`. Only a pair whose writes
+all succeeded gets its new baseline (or loses it, when the merge removed it) and has its
+resolutions marked applied; a pair with a failed write keeps its old baseline and is kept for a
+retry, so the next run tries it again, also an incremental one that would not read it otherwise.
+Open conflicts are recorded for a person, failed records as error records on the leg they are
+counted on, one error page per leg and bucket. A step run again leaves the pairs this run already
+settled alone (their staged records are older than their baselines). A dry run writes nothing
+anywhere and counts what it would have written.
 """
 
 from __future__ import annotations
@@ -65,14 +66,16 @@ def merge_bucket(
     decided = [_Decided(pair, _settled_before(pair) if _settled_by(pair, workspace.run_id) else
                         merge(pair, mapping, task.conflicts, task.deletes, resolutions, run_id=workspace.run_id,
                               now=now), {}) for pair in pairs]
-    if not dry_run and any(_writes(d.outcome) for d in decided):
-        with writing(store, project, workspace.run_id, f"{task_name} bucket {bucket}"):
+    if dry_run or not decided:
+        _count(sides, decided, tally, workspace.run_id, task_name)
+        return tally.to_json()
+    with writing(store, project, workspace.run_id, f"{task_name} bucket {bucket}"):
+        if any(_writes(d.outcome) for d in decided):
             for side in SIDES:
                 _write(sides[side], decided)
-        for side in SIDES:
-            _read_back_created(sides[side], decided)
-    errors = _count(sides, decided, tally, workspace.run_id, task_name)
-    if not dry_run:
+            for side in SIDES:
+                _read_back_created(sides[side], decided)
+        errors = _count(sides, decided, tally, workspace.run_id, task_name)
         _keep(store, workspace.run_id, project, task_name, bucket, sides, decided, errors)
         failed = {d.pair.identity: _keys(sides, d) for d in decided if not d.succeeded}
         store.baselines.keep_retries(project, task_name, failed, [d.pair.identity for d in decided
