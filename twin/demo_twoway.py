@@ -55,7 +55,7 @@ class TwoWayDemo:
         if conflict is None:
             return
         self.resolve(conflict)
-        third = self.sync("apply", "full")
+        third = self.sync("apply", "incremental")
         self.check_applied(third, clashed, conflict)
         fourth = self.sync("again", "full")
         self.expect(all(leg["written"] == 0 for leg in legs_of(fourth)) and fourth["runtimeStatus"] == "Succeeded",

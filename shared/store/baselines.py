@@ -38,11 +38,15 @@ from azure.data.tables import TableClient, TableErrorCode, TableTransactionError
 from shared.store.keys import encode_composite, encode_key
 from shared.sync.dedupe import bucket_of
 from shared.twoway.baseline import Baseline
+from shared.twoway.values import hashed
 
 PARTITIONS = 256
 """Partitions of a task's baselines: an identity's hash picks one, whatever the run's batching."""
 SIDES = ("source", "cds")
 TRANSACTION_ROWS = 100
+COLUMN_BYTES = 60_000
+"""Most UTF-16 bytes of a side's values in one column (Table Storage takes 64 KiB a text property): past it,
+the longest values are kept as their hashes, which still tell a change (shared/twoway/values.py)."""
 """The most operations Table Storage takes in one entity-group transaction."""
 TRANSACTION_BYTES = 3_000_000
 """What one transaction's rows may add up to (Table Storage takes 4 MiB a request)."""
@@ -242,9 +246,15 @@ def _index_row(project: str, task: str, side: str, record_id: str, identity: str
 
 def _row(project: str, task: str, baseline: Baseline) -> dict[str, Any]:
     document = baseline.to_json()
-    columns = {name: json.dumps(value, ensure_ascii=False, separators=(",", ":")) if name in NESTED else value
-               for name, value in document.items()}
+    columns = {name: _text(value) if name in NESTED else value for name, value in document.items()}
+    for side in SIDES:
+        if len(columns[side]) * 4 > COLUMN_BYTES:  # may not fit (UTF-16 takes at most 4 bytes a character)
+            columns[side] = _text(hashed(document[side], COLUMN_BYTES))
     return {**columns, **_key(project, task, baseline.identity)}
+
+
+def _text(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def _baseline(row: Mapping[str, Any]) -> Baseline:

@@ -87,21 +87,14 @@ class ConflictRepository:
 
         return self._change(project, {conflict_id: settle})[conflict_id]
 
-    def resolved_for(
-        self, project: str, task: str, identities: Collection[str] | None = None
-    ) -> dict[tuple[str, str], ConflictResolution]:
-        """The resolutions waiting to be applied to `task`, by (pair identity, CDS field); only those of
-        `identities` when given. One query of the project's settled conflicts."""
+    def settled(self, project: str, task: str) -> list[Conflict]:
+        """The conflicts of `task` settled by a person and not applied yet. One query of the project's settled
+        conflicts."""
         rows = self._table.query_entities(
             "PartitionKey eq @pk and State eq 'resolved' and Task eq @task",
             parameters={"pk": encode_key(project), "task": task},
         )
-        found = {}
-        for row in rows:
-            conflict = load_document(row, Conflict)
-            if conflict.resolution is not None and (identities is None or conflict.identity in identities):
-                found[(conflict.identity, conflict.field)] = conflict.resolution
-        return found
+        return [conflict for row in rows if (conflict := load_document(row, Conflict)).resolution is not None]
 
     def mark_applied(self, project: str, conflict_ids: Collection[str], run_id: str) -> None:
         """Record that run `run_id` wrote the resolutions of these conflicts (those still settled and unapplied)."""

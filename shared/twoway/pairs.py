@@ -96,21 +96,28 @@ def _read_counterparts(
     baselines: dict[str, Baseline], retry: dict[str, dict[str, Any]], records: dict[str, dict[str, dict[str, Any]]],
     tally: Tally,
 ) -> None:
-    """Read by key the other side's record of each identity read (or reported deleted) on one side only."""
-    for side, other in ((SOURCE, CDS), (CDS, SOURCE)):
-        wanted: dict[str, dict[str, Any]] = {}
-        for identity in identities:
-            if identity in records[side] or identity in staged[side].deleted:
-                continue
-            key = _key_of(sides[side], baselines.get(identity), records[other].get(identity))
-            if key is None and identity in retry:
-                key = retry[identity]["sourceKey" if side == SOURCE else "cdsKey"]
-            if key is not None:
-                wanted[identity] = key
-        for identity, record in _read_by_keys(sides[side], wanted):
-            if record is not None and sides[side].identity(record) is not None:
-                records[side][identity] = record
-                tally.read(sides[side].leg)
+    """Read by key the other side's record of each identity read (or reported deleted) on one side only.
+
+    Two passes: a pair known by one key only (a settled conflict of records created on both sides
+    has its CDS key) finds its source record by the key its CDS record maps to, once that is read.
+    """
+    asked: set[tuple[str, str]] = set()
+    for _ in range(2):
+        for side, other in ((SOURCE, CDS), (CDS, SOURCE)):
+            wanted: dict[str, dict[str, Any]] = {}
+            for identity in identities:
+                if identity in records[side] or identity in staged[side].deleted or (side, identity) in asked:
+                    continue
+                key = _key_of(sides[side], baselines.get(identity), records[other].get(identity))
+                if key is None and identity in retry:
+                    key = retry[identity]["sourceKey" if side == SOURCE else "cdsKey"]
+                if key is not None:
+                    wanted[identity] = key
+                    asked.add((side, identity))
+            for identity, record in _read_by_keys(sides[side], wanted):
+                if record is not None and sides[side].identity(record) is not None:
+                    records[side][identity] = record
+                    tally.read(sides[side].leg)
 
 
 def _key_of(side: Side, baseline: Baseline | None, other: dict[str, Any] | None) -> dict[str, Any] | None:

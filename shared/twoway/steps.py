@@ -59,10 +59,14 @@ def merge_bucket(
     sides = {side: side_of(workspace, task_name, side) for side in SIDES}
     mapping = compile_twoway(task, sides[SOURCE].reads.target.fixed_values)
     tally = Tally()
-    retry = {identity: keys for identity, keys in store.baselines.retries(project, task_name).items()
-             if bucket_of_identity(identity, buckets) == bucket}
+    failed_before = {identity: keys for identity, keys in store.baselines.retries(project, task_name).items()
+                     if bucket_of_identity(identity, buckets) == bucket}
+    settled = [c for c in store.conflicts.settled(project, task_name)
+               if bucket_of_identity(c.identity, buckets) == bucket]
+    # a settled conflict is applied by the next run, also an incremental one that reads neither record
+    retry = {**{c.identity: {"cdsKey": c.businessKey, "sourceKey": None} for c in settled}, **failed_before}
     pairs = gather(store, workspace.run_id, project, task_name, sides, bucket, buckets, mode, retry, tally)
-    resolutions = store.conflicts.resolved_for(project, task_name, {p.identity for p in pairs}) if pairs else {}
+    resolutions = {(c.identity, c.field): c.resolution for c in settled if c.resolution is not None}
     decided = [_Decided(pair, _settled_before(pair) if _settled_by(pair, workspace.run_id) else
                         merge(pair, mapping, task.conflicts, task.deletes, resolutions, run_id=workspace.run_id,
                               now=now), {}) for pair in pairs]
@@ -79,7 +83,7 @@ def merge_bucket(
         _keep(store, workspace.run_id, project, task_name, bucket, sides, decided, errors)
         failed = {d.pair.identity: _keys(sides, d) for d in decided if not d.succeeded}
         store.baselines.keep_retries(project, task_name, failed, [d.pair.identity for d in decided
-                                                                 if d.succeeded and d.pair.identity in retry])
+                                                                 if d.succeeded and d.pair.identity in failed_before])
     return tally.to_json()
 
 

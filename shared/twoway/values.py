@@ -58,9 +58,25 @@ def same(value: Any, kept: Stored) -> bool:
     if value is None or (value.__class__ is str and kept.__class__ is str):
         return value == kept  # the common cases, without JSON: a long string is never kept as a string
     text = compact(value)
-    if len(text) > STORED_CHARS:
-        return is_hash(kept) and kept[HASH] == _digest(text)
-    return text == compact(kept)
+    if is_hash(kept):
+        return kept[HASH] == _digest(text)
+    return len(text) <= STORED_CHARS and text == compact(kept)
+
+
+def hashed(kept: dict[str, Stored], most_bytes: int) -> dict[str, Stored]:
+    """`kept` (a side's fields) with its longest values replaced by their hashes until its JSON takes at most
+    `most_bytes` in UTF-16 (Table Storage's measure of a text column); `same` compares either form."""
+    fitted = dict(kept)
+    longest = sorted((name for name in kept if not is_hash(kept[name])), key=lambda n: -len(compact(kept[n])))
+    for name in longest:
+        if _utf16_bytes(json.dumps(fitted, ensure_ascii=False, separators=(",", ":"))) <= most_bytes:
+            break
+        fitted[name] = {HASH: _digest(compact(kept[name]))}
+    return fitted
+
+
+def _utf16_bytes(text: str) -> int:
+    return len(text.encode("utf-16-le"))
 
 
 def equal(first: Any, second: Any) -> bool:

@@ -17,6 +17,7 @@ from shared.store.baselines import (
 from shared.store.clients import StorageClients
 from shared.twoway.baseline import UNLINKED, Baseline
 from shared.twoway.identity import identity_text
+from shared.twoway.values import is_hash, same, stored
 from tests.shared.store.awkward import AWKWARD
 
 
@@ -104,3 +105,15 @@ def test_a_runs_buckets_cover_every_partition_once_whatever_their_number() -> No
         assert covered == list(range(PARTITIONS))
         identity = identity_text(["acc-1"])
         assert partition_of(identity) in partitions_of_bucket(bucket_of_identity(identity, buckets), buckets)
+
+
+def test_a_wide_record_whose_values_outgrow_a_table_column_keeps_its_longest_values_as_hashes(baselines) -> None:
+    wide = {f"field{n:02d}": ("ü" * 900) + str(n) for n in range(60)}  # ~54,000 characters, beyond 64 KiB
+    kept = baseline("W-1", source={name: stored(value) for name, value in wide.items()},
+                    cds={"name": stored("short")})
+    baselines.save_many("p", "t", [kept])
+    [read] = baselines.get_many("p", "t", partition_of(kept.identity), [kept.identity]).values()
+    assert read.cds == {"name": "short"}
+    assert any(is_hash(value) for value in read.source.values())
+    assert all(same(value, read.source[name]) for name, value in wide.items())  # a change is still told
+    assert not same(wide["field00"] + "!", read.source["field00"])

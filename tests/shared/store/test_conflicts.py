@@ -40,9 +40,9 @@ def test_settling_then_applying_and_what_a_later_run_sees(store) -> None:
     store.conflicts.put_open("p", [conflict, seen("B-2")])
     settled = store.conflicts.resolve("p", conflict.conflictId, ConflictResolution(take="source"), NOW)
     assert (settled.state, settled.resolution, settled.resolvedAt) == ("resolved", ConflictResolution(take="source"), NOW)
-    assert store.conflicts.resolved_for("p", "Accounts") == {('["a-1"]', "name"): ConflictResolution(take="source")}
-    assert store.conflicts.resolved_for("p", "Accounts", {'["b-2"]'}) == {}
-    assert store.conflicts.resolved_for("p", "Contacts") == {}
+    assert [(c.identity, c.field, c.resolution) for c in store.conflicts.settled("p", "Accounts")] == [
+        ('["a-1"]', "name", ConflictResolution(take="source"))]
+    assert store.conflicts.settled("p", "Contacts") == []
     # a run that could not write the resolution sees the conflict again: the resolution stays
     store.conflicts.put_open("p", [seen("A-1", run_id="run-2", cds="Again")])
     kept = store.conflicts.get("p", conflict.conflictId)
@@ -53,7 +53,7 @@ def test_settling_then_applying_and_what_a_later_run_sees(store) -> None:
     applied = store.conflicts.get("p", conflict.conflictId)
     assert (applied.state, applied.runId) == ("applied", "run-3")
     assert store.conflicts.get("p", seen("B-2").conflictId).state == "open"
-    assert store.conflicts.resolved_for("p", "Accounts") == {}
+    assert store.conflicts.settled("p", "Accounts") == []
     with pytest.raises(AlreadySettled):
         store.conflicts.resolve("p", conflict.conflictId, ConflictResolution(take="cds"), NOW)
     # both sides changed again later: a new conflict over the same field opens, without the old resolution

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shared.twoway.values import STORED_CHARS, compact, equal, is_hash, same, shown, stored
+from shared.twoway.values import STORED_CHARS, compact, equal, hashed, is_hash, same, shown, stored
 
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
@@ -53,3 +53,12 @@ def test_two_values_are_the_same_as_kept_exactly_when_equal(first: object, secon
 def test_huge_values_compare_by_hash_as_they_would_by_value(first: str, second: str) -> None:
     assert is_hash(stored(first))
     assert same(first, stored(second)) == (first == second)
+
+
+def test_values_kept_as_hashes_to_fit_a_column_still_compare() -> None:
+    kept = {"short": stored("a"), "long": stored("x" * 900), "number": stored(7)}
+    fitted = hashed(kept, 400)
+    assert is_hash(fitted["long"]) and fitted["short"] == "a"
+    assert same("x" * 900, fitted["long"]) and not same("x" * 899, fitted["long"])
+    assert hashed(kept, 100_000) == kept
+    assert same("a", {"sha256": hashed({"v": "a"}, 0)["v"]["sha256"]})
