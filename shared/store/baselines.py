@@ -28,7 +28,7 @@ rewrites the same rows.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -36,6 +36,7 @@ from azure.core.exceptions import ResourceNotFoundError
 from azure.data.tables import TableClient, TableErrorCode, TableTransactionError, UpdateMode
 
 from shared.store.keys import encode_composite, encode_key
+from shared.store.transactions import transactions
 from shared.sync.dedupe import bucket_of
 from shared.twoway.baseline import Baseline
 from shared.twoway.values import hashed
@@ -43,13 +44,9 @@ from shared.twoway.values import hashed
 PARTITIONS = 256
 """Partitions of a task's baselines: an identity's hash picks one, whatever the run's batching."""
 SIDES = ("source", "cds")
-TRANSACTION_ROWS = 100
 COLUMN_BYTES = 60_000
 """Most UTF-16 bytes of a side's values in one column (Table Storage takes 64 KiB a text property): past it,
 the longest values are kept as their hashes, which still tell a change (shared/twoway/values.py)."""
-"""The most operations Table Storage takes in one entity-group transaction."""
-TRANSACTION_BYTES = 3_000_000
-"""What one transaction's rows may add up to (Table Storage takes 4 MiB a request)."""
 POINT_READS = 32
 """Up to this many identities of a partition are read one by one (in parallel); more, by one partition query."""
 READ_THREADS = 8
@@ -188,7 +185,7 @@ class BaselineRepository:
         for operation in operations:
             row = operation[1]
             by_partition.setdefault(row["PartitionKey"], {})[row["RowKey"]] = operation
-        for chunk in _chunks(by_partition.values(), _size):
+        for chunk in (c for rows in by_partition.values() for c in transactions(rows.values())):
             self._submit_one(chunk)
 
     def _submit_one(self, chunk: list[tuple[str, dict[str, Any]]]) -> None:
@@ -205,26 +202,6 @@ class BaselineRepository:
                     self._table.upsert_entity(row, mode=UpdateMode.REPLACE)
                 else:
                     self._table.delete_entity(row["PartitionKey"], row["RowKey"])
-
-
-def _chunks(partitions: Iterable[Mapping[str, tuple[str, dict[str, Any]]]],
-            size: Callable[[dict[str, Any]], int]) -> Iterator[list[tuple[str, dict[str, Any]]]]:
-    for operations in partitions:
-        chunk: list[tuple[str, dict[str, Any]]] = []
-        taken = 0
-        for operation in operations.values():
-            weight = size(operation[1])
-            if chunk and (len(chunk) == TRANSACTION_ROWS or taken + weight > TRANSACTION_BYTES):
-                yield chunk
-                chunk, taken = [], 0
-            chunk.append(operation)
-            taken += weight
-        if chunk:
-            yield chunk
-
-
-def _size(row: Mapping[str, Any]) -> int:
-    return sum(len(str(value)) * 2 for value in row.values()) + 512
 
 
 def _partition(project: str, task: str, part: str) -> str:

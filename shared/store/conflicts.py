@@ -12,7 +12,7 @@ Pages are ordered by conflict id, and a page's continuation is the last id it ho
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 from itertools import islice
 from typing import Any
@@ -26,14 +26,11 @@ from shared.errors import InvalidInput, NotFound, RetryableError
 from shared.models import Conflict, ConflictResolution, ConflictState
 from shared.store.documents import document_properties, load_document
 from shared.store.keys import encode_key
+from shared.store.transactions import TRANSACTION_ROWS, transactions
 
 PAGE = 100
 READ_CHUNK = 14
 """Row keys read in one query: Table Storage allows at most 15 comparisons in a filter, one is the partition."""
-WRITE_CHUNK = 100
-"""Rows of one entity-group transaction (one partition, at most 100 operations)."""
-WRITE_CHARS = 1_500_000
-"""Characters of documents sent in one transaction: a transaction's payload is at most 4 MiB."""
 MAX_ATTEMPTS = 5
 """Tries of a change while other writers keep changing the same rows between its read and its write."""
 
@@ -90,11 +87,29 @@ class ConflictRepository:
     def settled(self, project: str, task: str) -> list[Conflict]:
         """The conflicts of `task` settled by a person and not applied yet. One query of the project's settled
         conflicts."""
+        return [conflict for conflict in self._of_task(project, task, "resolved") if conflict.resolution is not None]
+
+    def still_open(self, project: str, task: str) -> list[Conflict]:
+        """The open conflicts of `task`. One query of the project's open conflicts."""
+        return self._of_task(project, task, "open")
+
+    def close_agreed(self, project: str, conflict_ids: Collection[str], run_id: str) -> None:
+        """Record that the systems themselves settled these open conflicts (both sides now agree, or only one
+        changed since the last sync): run `run_id` found nothing left to settle. A person's resolution is kept."""
+
+        def agreed(stored: Conflict | None) -> Conflict | None:
+            if stored is None or stored.state != "open":
+                return None
+            return stored.model_copy(update={"state": "applied", "runId": run_id})
+
+        self._change(project, dict.fromkeys(conflict_ids, agreed))
+
+    def _of_task(self, project: str, task: str, state: ConflictState) -> list[Conflict]:
         rows = self._table.query_entities(
-            "PartitionKey eq @pk and State eq 'resolved' and Task eq @task",
-            parameters={"pk": encode_key(project), "task": task},
+            "PartitionKey eq @pk and State eq @state and Task eq @task",
+            parameters={"pk": encode_key(project), "state": state, "task": task},
         )
-        return [conflict for row in rows if (conflict := load_document(row, Conflict)).resolution is not None]
+        return [load_document(row, Conflict) for row in rows]
 
     def mark_applied(self, project: str, conflict_ids: Collection[str], run_id: str) -> None:
         """Record that run `run_id` wrote the resolutions of these conflicts (those still settled and unapplied)."""
@@ -124,8 +139,8 @@ class ConflictRepository:
         partition = encode_key(project)
         keys = [row["RowKey"] for row in self._table.query_entities(
             "PartitionKey eq @pk", parameters={"pk": partition}, select=["RowKey"])]
-        for start in range(0, len(keys), WRITE_CHUNK):
-            chunk = keys[start : start + WRITE_CHUNK]
+        for start in range(0, len(keys), TRANSACTION_ROWS):
+            chunk = keys[start : start + TRANSACTION_ROWS]
             self._table.submit_transaction([("delete", {"PartitionKey": partition, "RowKey": k}) for k in chunk])
         return len(keys)
 
@@ -147,13 +162,13 @@ class ConflictRepository:
         partition = encode_key(project)
         ids = sorted(edits)
         now_standing: dict[str, Conflict] = {}
-        for start in range(0, len(ids), WRITE_CHUNK):
-            chunk = ids[start : start + WRITE_CHUNK]
+        for start in range(0, len(ids), TRANSACTION_ROWS):
+            chunk = ids[start : start + TRANSACTION_ROWS]
             for _ in range(MAX_ATTEMPTS):
                 stored = self._read(partition, chunk)
                 standing, operations = _operations(partition, chunk, stored, edits)
                 try:
-                    for batch in _batches(operations):
+                    for batch in transactions(operations):
                         self._table.submit_transaction(batch)
                 except (TableTransactionError, ResourceModifiedError, ResourceExistsError):
                     continue
@@ -195,21 +210,6 @@ def _operations(
             operations.append(("update", entity, {"mode": UpdateMode.REPLACE, "etag": etag,
                                                   "match_condition": MatchConditions.IfNotModified}))
     return standing, operations
-
-
-def _batches(operations: list[tuple[Any, ...]]) -> Iterator[list[tuple[Any, ...]]]:
-    """The operations cut into transactions that fit: at most WRITE_CHUNK rows and WRITE_CHARS of documents."""
-    batch: list[tuple[Any, ...]] = []
-    chars = 0
-    for operation in operations:
-        size = sum(len(value) for name, value in operation[1].items() if name.startswith("Json"))
-        if batch and (len(batch) == WRITE_CHUNK or chars + size > WRITE_CHARS):
-            yield batch
-            batch, chars = [], 0
-        batch.append(operation)
-        chars += size
-    if batch:
-        yield batch
 
 
 def _entity(partition: str, conflict: Conflict) -> dict[str, Any]:

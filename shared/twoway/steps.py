@@ -67,6 +67,8 @@ def merge_bucket(
     retry = {**{c.identity: {"cdsKey": c.businessKey, "sourceKey": None} for c in settled}, **failed_before}
     pairs = gather(store, workspace.run_id, project, task_name, sides, bucket, buckets, mode, retry, tally)
     resolutions = {(c.identity, c.field): c.resolution for c in settled if c.resolution is not None}
+    still_open = {(c.identity, c.field): c.conflictId for c in store.conflicts.still_open(project, task_name)
+                  if bucket_of_identity(c.identity, buckets) == bucket} if not dry_run else {}
     decided = [_Decided(pair, _settled_before(pair) if _settled_by(pair, workspace.run_id) else
                         merge(pair, mapping, task.conflicts, task.deletes, resolutions, run_id=workspace.run_id,
                               now=now), {}) for pair in pairs]
@@ -81,6 +83,7 @@ def merge_bucket(
                 _read_back_created(sides[side], decided)
         errors = _count(sides, decided, tally, workspace.run_id, task_name)
         _keep(store, workspace.run_id, project, task_name, bucket, sides, decided, errors)
+        _close_agreed(store, workspace.run_id, project, decided, still_open)
         failed = {d.pair.identity: _keys(sides, d) for d in decided if not d.succeeded}
         store.baselines.keep_retries(project, task_name, failed, [d.pair.identity for d in decided
                                                                  if d.succeeded and d.pair.identity in failed_before])
@@ -236,6 +239,18 @@ def _keep(store: Store, run_id: str, project: str, task: str, bucket: int, sides
             store.errors.write_page(run_id, task, leg, bucket + 1, [e.model_dump(mode="json") for e in found])
         else:
             store.errors.delete_page(run_id, task, leg, bucket + 1)
+
+
+def _close_agreed(store: Store, run_id: str, project: str, decided: list[_Decided],
+                  still_open: dict[tuple[str, str], str]) -> None:
+    """Close the open conflicts of pairs this step merged (their baselines saved) without that field conflicting:
+    someone made both sides agree, or put one side back, so nothing is left for a person to settle."""
+    merged = {d.pair.identity: {c.cds_field for c in d.outcome.open_conflicts} for d in decided
+              if d.succeeded and d.outcome.save is not None and not _settled_by(d.pair, run_id)}
+    agreed = [conflict for (identity, field), conflict in still_open.items()
+              if identity in merged and field not in merged[identity]]
+    if agreed:
+        store.conflicts.close_agreed(project, agreed, run_id)
 
 
 def _conflict(run_id: str, task: str, sides: dict[str, Side], d: _Decided, found: Any) -> Conflict:

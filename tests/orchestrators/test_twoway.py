@@ -152,6 +152,25 @@ def test_a_manual_conflict_is_listed_resolved_and_applied_by_the_next_run(clean)
     assert written(sync_now(twin, "twoway-manual")) == (0, 0)
 
 
+def test_an_open_conflict_the_systems_settle_themselves_is_closed_by_the_next_run(clean) -> None:
+    twin = clean
+    seed(twin, "sales", "accounts", [sales_account(n) for n in range(2)])
+    create_project(twin, two_way_project("twoway-agree"))
+    sync_now(twin, "twoway-agree")
+    edit(twin, "sales", "A-00001", name="Sales says")
+    edit(twin, "cds", "A-00001", name="CDS says")
+    assert sync_now(twin, "twoway-agree", mode="incremental")["runtimeStatus"] == "Warning"
+    [conflict] = open_conflicts(twin, "twoway-agree")
+    edit(twin, "cds", "A-00001", name="Sales says")  # someone makes CDS agree with Sales
+    run = sync_now(twin, "twoway-agree", mode="incremental")
+    assert run["runtimeStatus"] == "Succeeded" and written(run) == (0, 0), run
+    assert open_conflicts(twin, "twoway-agree") == []
+    closed = twin.api("GET", "projects/twoway-agree/conflicts", params={"state": "resolved"}).json()["value"]
+    assert [(c["conflictId"], c["state"], c["runId"]) for c in closed] == [
+        (conflict["conflictId"], "applied", run["runId"])]
+    assert written(sync_now(twin, "twoway-agree", mode="incremental")) == (0, 0)
+
+
 def test_records_created_on_both_sides_with_one_key_end_as_one_pair(clean) -> None:
     twin = clean
     seed(twin, "sales", "accounts", [sales_account(n) for n in range(4)])
