@@ -58,7 +58,7 @@ def extract_chunk(
     if mode == RunMode.FAILED_ONLY:
         pages = _failed_records(store, plan, previous_run, resume)
     else:
-        pages = plan.source.read_pages(_request(store, workspace, plan, mode, resume, batching.read_size))
+        pages = plan.source.read_pages(read_request(store, workspace, plan, mode, resume, batching.read_size))
     staged = read = deleted = filtered = 0
     next_link: str | None = None
     state: dict[str, Any] | None = None
@@ -67,7 +67,7 @@ def extract_chunk(
         staging_steps: list[Future[list[KeyEntry]]] = []
         keep = plan.source_filter.matches if plan.source_filter is not None else None
         for page in pages:
-            rows = list(zip(page.records, _modified_values(plan, page), strict=True))
+            rows = list(zip(page.records, modified_values(plan, page), strict=True))
             kept = rows if keep is None else [row for row in rows if keep(row[0])]
             filtered += len(rows) - len(kept)
             earlier, staging_steps = staging_steps, []
@@ -92,16 +92,20 @@ def extract_chunk(
             "state": bind(state, workspace, plan), "indexed": indexed}
 
 
-def _request(
-    store: Store, workspace: RunWorkspace, plan: LegPlan, mode: str, resume: str | None, page_size: int
+def read_request(
+    store: Store, workspace: RunWorkspace, plan: LegPlan, mode: str, resume: str | None, page_size: int,
+    query: tuple[list[str] | None, dict[str, list[str]]] | None = None,
 ) -> ReadRequest:
+    """What a step of `plan`'s leg reads: `query` (select, expand; default the leg's own), all of it or, in an
+    incremental run, what changed since the leg's saved state (a state saved for other connections is dropped,
+    and the run says so)."""
     saved = None
     if mode == RunMode.INCREMENTAL and resume is None:
         found = store.task_state.get(workspace.project.name, plan.task.name, plan.leg.name)
         saved, discarded = usable_state(found, workspace, plan)
         if discarded is not None:
             note_on_run(store, workspace.run_id, discarded)
-    select, expand = plan.source_query()
+    select, expand = query or plan.source_query()
     return ReadRequest(
         entity=plan.leg.source.entity,
         select=select,
@@ -127,7 +131,7 @@ def _stage(staging: LegStaging, plan: LegPlan, page_no: int, rows: list[tuple[di
     return keys
 
 
-def _modified_values(plan: LegPlan, page: Page) -> list[Any]:
+def modified_values(plan: LegPlan, page: Page) -> list[Any]:
     """When each record of `page` last changed, as read: from the leg's modification field, else from the page
     (compared only when two records share a key, shared/mapping/duplicates.py)."""
     if plan.modified_field is not None:

@@ -16,13 +16,12 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from shared.connectors.base import Page, ReadRequest
 from shared.mapping import MISSING_BUSINESS_KEY
-from shared.models import RunMode
 from shared.store import Store
 from shared.store.baselines import bucket_of_identity
 from shared.sync.batching import Batching
-from shared.sync.state_binding import bind, note_on_run, usable_state
+from shared.sync.extract import modified_values, read_request
+from shared.sync.state_binding import bind
 from shared.sync.workspace import RunWorkspace
 from shared.twoway.identity import identity_text
 from shared.twoway.sides import Side, side_of
@@ -42,7 +41,8 @@ def extract_side(
     staging = store.run_staging(workspace.run_id).twoway(task)
     if step == 1:
         staging.clear(side)
-    pages = plan.reads.source.read_pages(_request(store, workspace, plan, mode, resume, batching.read_size))
+    pages = plan.reads.source.read_pages(
+        read_request(store, workspace, plan.reads, mode, resume, batching.read_size, plan.query()))
     buckets: list[list[dict[str, Any]]] = [[] for _ in range(batching.key_buckets)]
     reasons: Counter[str] = Counter()
     read = deleted = 0
@@ -50,7 +50,7 @@ def extract_side(
     state: dict[str, Any] | None = None
     for page in pages:
         read += len(page.records)
-        for record, modified in zip(page.records, _modified_values(plan, page), strict=True):
+        for record, modified in zip(page.records, modified_values(plan.reads, page), strict=True):
             reason = _stage(plan, record, modified, buckets)
             if reason is not None:
                 reasons[reason] += 1
@@ -85,25 +85,3 @@ def _stage_tombstones(
     for record_id, text in known.items():
         buckets[bucket_of_identity(text, len(buckets))].append({"identity": text, "deletedId": record_id})
     return len(known)
-
-
-def _request(
-    store: Store, workspace: RunWorkspace, plan: Side, mode: str, resume: str | None, read_size: int
-) -> ReadRequest:
-    saved = None
-    if mode == RunMode.INCREMENTAL and resume is None:
-        found = store.task_state.get(workspace.project.name, plan.reads.task.name, plan.leg)
-        saved, discarded = usable_state(found, workspace, plan.reads)
-        if discarded is not None:
-            note_on_run(store, workspace.run_id, discarded)
-    select, expand = plan.query()
-    return ReadRequest(entity=plan.entity, select=select, expand=expand, page_size=read_size,
-                       incremental=mode == RunMode.INCREMENTAL, state=saved, resume=resume)
-
-
-def _modified_values(plan: Side, page: Page) -> list[Any]:
-    """When each record of `page` last changed: its side's modification field, else what the page says."""
-    field = plan.reads.modified_field
-    if field is not None:
-        return [record.get(field) for record in page.records]
-    return list(page.modified) if page.modified is not None else [None] * len(page.records)
