@@ -47,8 +47,10 @@ def storage(storage_connection_string: str) -> StorageSettings:
 
 
 @pytest.fixture(scope="module")
-def twin(storage_connection_string: str) -> Iterator[LocalTwin]:
-    with LocalTwin.start(dataset=False, storage=storage_connection_string) as started:
+def twin(request: pytest.FixtureRequest, storage_connection_string: str) -> Iterator[LocalTwin]:
+    """The module's twin; a module that sets `TWIN_SETTINGS` (app settings, e.g. small batching) gets them."""
+    settings = getattr(request.module, "TWIN_SETTINGS", None)
+    with LocalTwin.start(dataset=False, storage=storage_connection_string, settings=settings) as started:
         started.connect_all()
         yield started
 

@@ -16,13 +16,12 @@ import math
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-import pytest
 import requests
 from azure.core.exceptions import ResourceNotFoundError
 from azure.data.tables import TableServiceClient
@@ -37,7 +36,7 @@ from tests.orchestrators.test_sync_project import account, accounts_project
 from twin.local_twin import LocalTwin
 
 PAGE_SIZE, PAGES_PER_STEP, PAGES_PER_WINDOW, KEY_BUCKETS = 10, 3, 2, 16
-SETTINGS = {"DI_PAGE_SIZE": str(PAGE_SIZE), "DI_PAGES_PER_STEP": str(PAGES_PER_STEP),
+TWIN_SETTINGS = {"DI_PAGE_SIZE": str(PAGE_SIZE), "DI_PAGES_PER_STEP": str(PAGES_PER_STEP),
             "DI_PAGES_PER_WINDOW": str(PAGES_PER_WINDOW), "DI_KEY_BUCKETS": str(KEY_BUCKETS)}
 READ = PAGE_SIZE * PAGES_PER_STEP
 """Records of one extract step: the source is read in requests of this many."""
@@ -46,12 +45,6 @@ FIRST_LOAD_CHUNK = CALLS_PER_GENERATION * PAGES_PER_WINDOW * PAGE_SIZE
 RUN_TIMEOUT_S = 240
 SAMPLE_S = 0.1
 
-
-@pytest.fixture(scope="module")
-def twin(storage_connection_string: str) -> Iterator[LocalTwin]:
-    with LocalTwin.start(dataset=False, storage=storage_connection_string, settings=SETTINGS) as started:
-        started.connect_all()
-        yield started
 
 
 # the task hub's tables

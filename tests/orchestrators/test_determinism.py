@@ -10,7 +10,6 @@ schedule the same actions, return the same output and do no I/O (devhost/replay_
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -22,18 +21,12 @@ from tests.orchestrators.conftest import create_project, seed, sync_now
 from tests.orchestrators.test_sync_project import account, accounts_project
 from twin.local_twin import LocalTwin
 
-SETTINGS = {"DI_PAGE_SIZE": "10", "DI_PAGES_PER_STEP": "2", "DI_PAGES_PER_WINDOW": "2", "DI_KEY_BUCKETS": "12"}
+TWIN_SETTINGS = {"DI_PAGE_SIZE": "10", "DI_PAGES_PER_STEP": "2", "DI_PAGES_PER_WINDOW": "2", "DI_KEY_BUCKETS": "12"}
 ORCHESTRATORS = {"sync_project", "sync_task", "sync_leg", "load_pages"}
 
 # The SDK announces its typed decoding once per process when it replays here, in process.
 pytestmark = pytest.mark.filterwarnings("ignore:azure.functions df_loads:DeprecationWarning")
 
-
-@pytest.fixture(scope="module")
-def twin(storage_connection_string: str) -> Iterator[LocalTwin]:
-    with LocalTwin.start(dataset=False, storage=storage_connection_string, settings=SETTINGS) as started:
-        started.connect_all()
-        yield started
 
 
 class IndexedApp:

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 import requests
 
 from shared.settings import StorageSettings
@@ -23,18 +21,12 @@ from shared.twoway.values import same
 from tests.orchestrators.conftest import CONSENT, assert_balanced, seed
 from twin.local_twin import LocalTwin
 
-SETTINGS = {"DI_PAGE_SIZE": "10", "DI_PAGES_PER_STEP": "3", "DI_PAGES_PER_WINDOW": "2", "DI_KEY_BUCKETS": "16"}
+TWIN_SETTINGS = {"DI_PAGE_SIZE": "10", "DI_PAGES_PER_STEP": "3", "DI_PAGES_PER_WINDOW": "2", "DI_KEY_BUCKETS": "16"}
 PROJECT, TASK = "kill-two-way", "Accounts"
 FIELDS = ("accountnumber", "name", "telephone1", "address1_city")
 PAIRS, NEW_EACH_SIDE = 200, 20
 RUN_TIMEOUT_S = 300
 
-
-@pytest.fixture(scope="module")
-def twin(storage_connection_string: str) -> Iterator[LocalTwin]:
-    with LocalTwin.start(dataset=False, storage=storage_connection_string, settings=SETTINGS) as started:
-        started.connect_all()
-        yield started
 
 
 def account(n: int, prefix: str = "A") -> dict[str, Any]:
