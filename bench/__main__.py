@@ -40,6 +40,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bench import machine, report
+from bench.console import say
 from bench.mapping_engine import measure as measure_mapping
 from bench.project_runs import ProjectBench, RunFigures, expect
 from bench.reference_clients import ClientRun, batch_upsert, bulk_upsert, per_record_upsert
@@ -66,9 +67,6 @@ SCALE_RECORDS = 1_000_000
 TWOWAY_RECORDS = 100_000
 """The two-way scenario's accounts on each side unless `--twoway-records` says otherwise."""
 
-
-def say(text: str = "") -> None:
-    print(text, file=sys.stderr, flush=True)
 
 
 class Bench:

@@ -18,6 +18,7 @@ from typing import Any
 
 import requests
 
+from bench.console import say
 from bench.memory import peak_rss_mb
 from bench.phases import spans
 from bench.workload import ENTITY_SET, project
@@ -131,7 +132,12 @@ class ProjectBench:
 
     def _wait(self, run_id: str) -> dict[str, Any]:
         while True:
-            answer = self.twin.api("GET", f"runs/{run_id}")
+            try:
+                answer = self.twin.api("GET", f"runs/{run_id}")
+            except requests.Timeout:
+                # the twin's storage emulator can fall minutes behind under a large run: ask again
+                say(f"  the status of run {run_id} took over a minute to answer; asking again")
+                continue
             if answer.status_code == 200:
                 return answer.json()
             if answer.status_code != 202:

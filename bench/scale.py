@@ -20,12 +20,12 @@ cannot know.
 
 from __future__ import annotations
 
-import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from typing import Any
 
+from bench.console import say
 from bench.hub_history import HistoryFigures, HubHistory
 from bench.memory import PeakWatch, command_line, descendants
 from bench.project_runs import ProjectBench, RunFigures, expect
@@ -46,9 +46,6 @@ PROJECTION_METHOD = (
     "largest history on the line through both sizes, never below SCALE's; peak RSS not projected"
 )
 
-
-def say(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
 
 
 class Sampler:

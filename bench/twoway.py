@@ -16,9 +16,9 @@ reported but not judged: a full read takes up to 5,000 records a request and a r
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
+from bench.console import say
 from bench.project_runs import CONSENT, ProjectBench, RunFigures, expect
 from bench.reference_clients import bulk_upsert
 from bench.scale import fresh_twin
@@ -29,9 +29,6 @@ LEGS = ("sourceToCds", "cdsToSource")
 EDITED = {"sales": ("telephone1", (0, 10)), "cds": ("address1_city", (50, 60))}
 """What each side edits, and in which account of every hundred for the full run and for the incremental one."""
 
-
-def say(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
 
 
 class TwoWayBench(ProjectBench):
