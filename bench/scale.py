@@ -148,14 +148,15 @@ class ScaleSize:
 
 
 @contextmanager
-def fresh_twin() -> Iterator[tuple[LocalTwin, int]]:
-    """Azurite, the sandbox systems and strict devhost, all started now; with Azurite's PID."""
+def fresh_twin(settings: dict[str, str] | None = None) -> Iterator[tuple[LocalTwin, int]]:
+    """Azurite, the sandbox systems and strict devhost (with these app `settings`), all started now; with Azurite's
+    PID."""
     with ExitStack() as stack:
         server = azurite.start()
         stack.callback(server.stop)
         knobs = {"cds": TARGET_KNOBS, "sales": SOURCE_KNOBS}
         twin = stack.enter_context(LocalTwin.start(records=0, dataset=False, storage=server.connection_string,
-                                                   knobs=knobs))
+                                                   knobs=knobs, settings=settings))
         yield twin, server.pid
 
 
