@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from shared.models import ProjectDefinition, Run, RunMode, RunStatus
 from shared.ncrontab import CronSchedule
-from shared.runs import new_run_id
+from shared.run_ids import new_run_id
 from shared.store import Store
 
 FIRST_LOOK_BACK = timedelta(minutes=1)

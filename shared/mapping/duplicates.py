@@ -11,7 +11,9 @@ on one key, so the many keys that occur once cost no date parsing.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import hashlib
+import json
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,6 +32,12 @@ Recency = tuple[int, Any]
 """`(kind, value)`: 0 undated, 1 a number, 2 a moment (UTC, ISO 8601 to the microsecond), 3 other text."""
 Rank = tuple[int, Any, int, int]
 """`(kind, value, page, row)`: the greater rank wins."""
+
+
+def bucket_of(identity: Iterable[Any], buckets: int) -> int:
+    """The bucket of a key: a hash stable across processes and runs (Python's own `hash` is salted)."""
+    text = json.dumps(list(identity), ensure_ascii=False, separators=(",", ":"), default=str)
+    return int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest(), "big") % buckets
 
 
 def key_identity(key: tuple[Any, ...]) -> tuple[Any, ...]:

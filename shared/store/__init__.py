@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from functools import cached_property, lru_cache
 from types import TracebackType
-from typing import TYPE_CHECKING
 
 from shared.settings import StorageSettings
+from shared.store.baselines import BaselineRepository
 from shared.store.clients import StorageClients
 from shared.store.conflicts import ConflictRepository
 from shared.store.connections import ConnectionRepository
@@ -29,9 +29,6 @@ from shared.store.schedules import ScheduleStateRepository
 from shared.store.slot_leases import SlotLeaseRepository
 from shared.store.staging import Staging
 from shared.store.task_state import TaskStateRepository
-
-if TYPE_CHECKING:
-    from shared.store.baselines import BaselineRepository
 
 __all__ = ["Store", "store_for"]
 
@@ -84,9 +81,6 @@ class Store:
     @cached_property
     def baselines(self) -> BaselineRepository:
         """What both sides of each record pair of a two-way task held after its last sync."""
-        # imported on first use: the baselines module reads shared.sync, which imports this package
-        from shared.store.baselines import BaselineRepository
-
         return BaselineRepository(self._clients.table("baselines"))
 
     @cached_property

@@ -35,9 +35,9 @@ from typing import Any
 from azure.core.exceptions import ResourceNotFoundError
 from azure.data.tables import TableClient, TableErrorCode, TableTransactionError, UpdateMode
 
+from shared.mapping.duplicates import bucket_of
 from shared.store.keys import encode_composite, encode_key
 from shared.store.transactions import transactions
-from shared.sync.dedupe import bucket_of
 from shared.twoway.baseline import Baseline
 from shared.twoway.values import hashed
 

@@ -14,12 +14,11 @@ grouped by page, where each load step finds those of its own page.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from shared.mapping import NewestByKey
+from shared.mapping.duplicates import bucket_of
 from shared.store import Store
 from shared.store.run_staging import LegStaging, Superseded
 
@@ -27,12 +26,6 @@ KeyEntry = list[Any]
 """`[page, row, modified, identity]`: where a record is staged, its modification value as read, its key's identity."""
 WHOLE_LEG = "all"
 """The label of what a one-step leg found (bucket resolutions are labelled by bucket)."""
-
-
-def bucket_of(identity: Iterable[Any], buckets: int) -> int:
-    """The bucket of a key: a hash stable across processes and runs (Python's own `hash` is salted)."""
-    text = json.dumps(list(identity), ensure_ascii=False, separators=(",", ":"), default=str)
-    return int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest(), "big") % buckets
 
 
 def resolve(entries: Iterable[KeyEntry]) -> Superseded:

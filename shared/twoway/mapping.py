@@ -20,7 +20,6 @@ from shared.mapping import TransformError, compile_transforms, path_getter
 from shared.mapping.compiler import concat_getter
 from shared.models import ConcatTransform, FieldMapping, Task
 from shared.models.transforms import ItemDirection
-from shared.twoway.identity import CDS, SOURCE, IdentityReader, identity_reader
 
 Record = dict[str, Any]
 
@@ -53,8 +52,6 @@ class TwoWayMapping:
     items: tuple[TwoWayItem, ...]
     cds_key: tuple[str, ...]
     source_key: tuple[str, ...]
-    source_identity: IdentityReader
-    cds_identity: IdentityReader
     constants: Mapping[str, Any] = field(default_factory=dict)
 
     @cached_property
@@ -84,11 +81,9 @@ class TwoWayMapping:
                 if item.source_field is not None and item.reverse is not None}
 
 
-def compile_twoway(task: Task, fixed: Mapping[str, Any] | None = None) -> TwoWayMapping:
+def compile_twoway(task: Task) -> TwoWayMapping:
     """Compile a bidirectional task's `sourceToCds` items (checked by the Task model: see its `_check_two_way`).
-
-    `fixed` gives CDS values no item maps (an F&O company's `dataAreaId`), as for a one-way leg.
-    """
+    A record's pair identity comes from shared/twoway/identity.py."""
     items: list[TwoWayItem] = []
     constants: dict[str, Any] = {}
     for mapping in task.sourceToCds:
@@ -97,8 +92,7 @@ def compile_twoway(task: Task, fixed: Mapping[str, Any] | None = None) -> TwoWay
         else:
             items.append(two_way_item(mapping, mapping.flow(True)))
     return TwoWayMapping(items=tuple(items), cds_key=tuple(task.cds.key), source_key=tuple(task.source.key),
-                         source_identity=identity_reader(task, SOURCE, fixed),
-                         cds_identity=identity_reader(task, CDS), constants=constants)
+                         constants=constants)
 
 
 def two_way_item(mapping: FieldMapping, direction: ItemDirection) -> TwoWayItem:

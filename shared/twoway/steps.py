@@ -57,7 +57,7 @@ def merge_bucket(
     """Merge bucket `bucket` (of `buckets`) of a two-way task; return its counts per leg (shared/twoway/tally.py)."""
     task = workspace.tasks[task_name]
     sides = {side: side_of(workspace, task_name, side) for side in SIDES}
-    mapping = compile_twoway(task, sides[SOURCE].reads.target.fixed_values)
+    mapping = compile_twoway(task)
     tally = Tally()
     failed_before = {identity: keys for identity, keys in store.baselines.retries(project, task_name).items()
                      if bucket_of_identity(identity, buckets) == bucket}

@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from shared.mapping import NewestByKey, key_identity, recency
-from shared.mapping.duplicates import LATER, NEWER
-from shared.sync.dedupe import bucket_of, resolve
+from shared.mapping.duplicates import LATER, NEWER, bucket_of
+from shared.sync.dedupe import resolve
 
 MOMENTS = st.one_of(
     st.none(),

@@ -6,6 +6,7 @@ import pytest
 
 from shared.errors import InvalidInput
 from shared.models import Task
+from shared.twoway.identity import identity_reader
 from shared.twoway.mapping import compile_twoway
 from tests.shared.twoway.pairs import accounts
 
@@ -36,7 +37,9 @@ def test_the_baseline_tracks_what_flows_out_of_each_side() -> None:
 
 def test_both_sides_are_identified_by_the_cds_key_and_the_source_key_is_mapped_back() -> None:
     mapping = compile_twoway(accounts())
-    assert mapping.source_identity({"no": " A-1 "}) == mapping.cds_identity({"accountnumber": "a-1"}) == ("a-1",)
+    task = accounts()
+    assert identity_reader(task, "source")({"no": " A-1 "}) == identity_reader(task, "cds")(
+        {"accountnumber": "a-1"}) == ("a-1",)
     assert mapping.source_key_of({"accountnumber": "A-1"}) == {"no": "A-1"}
 
 
