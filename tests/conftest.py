@@ -13,10 +13,15 @@ from typing import Any
 
 import pytest
 import requests
+from hypothesis import settings as hypothesis_settings
 
 from devhost import azurite
 from shared.settings import StorageSettings
 from twin.local_twin import LocalTwin
+
+# Hypothesis fails an example slower than 200 ms by default: a timing assertion, which a shared machine breaks
+hypothesis_settings.register_profile("shared-machine", deadline=None)
+hypothesis_settings.load_profile("shared-machine")
 
 
 @pytest.fixture(scope="session")

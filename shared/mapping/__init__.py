@@ -2,6 +2,7 @@
 
 from shared.mapping.compiler import (
     MISSING_BUSINESS_KEY,
+    MISSING_SOURCE_ID,
     CompiledMapping,
     Failed,
     MappedRecord,
@@ -23,6 +24,7 @@ from shared.mapping.transforms import LookupKey, TransformError, compile_transfo
 __all__ = [
     "DUPLICATE_BUSINESS_KEY",
     "MISSING_BUSINESS_KEY",
+    "MISSING_SOURCE_ID",
     "SKIP_REASONS",
     "CompiledMapping",
     "Failed",

@@ -17,6 +17,8 @@ from shared.mapping.transforms import TransformError, ValueFn, compile_transform
 from shared.models import ConcatTransform, FieldMapping
 
 MISSING_BUSINESS_KEY = "missing-business-key"
+MISSING_SOURCE_ID = "missing-source-id"
+"""A key-mapped task's source record without an id: nothing pairs it with a target."""
 
 
 @dataclass(frozen=True, slots=True)

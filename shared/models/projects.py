@@ -77,7 +77,7 @@ class Task(Strict):
 
     `direction` is `oneWay` (source -> CDS -> destination) or `bidirectional`: source <-> CDS,
     no destination, each `sourceToCds` item flowing the way it says (FieldMapping.flow), the
-    business key matching records, `conflicts` and `deletes` saying what a run does when both
+    business key (or the key map) matching records, `conflicts` and `deletes` saying what a run does when both
     sides changed a field or one side deleted a record.
     """
 
@@ -188,12 +188,10 @@ def _check_one_way(task: Task) -> None:
 
 
 def _check_two_way(task: Task) -> None:
-    """A bidirectional task: two systems matched by business key, items that can flow the way they say, and a
-    CDS key that both sides keep."""
+    """A bidirectional task: two systems, items that can flow the way they say, and records matched by a CDS
+    business key both sides keep, or by a key map between the two sides' ids."""
     if task.destination is not None or task.cdsToDestination:
         raise FieldProblem("destination", "a bidirectional task syncs its source and CDS: it has no destination")
-    if task.match == "keyMap":
-        raise FieldProblem("match", "a bidirectional task matches records by business key, not by a key map")
     if task.source.filter is not None:
         raise FieldProblem("source.filter", "a bidirectional task reads every record of both sides: a record a "
                            "filter left out would look deleted")
@@ -205,11 +203,25 @@ def _check_two_way(task: Task) -> None:
                 raise FieldProblem(f"sourceToCds.{i}.source",
                                    f"source field {item.source!r} is written back by more than one item")
             written_back.add(item.source)
+    if task.match == "keyMap":
+        _check_key_mapped_items(task)
+        return
     both_ways = {item.target for item in task.sourceToCds if item.source is not None and item.flow(True) == "both"}
     for j, key_field in enumerate(task.cds.key):
         if key_field not in both_ways:
             raise FieldProblem(f"cds.key.{j}", f"business key field {key_field!r} must be mapped both ways "
                                "from a source field, so that both sides hold it")
+
+
+def _check_key_mapped_items(task: Task) -> None:
+    """With a key map, each side's key is its records' own id, which the key map gives: no item writes it."""
+    for i, item in enumerate(task.sourceToCds):
+        if item.target == task.cds.key[0]:
+            raise FieldProblem(f"sourceToCds.{i}.target", f"{item.target!r} is the CDS id the key map gives: "
+                               "no item writes it")
+        if item.source == task.source.key[0] and item.flow(True) != "toTarget":
+            raise FieldProblem(f"sourceToCds.{i}.source", f"{item.source!r} is the source id the key map gives: "
+                               'no item writes it back (give this one "direction": "toTarget")')
 
 
 def _check_two_way_item(item: FieldMapping, where: str) -> None:

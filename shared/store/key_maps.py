@@ -1,9 +1,10 @@
 """Key maps: which target record stands for which source record, for tasks without a business key.
 
-One partition per project, task and leg; the row key is the source id, the row holds the
-target id. A target id is derived from the source id (a name-based UUID), and the row is
-written before the target is, so a step that crashes and runs again finds or derives the
-same id and updates the same target: never a second one.
+One partition per project, task and leg; the row key is the source id, the row holds the target
+id. A two-way task keeps both directions: its `sourceToCds` rows give the CDS id of a source id,
+its `cdsToSource` rows the source id of a CDS id. A target id is derived from the source id (a
+name-based UUID), and the row is written before the target is, so a step that crashes and runs
+again finds or derives the same id and updates the same target: never a second one.
 """
 
 from __future__ import annotations
@@ -49,6 +50,18 @@ class KeyMapRepository:
                 created = self._read(partition, list(created))
             found.update(created)
         return found
+
+    def lookup(self, project: str, task: str, leg: str, source_ids: Sequence[str]) -> dict[str, str]:
+        """The target id of each source id the key map holds (the others are left out); records nothing."""
+        return self._read(encode_composite([project, task, leg]), sorted(set(source_ids)))
+
+    def record(self, project: str, task: str, leg: str, pairs: dict[str, str]) -> None:
+        """Record each source id's target id (`pairs`), as they are, before anything is written to a target."""
+        partition = encode_composite([project, task, leg])
+        rows = sorted(pairs.items())
+        for start in range(0, len(rows), WRITE_CHUNK):
+            chunk = rows[start : start + WRITE_CHUNK]
+            self._table.submit_transaction([("upsert", _row(partition, s, t)) for s, t in chunk])
 
     def count(self, project: str, task: str, leg: str) -> int:
         """How many source records of this task's leg have a target."""

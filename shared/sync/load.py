@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from shared.mapping import SKIP_REASONS, Failed, MappedRecord, Skipped
+from shared.mapping import MISSING_SOURCE_ID, SKIP_REASONS, Failed, MappedRecord, Skipped
 from shared.models import ErrorRecord
 from shared.outcomes import COUNTS
 from shared.store import Store
@@ -18,8 +18,6 @@ from shared.store.key_maps import derived_id
 from shared.store.run_staging import LegStaging, PageState, page_group
 from shared.sync.lookups import LOOKUP_NOT_FOUND, resolve_lookups
 from shared.sync.workspace import LegPlan, RunWorkspace
-
-MISSING_SOURCE_ID = "missing-source-id"
 
 
 def load_page(

@@ -4,11 +4,12 @@ Like a leg's extract (shared/sync/extract.py), a side is read by steps of at mos
 `Batching.pages_per_step * page_size` records, each saying where the next one resumes; a full
 run reads every record, an incremental one what changed since the side's saved state (bound to
 its connections, shared/sync/state_binding.py). Each record goes, with its pair identity (the
-CDS business key, shared/twoway/identity) and its modification value, into the bucket of that
-identity; a record the side says was deleted (change tracking) goes there as a tombstone when
-the baselines know its id. Records without a business key are counted, never staged (a two-way
-task has no filter: a record it left out would look deleted). Duplicates within a side are
-settled by the merge step, which sees all of a bucket's records at once.
+CDS business key, shared/twoway/identity, or with a key map the CDS id, shared/twoway/key_map)
+and its modification value, into the bucket of that identity; a record the side says was deleted
+(change tracking) goes there as a tombstone when the baselines know its id. Records without a
+business key are counted, never staged (a two-way task has no filter: a record it left out would
+look deleted). Duplicates within a side are settled by the merge step, which sees all of a
+bucket's records at once.
 """
 
 from __future__ import annotations
@@ -16,15 +17,16 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from shared.mapping import MISSING_BUSINESS_KEY
+from shared.mapping import MISSING_BUSINESS_KEY, MISSING_SOURCE_ID
 from shared.store import Store
 from shared.store.baselines import bucket_of_identity
 from shared.sync.batching import Batching
 from shared.sync.extract import modified_values, read_request
 from shared.sync.state_binding import bind
 from shared.sync.workspace import RunWorkspace
-from shared.twoway.identity import identity_text
-from shared.twoway.sides import Side, side_of
+from shared.twoway.identity import Identity, identity_text
+from shared.twoway.key_map import source_identities
+from shared.twoway.sides import SOURCE, Side, side_of
 
 
 def extract_side(
@@ -50,10 +52,15 @@ def extract_side(
     state: dict[str, Any] | None = None
     for page in pages:
         read += len(page.records)
-        for record, modified in zip(page.records, modified_values(plan.reads, page), strict=True):
-            reason = _stage(plan, record, modified, buckets)
-            if reason is not None:
-                reasons[reason] += 1
+        identities = _identities(store, workspace, task, plan, page.records)
+        for record, identity, modified in zip(page.records, identities, modified_values(plan.reads, page),
+                                              strict=True):
+            if identity is None:
+                reasons[MISSING_SOURCE_ID if plan.key_mapped else MISSING_BUSINESS_KEY] += 1
+            else:
+                text = identity_text(identity)
+                buckets[bucket_of_identity(text, len(buckets))].append(
+                    {"identity": text, "modified": modified, "record": record})
         deleted += _stage_tombstones(store, workspace, task, plan, page.deleted, buckets)
         next_link, state = page.next, page.state
         if read >= batching.page_size * batching.pages_per_step and next_link:
@@ -64,14 +71,12 @@ def extract_side(
             "state": bind(state, workspace, plan.reads)}
 
 
-def _stage(plan: Side, record: dict[str, Any], modified: Any, buckets: list[list[dict[str, Any]]]) -> str | None:
-    """Put `record` in its bucket; return why it was left out instead (None: staged)."""
-    identity = plan.identity(record)
-    if identity is None:
-        return MISSING_BUSINESS_KEY
-    text = identity_text(identity)
-    buckets[bucket_of_identity(text, len(buckets))].append({"identity": text, "modified": modified, "record": record})
-    return None
+def _identities(store: Store, workspace: RunWorkspace, task: str, plan: Side, records: list[dict[str, Any]]
+                ) -> list[Identity | None]:
+    """The pair identity of each record (None: it has none), a key-mapped source's looked up in one go."""
+    if plan.key_mapped and plan.name == SOURCE:
+        return source_identities(store, workspace.project.name, task, plan.key[0], records)
+    return [plan.identity(record) for record in records]
 
 
 def _stage_tombstones(

@@ -4,6 +4,7 @@ A CDS record's identity is its own `task.cds.key` values; a source record's is t
 `sourceToCds` items map it to (the same compiled mapping a one-way run uses). Either way the
 values pass through `key_identity` (text trimmed and case-folded) and `canonical` (`1.0` is `1`),
 so the two sides of a pair meet on one identity. A key with a blank part gives no identity.
+With a key map, a source record's identity comes from the key map instead (shared/twoway/key_map.py).
 `identity_text` is the identity as compact JSON: how baselines, staging and conflicts name a pair.
 """
 
@@ -43,6 +44,8 @@ def identity_reader(task: Task, side: str, fixed: Mapping[str, Any] | None = Non
         return lambda record: identity_of([record.get(field) for field in key])
     if side != SOURCE:
         raise ValueError(f"a two-way task has no side {side!r}")
+    if task.match == "keyMap":
+        return _looked_up
     mapped_key = compile_mapping([item for item in task.sourceToCds if item.target in key], key, fixed)
 
     def source_identity(record: dict[str, Any]) -> Identity | None:
@@ -51,3 +54,7 @@ def identity_reader(task: Task, side: str, fixed: Mapping[str, Any] | None = Non
 
     return source_identity
 
+
+
+def _looked_up(record: dict[str, Any]) -> Identity | None:
+    raise TypeError("a key-mapped source record's identity is looked up in the key map: shared/twoway/key_map.py")

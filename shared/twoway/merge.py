@@ -157,17 +157,18 @@ def _conflict(
 
 
 def _create(pair: Pair, mapping: TwoWayMapping) -> _Draft:
-    """Create the side that has no record from the other: every field flowing that way (and constants in CDS)."""
+    """Create the side that has no record from the other: every field flowing that way (and constants in CDS), with
+    the key the pair gives it (a key map's chosen id)."""
     if pair.cds is None:
         assert pair.source is not None
-        draft = _Draft(source=dict(pair.source), cds={}, created="cds")
+        draft = _Draft(source=dict(pair.source), cds=dict(pair.given_keys.get("cds", {})), created="cds")
         for item in mapping.items:
             if item.to_cds:
                 draft.to_cds[item.cds_field] = draft.cds[item.cds_field] = _forward(item, draft.source)
         draft.to_cds.update(mapping.constants)
         draft.cds.update(mapping.constants)
         return draft
-    draft = _Draft(source={}, cds=dict(pair.cds), created="source")
+    draft = _Draft(source=dict(pair.given_keys.get("source", {})), cds=dict(pair.cds), created="source")
     for item in mapping.items:
         if item.source_field is not None:
             draft.to_source[item.source_field] = draft.source[item.source_field] = _reverse(item, draft.cds)

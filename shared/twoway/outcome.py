@@ -3,7 +3,7 @@ and how each side's record counts in the run (shared/twoway/merge.py decides; a 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from shared.twoway.baseline import Baseline
@@ -35,6 +35,8 @@ class Pair:
     baseline: Baseline | None = None
     source_id: str | None = None
     cds_id: str | None = None
+    given_keys: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """With a key map, the key each side's record has or gets when created ("source"/"cds": field -> id)."""
 
 
 @dataclass(frozen=True)

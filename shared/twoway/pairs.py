@@ -9,6 +9,8 @@ changed: the baselines of those identities are read, and for an identity read on
 the other side's record is read by its business key (from the baseline, else mapped from the
 record read); such a counterpart counts as read on its side. Either way the pairs whose last write
 failed (`retry`: their identities with their keys) are taken again, read by key where not read.
+With a key map, each side's key is its record's id (shared/twoway/key_map.py gives the ids of
+records not created yet), and a counterpart is read by that id.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from shared.models import RunMode
 from shared.store import Store
 from shared.store.baselines import partition_of, partitions_of_bucket
 from shared.twoway.baseline import Baseline
+from shared.twoway.key_map import cds_id_of, chosen_source_ids
 from shared.twoway.outcome import Pair
 from shared.twoway.sides import CDS, SIDES, SOURCE, Side
 from shared.twoway.tally import Tally
@@ -51,10 +54,12 @@ def gather(
                      for b in store.baselines.read_bucket(project, task, p)}
         identities |= baselines.keys()
     records = {side: dict(staged[side].records) for side in SIDES}
+    given = _given_keys(store, project, task, sides, identities, baselines, records) if sides[CDS].key_mapped else {}
     if mode == RunMode.INCREMENTAL:
-        _read_counterparts(sides, identities, staged, baselines, retry, records, tally)
+        _read_counterparts(sides, identities, staged, baselines, retry, records, given, tally)
     return [Pair(identity, records[SOURCE].get(identity), records[CDS].get(identity), baselines.get(identity),
-                  _id(sides[SOURCE], records[SOURCE].get(identity)), _id(sides[CDS], records[CDS].get(identity)))
+                  _id(sides[SOURCE], records[SOURCE].get(identity)), _id(sides[CDS], records[CDS].get(identity)),
+                  given.get(identity, {}))
              for identity in sorted(identities)]
 
 
@@ -91,10 +96,25 @@ def _baselines_of(store: Store, project: str, task: str, identities: Iterable[st
     return found
 
 
+def _given_keys(
+    store: Store, project: str, task: str, sides: dict[str, Side], identities: set[str],
+    baselines: dict[str, Baseline], records: dict[str, dict[str, dict[str, Any]]],
+) -> dict[str, dict[str, dict[str, Any]]]:
+    """With a key map, the key of each pair's record on each side, held or to be created: the CDS id is the
+    identity; the source id the source record's, else the baseline's, else the one the key map chooses."""
+    source_key, cds_key = sides[SOURCE].key[0], sides[CDS].key[0]
+    known = {identity: records[SOURCE][identity].get(source_key) if identity in records[SOURCE]
+             else baselines[identity].source_key.get(source_key) if identity in baselines else None
+             for identity in identities}
+    chosen = chosen_source_ids(store, project, task, [i for i, value in known.items() if value is None])
+    return {identity: {CDS: {cds_key: cds_id_of(identity)}, SOURCE: {source_key: known[identity] or chosen[identity]}}
+            for identity in identities}
+
+
 def _read_counterparts(
     sides: dict[str, Side], identities: set[str], staged: dict[str, _Staged],
     baselines: dict[str, Baseline], retry: dict[str, dict[str, Any]], records: dict[str, dict[str, dict[str, Any]]],
-    tally: Tally,
+    given: dict[str, dict[str, dict[str, Any]]], tally: Tally,
 ) -> None:
     """Read by key the other side's record of each identity read (or reported deleted) on one side only.
 
@@ -108,14 +128,16 @@ def _read_counterparts(
             for identity in identities:
                 if identity in records[side] or identity in staged[side].deleted or (side, identity) in asked:
                     continue
-                key = _key_of(sides[side], baselines.get(identity), records[other].get(identity))
+                key = given[identity][side] if identity in given else _key_of(
+                    sides[side], baselines.get(identity), records[other].get(identity))
                 if key is None and identity in retry:
                     key = retry[identity]["sourceKey" if side == SOURCE else "cdsKey"]
                 if key is not None:
                     wanted[identity] = key
                     asked.add((side, identity))
             for identity, record in _read_by_keys(sides[side], wanted):
-                if record is not None and sides[side].identity(record) is not None:
+                # a record read by its id is the pair's; one read by business key must have the whole key
+                if record is not None and (sides[side].key_mapped or sides[side].identity(record) is not None):
                     records[side][identity] = record
                     tally.read(sides[side].leg)
 

@@ -42,6 +42,11 @@ class Side:
         return self.reads.leg.source.key
 
     @property
+    def key_mapped(self) -> bool:
+        """Records are paired through the key map (each side's key is its records' id), not by a business key."""
+        return self.reads.key_mapped
+
+    @property
     def leg(self) -> str:
         return self.reads.leg.name
 

@@ -2,7 +2,8 @@
 
 The step gathers the bucket's pairs (shared/twoway/pairs.py), merges each (shared/twoway/merge.py,
 pure) with the resolutions people gave, then, inside the fence of its run (a run told to stop
-writes nothing more, baselines included), writes each side in bulk: partial records (key fields
+writes nothing more, baselines included), records the ids of records a key map pairs before
+creating them (shared/twoway/key_map.py), then writes each side in bulk: partial records (key fields
 and changed fields) with `write_batch`, deletions with `delete_by_keys`. Only a pair whose writes
 all succeeded gets its new baseline (or loses it, when the merge removed it) and has its
 resolutions marked applied; a pair with a failed write keeps its old baseline and is kept for a
@@ -26,6 +27,7 @@ from shared.store.baselines import bucket_of_identity
 from shared.sync.fence import writing
 from shared.sync.workspace import RunWorkspace
 from shared.twoway.baseline import Baseline
+from shared.twoway.key_map import record_created
 from shared.twoway.mapping import compile_twoway
 from shared.twoway.merge import merge
 from shared.twoway.outcome import IN_SYNC, Outcome, Pair, skip
@@ -77,6 +79,8 @@ def merge_bucket(
         return tally.to_json()
     with writing(store, project, workspace.run_id, f"{task_name} bucket {bucket}"):
         if any(_writes(d.outcome) for d in decided):
+            record_created(store, project, task_name, [_ids(sides, d.pair) for d in decided if _creates(d.outcome)
+                                                        and d.pair.given_keys])
             for side in SIDES:
                 _write(sides[side], decided)
             for side in SIDES:
@@ -121,6 +125,15 @@ def _write(side: Side, decided: list[_Decided]) -> None:
         for (d, _), result in zip(deletes, side.writes.target.delete_by_keys(side.entity, side.key, keys),
                                   strict=True):
             d.results[side.name] = result
+
+
+def _creates(outcome: Outcome) -> bool:
+    return any(write is not None and write.create for write in (outcome.to_cds, outcome.to_source))
+
+
+def _ids(sides: dict[str, Side], pair: Pair) -> tuple[str, str]:
+    """A key-mapped pair's (source id, CDS id)."""
+    return (str(pair.given_keys[SOURCE][sides[SOURCE].key[0]]), str(pair.given_keys[CDS][sides[CDS].key[0]]))
 
 
 def _keys(sides: dict[str, Side], d: _Decided) -> dict[str, dict[str, Any]]:

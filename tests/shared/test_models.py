@@ -302,6 +302,21 @@ def two_way_with(path: str, value: Any) -> dict[str, Any]:
     return with_change(path, value, TWO_WAY)
 
 
+def key_mapped_two_way(*items: dict[str, Any]) -> dict[str, Any]:
+    """TWO_WAY matched by a key map between the accounts' ids (so the account number is an ordinary field)."""
+    data = two_way_with("tasks.0.match", "keyMap")
+    task = data["tasks"][0]
+    task["source"]["key"] = task["cds"]["key"] = ["accountid"]
+    task["sourceToCds"] = task["sourceToCds"][:4] + list(items)
+    return data
+
+
+def test_a_two_way_task_may_match_records_through_a_key_map_between_the_ids() -> None:
+    task = ProjectDefinition.model_validate(key_mapped_two_way(
+        {"source": "accountid", "target": "description", "direction": "toTarget"})).tasks[0]
+    assert task.match == "keyMap" and [leg.match for leg in task.legs()] == ["keyMap", "keyMap"]
+
+
 def test_a_two_way_task_has_two_directions_of_the_items_flowing_each_way() -> None:
     task = ProjectDefinition.model_validate(TWO_WAY).tasks[0]
     to_cds, to_source = task.legs()
@@ -362,7 +377,10 @@ def test_a_one_way_definition_dumps_as_before_with_none_of_the_two_way_fields() 
          "tasks.0.destination", "no destination"),
         (two_way_with("tasks.0.cdsToDestination", [{"source": "name", "target": "OrganizationName"}]),
          "tasks.0.destination", "no destination"),
-        (two_way_with("tasks.0.match", "keyMap"), "tasks.0.match", "business key"),
+        (key_mapped_two_way({"source": "description", "target": "accountid"}), "tasks.0.sourceToCds.4.target",
+         "key map gives"),
+        (key_mapped_two_way({"source": "accountid", "target": "description"}), "tasks.0.sourceToCds.4.source",
+         "toTarget"),
         (two_way_with("tasks.0.source.filter", "statecode eq 0"), "tasks.0.source.filter", "look deleted"),
         (two_way_with("tasks.0.conflicts", "newestWins"), "tasks.0.conflicts", "sourceWins"),
         (two_way_with("tasks.0.deletes", "cascade"), "tasks.0.deletes", "propagate"),
