@@ -10,8 +10,8 @@ from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
 from shared.filters import parse_filter
 from shared.limits import MAX_MAPPINGS_PER_LEG, MAX_TASKS
-from shared.models.common import FieldName, FieldProblem, LegName, Name, SettingName, Strict
-from shared.models.transforms import FieldMapping
+from shared.models.common import FieldName, FieldProblem, LegName, Name, SettingName, Strict, Value
+from shared.models.transforms import DefaultTransform, FieldMapping
 from shared.ncrontab import CronSchedule
 
 CompanyCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9]{1,8}$")]
@@ -91,6 +91,10 @@ class Task(Strict):
     destination: Endpoint | None = None
     sourceToCds: list[FieldMapping] = Field(min_length=1, max_length=MAX_MAPPINGS_PER_LEG)
     cdsToDestination: list[FieldMapping] = Field(default_factory=list, max_length=MAX_MAPPINGS_PER_LEG)
+    sourceDefaults: dict[FieldName, Value] = Field(default_factory=dict, max_length=MAX_MAPPINGS_PER_LEG,
+                                                   exclude_if=lambda value: not value)
+    """A bidirectional task's values for source fields no item writes back, given to a source record created from
+    CDS (an F&O customer's group and currency); the constants of the `cdsToSource` leg."""
 
     @model_validator(mode="after")
     def _legs_are_consistent(self) -> Task:
@@ -137,7 +141,9 @@ class Task(Strict):
         reversed: FieldMapping.reversed)."""
         if self.bidirectional:
             to_cds = [item for item in self.sourceToCds if item.flow(True) != "toSource"]
-            to_source = [item.reversed() for _, item in self.flowing_back()]
+            to_source = [item.reversed() for _, item in self.flowing_back()] + [
+                FieldMapping(target=name, transforms=[DefaultTransform(transformType="Default", defaultValue=value)])
+                for name, value in self.sourceDefaults.items()]
             return [Leg(name="sourceToCds", source=self.source, target=self.cds, mappings=to_cds, match=self.match),
                     Leg(name="cdsToSource", source=self.cds, target=self.source, mappings=to_source,
                         match=self.match)]
@@ -174,7 +180,7 @@ def _no_duplicate_targets(mappings: list[FieldMapping], where: str) -> None:
 
 def _check_one_way(task: Task) -> None:
     """Refuse what only a bidirectional task takes: its policies, items flowing back, reverse transforms."""
-    for policy in ("conflicts", "deletes"):
+    for policy in ("conflicts", "deletes", "sourceDefaults"):
         if policy in task.model_fields_set:
             raise FieldProblem(policy, f'{policy} is for a task with "direction": "bidirectional"')
     for leg in ("sourceToCds", "cdsToDestination"):
@@ -196,6 +202,10 @@ def _check_two_way(task: Task) -> None:
         raise FieldProblem("source.filter", "a bidirectional task reads every record of both sides: a record a "
                            "filter left out would look deleted")
     written_back: set[str] = set()
+    for name in task.sourceDefaults:
+        if "." in name or "@" in name:
+            raise FieldProblem(f"sourceDefaults.{name}", f"{name!r} is a path or an annotation: a default is given "
+                               "to a plain source field")
     for i, item in enumerate(task.sourceToCds):
         _check_two_way_item(item, f"sourceToCds.{i}")
         if item.source is not None and item.flow(True) != "toTarget":
@@ -203,6 +213,9 @@ def _check_two_way(task: Task) -> None:
                 raise FieldProblem(f"sourceToCds.{i}.source",
                                    f"source field {item.source!r} is written back by more than one item")
             written_back.add(item.source)
+            if item.source in task.sourceDefaults:
+                raise FieldProblem(f"sourceDefaults.{item.source}",
+                                   f"source field {item.source!r} is written back by item {i}: it needs no default")
     if task.match == "keyMap":
         _check_key_mapped_items(task)
         return

@@ -53,6 +53,8 @@ class TwoWayMapping:
     cds_key: tuple[str, ...]
     source_key: tuple[str, ...]
     constants: Mapping[str, Any] = field(default_factory=dict)
+    source_constants: Mapping[str, Any] = field(default_factory=dict)
+    """What a source record created from CDS gets in fields no item writes back (the task's `sourceDefaults`)."""
 
     @cached_property
     def source_fields(self) -> tuple[str, ...]:
@@ -92,7 +94,7 @@ def compile_twoway(task: Task) -> TwoWayMapping:
         else:
             items.append(two_way_item(mapping, mapping.flow(True)))
     return TwoWayMapping(items=tuple(items), cds_key=tuple(task.cds.key), source_key=tuple(task.source.key),
-                         constants=constants)
+                         constants=constants, source_constants=dict(task.sourceDefaults))
 
 
 def two_way_item(mapping: FieldMapping, direction: ItemDirection) -> TwoWayItem:

@@ -157,8 +157,8 @@ def _conflict(
 
 
 def _create(pair: Pair, mapping: TwoWayMapping) -> _Draft:
-    """Create the side that has no record from the other: every field flowing that way (and constants in CDS), with
-    the key the pair gives it (a key map's chosen id)."""
+    """Create the side that has no record from the other: every field flowing that way (and the constants of that
+    way: a CDS item without a source, a source default), with the key the pair gives it (a key map's chosen id)."""
     if pair.cds is None:
         assert pair.source is not None
         draft = _Draft(source=dict(pair.source), cds=dict(pair.given_keys.get("cds", {})), created="cds")
@@ -172,6 +172,8 @@ def _create(pair: Pair, mapping: TwoWayMapping) -> _Draft:
     for item in mapping.items:
         if item.source_field is not None:
             draft.to_source[item.source_field] = draft.source[item.source_field] = _reverse(item, draft.cds)
+    draft.to_source.update(mapping.source_constants)
+    draft.source.update(mapping.source_constants)
     return draft
 
 

@@ -329,3 +329,30 @@ def test_operations_customers_and_cds_accounts_sync_both_ways_within_the_company
                  for r in twin.records("operations", "CustomersV3")}
     assert customers[("USMF", "C-7")]["OrganizationName"] == "Account 7" and ("DEMF", "C-7") not in customers
     assert written(sync_now(twin, "twoway-operations")) == (0, 0)
+
+
+def test_the_customers_two_way_template_creates_customers_from_cds_with_the_defaults_operations_needs(clean) -> None:
+    twin = clean
+    seed(twin, "operations", "CustomersV3", [
+        {"dataAreaId": company, "CustomerAccount": f"C-{n}", "OrganizationName": f"Customer {n}",
+         "AddressCity": "Redmond", "AddressCountryRegionId": "USA", "CustomerGroupId": "20",
+         "SalesCurrencyCode": "EUR"} for n in range(3) for company in ("USMF", "DEMF")])
+    create_project(twin, {"name": "twoway-customers", "template": "customers-two-way",
+                          "connections": {"source": "operations", "cds": "cds"}, "companyCode": "USMF"})
+    first = sync_now(twin, "twoway-customers")
+    assert first["runtimeStatus"] == "Succeeded" and written(first) == (3, 0), first
+    assert {r["accountnumber"]: r["address1_country"] for r in twin.records("cds", "accounts")} == {
+        "C-0": "US", "C-1": "US", "C-2": "US"}
+    seed(twin, "cds", "accounts", [{**account(7), "accountnumber": "C-7", "address1_country": "DE",
+                                    "address1_city": "B" * 70}])
+    edit(twin, "cds", "C-1", name="Renamed in CDS")
+    run = sync_now(twin, "twoway-customers", mode="incremental")
+    assert run["runtimeStatus"] == "Succeeded" and written(run) == (0, 2), run
+    customers = {(r["dataAreaId"].upper(), r["CustomerAccount"]): r for r in twin.records("operations", "CustomersV3")}
+    created = customers[("USMF", "C-7")]
+    assert (created["CustomerGroupId"], created["SalesCurrencyCode"], created["LanguageId"]) == ("10", "USD", "en-us")
+    assert created["AddressCountryRegionId"] == "DEU" and created["AddressCity"] == "B" * 60
+    assert customers[("USMF", "C-1")]["OrganizationName"] == "Renamed in CDS"
+    assert customers[("USMF", "C-1")]["CustomerGroupId"] == "20"  # a default is for records created, never an update
+    assert ("DEMF", "C-7") not in customers and len(customers) == 7
+    assert written(sync_now(twin, "twoway-customers")) == (0, 0)
