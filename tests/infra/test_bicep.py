@@ -221,3 +221,10 @@ def test_the_deployment_package_leaves_out_the_deployment_files(left_out: str) -
     ignored = (ROOT / ".funcignore").read_text(encoding="utf-8").split()
 
     assert left_out in ignored
+
+
+def test_the_host_and_the_python_worker_speak_opentelemetry() -> None:
+    host = json.loads((ROOT / "host.json").read_text(encoding="utf-8"))
+
+    assert host["telemetryMode"] == "OpenTelemetry"
+    assert app_settings()["PYTHON_ENABLE_OPENTELEMETRY"] == "true"
