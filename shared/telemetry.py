@@ -96,6 +96,7 @@ def observed(activity: Callable[[dict[str, Any]], dict[str, Any]]) -> Callable[[
                          extra={"outcome": "done", "durationMs": took})
             return result
 
+    run.observed = True  # type: ignore[attr-defined]
     return run
 
 
