@@ -27,6 +27,7 @@ from shared.sync.finish import finish_run as finish
 from shared.sync.finish import record_task as record
 from shared.sync.load import load_page as load
 from shared.sync.workspace import Workspaces
+from shared.telemetry import count_run
 
 
 @lru_cache(maxsize=4)
@@ -118,4 +119,5 @@ def finish_run(step: dict[str, Any]) -> dict[str, Any]:
         workspaces().store, step["runId"], step["projectId"], step["tasks"], step["planned"], step.get("message"),
         _now(), step.get("states", []),
     )
+    count_run(step["runId"], step["projectId"], status, step["tasks"])
     return {"status": status}

@@ -156,3 +156,30 @@ def principal_required(env: Mapping[str, str] | None = None) -> bool:
     """
     env = os.environ if env is None else env
     return any(env.get(name, "").strip().lower() == "true" for name in (EASY_AUTH_SETTING, REQUIRE_PRINCIPAL_SETTING))
+
+
+APPINSIGHTS_SETTING = "APPLICATIONINSIGHTS_CONNECTION_STRING"
+APPINSIGHTS_AUTH_SETTING = "APPLICATIONINSIGHTS_AUTHENTICATION_STRING"
+"""`Authorization=AAD` (with `ClientId=<client id>` for a user-assigned identity): ingestion with Entra, not the key."""
+
+
+@dataclass(frozen=True)
+class TelemetrySettings:
+    connection_string: str
+    entra: bool = False
+    """Whether the app signs its telemetry in with its managed identity (Application Insights with local auth off)."""
+    client_id: str | None = None
+    """The user-assigned identity that signs in (None: the system-assigned one)."""
+
+
+def telemetry_settings(env: Mapping[str, str] | None = None) -> TelemetrySettings | None:
+    """Where telemetry is exported: Application Insights when its connection string is set, else nowhere (None)."""
+    env = os.environ if env is None else env
+    connection_string = env.get(APPINSIGHTS_SETTING, "").strip()
+    if not connection_string:
+        return None
+    parts = dict(part.split("=", 1) for part in env.get(APPINSIGHTS_AUTH_SETTING, "").split(";") if "=" in part)
+    parts = {name.strip().lower(): value.strip() for name, value in parts.items()}
+    if parts.get("authorization", "").lower() != "aad":
+        return TelemetrySettings(connection_string)
+    return TelemetrySettings(connection_string, entra=True, client_id=parts.get("clientid") or None)

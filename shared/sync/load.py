@@ -18,6 +18,7 @@ from shared.store.key_maps import derived_id
 from shared.store.run_staging import LegStaging, PageState, page_group
 from shared.sync.lookups import LOOKUP_NOT_FOUND, resolve_lookups
 from shared.sync.workspace import LegPlan, RunWorkspace
+from shared.telemetry import report_failures
 
 
 def load_page(
@@ -78,6 +79,7 @@ def _load(
                 code, message = result.code or "", result.message or ""
                 errors.append(_error(workspace.run_id, plan, records[row], mapped, result.field, code, message))
     _keep_errors(store, workspace.run_id, task, leg, page_no, errors)
+    report_failures(plan.target_role, plan.leg.target.entity, (error.code for error in errors))
     return {
         "read": len(records),
         "written": written,
