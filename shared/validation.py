@@ -126,10 +126,14 @@ _BACKWARDS = {"source": "target", "target": "source", "transforms": "reverseTran
 
 def item_path(task: Task, leg: Leg, index: int, part: str) -> str:
     """Where the definition holds `part` (`source`, `transforms.0.defaultValue`) of the leg's mapping `index`: a
-    `cdsToSource` mapping is a `sourceToCds` item read backwards (`target` for its source, `reverseTransforms`)."""
+    `cdsToSource` mapping is a `sourceToCds` item read backwards (`target` for its source, `reverseTransforms`),
+    or one of the task's `sourceDefaults`."""
     if leg.name != "cdsToSource":
         return f"{leg.name}.{index}.{part}"
-    item_index, _ = task.flowing_back()[index]
+    back = task.flowing_back()
+    if index >= len(back):  # the leg's constants: the task's sourceDefaults, in order
+        return f"sourceDefaults.{list(task.sourceDefaults)[index - len(back)]}"
+    item_index, _ = back[index]
     first, _, rest = part.partition(".")
     return ".".join(name for name in (f"sourceToCds.{item_index}", _BACKWARDS[first], rest) if name)
 

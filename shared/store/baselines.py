@@ -21,8 +21,8 @@ changed, tries it again (its keys say where each side holds it when it has no ba
 A pair's partition is a hash of its identity into PARTITIONS, fixed for good, so that how many
 buckets a run cuts a task into (an app setting) never moves a baseline; a run's bucket takes the
 partitions `partitions_of_bucket` gives it. Rows are written in entity-group transactions of at
-most TRANSACTION_ROWS rows of one partition, so a step that crashes mid-way and runs again
-rewrites the same rows.
+most TRANSACTION_ROWS rows of one partition (several side by side), so a step that crashes mid-way
+and runs again rewrites the same rows.
 """
 
 from __future__ import annotations
@@ -50,6 +50,8 @@ the longest values are kept as their hashes, which still tell a change (shared/t
 POINT_READS = 32
 """Up to this many identities of a partition are read one by one (in parallel); more, by one partition query."""
 READ_THREADS = 8
+WRITE_THREADS = 8
+"""Transactions sent side by side: a merge step saves a bucket's baselines and both sides' id index rows at once."""
 NESTED = ("cdsKey", "sourceKey", "source", "cds", "ids")
 RETRY = "retry"
 RETRY_KEYS = ("cdsKey", "sourceKey")
@@ -185,8 +187,13 @@ class BaselineRepository:
         for operation in operations:
             row = operation[1]
             by_partition.setdefault(row["PartitionKey"], {})[row["RowKey"]] = operation
-        for chunk in (c for rows in by_partition.values() for c in transactions(rows.values())):
-            self._submit_one(chunk)
+        chunks = [c for rows in by_partition.values() for c in transactions(rows.values())]
+        if len(chunks) <= 1:
+            for chunk in chunks:
+                self._submit_one(chunk)
+            return
+        with ThreadPoolExecutor(min(WRITE_THREADS, len(chunks)), thread_name_prefix="baseline") as pool:
+            list(pool.map(self._submit_one, chunks))  # list(): raise the first failure
 
     def _submit_one(self, chunk: list[tuple[str, dict[str, Any]]]) -> None:
         upserts = [(kind, row, {"mode": UpdateMode.REPLACE}) if kind == "upsert" else (kind, row)

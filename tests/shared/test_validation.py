@@ -9,7 +9,7 @@ import pytest
 
 from sandbox.process import start_sandbox
 from shared.connectors import build_connector
-from shared.models import Connection, FieldMapping, ProjectDefinition
+from shared.models import Connection, ProjectDefinition
 from shared.validation import validate_project
 
 
@@ -104,19 +104,37 @@ def test_fo_customers_created_from_cds_need_their_required_fields_flowing_back(c
         "CustomersV3", ["dataAreaId", "CustomerAccount"],
         key={"source": "CustomerAccount", "target": "accountnumber"},
         name={"source": "OrganizationName", "target": "name"},
-        credit={"source": "CreditLimit", "target": "creditlimit"},
+        credit={"source": "CreditLimit", "target": "creditlimit", "direction": "toTarget"},
     )
     required = [(leg, field, message.split(":")[0]) for leg, field, message in found(definition, fo_source)]
     assert required == [
         ("cdsToSource", "sourceToCds", f"required field {name!r} of CustomersV3 is not mapped or defaulted")
         for name in ("CustomerGroupId", "SalesCurrencyCode")]
-    group = {"source": "CustomerGroupId", "target": "description", "direction": "toSource",
-             "reverseTransforms": [{"transformType": "Default", "defaultValue": "10"}]}
-    currency = {"source": "SalesCurrencyCode", "target": "address1_line2", "direction": "toSource",
-                "reverseTransforms": [{"transformType": "Default", "defaultValue": "USD"}]}
-    ready = definition.model_copy(update={"tasks": [definition.tasks[0].model_copy(update={"sourceToCds": [
-        *definition.tasks[0].sourceToCds, *(FieldMapping.model_validate(i) for i in (group, currency))]})]})
+    task = definition.tasks[0].model_copy(update={"sourceDefaults": {"CustomerGroupId": "10",
+                                                                     "SalesCurrencyCode": "USD"}})
+    ready = ProjectDefinition.model_validate({**definition.model_dump(), "tasks": [task.model_dump()]})
     assert found(ready, fo_source) == []
+    misfit = ProjectDefinition.model_validate({**definition.model_dump(), "tasks": [
+        {**task.model_dump(), "sourceDefaults": {**task.sourceDefaults, "CreditLimit": "none"}}]})
+    assert found(misfit, fo_source) == [
+        ("cdsToSource", "sourceDefaults.CreditLimit", "'none' does not fit the Real field")]
+
+
+def test_a_key_mapped_two_way_task_needs_a_source_that_takes_chosen_ids(connections) -> None:
+    fo_source = {"source": connections["destination"], "cds": connections["cds"]}
+    definition = ProjectDefinition.model_validate({
+        "name": "p", "connections": {"source": "operations", "cds": "cds"}, "companyCode": "USMF",
+        "tasks": [{"name": "Customers", "direction": "bidirectional", "match": "keyMap",
+                   "source": {"entity": "CustomersV3", "key": ["CustomerAccount"]},
+                   "cds": {"entity": "accounts", "key": ["accountid"]},
+                   "sourceToCds": [{"source": "OrganizationName", "target": "name"}],
+                   "sourceDefaults": {"CustomerGroupId": "10", "SalesCurrencyCode": "USD"}}]})
+    assert ("cdsToSource", "match") in problems(definition, fo_source)
+    dataverse = two_way()
+    key_mapped = ProjectDefinition.model_validate({**dataverse.model_dump(), "tasks": [{
+        **dataverse.tasks[0].model_dump(), "match": "keyMap", "source": {"entity": "accounts", "key": ["accountid"]},
+        "cds": {"entity": "accounts", "key": ["accountid"]}}]})
+    assert problems(key_mapped, connections) == []
 
 
 def test_a_source_key_that_does_not_flow_back_is_a_problem_of_the_source_key(connections) -> None:
