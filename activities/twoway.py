@@ -15,7 +15,7 @@ from shared.budgets import within_step_budget
 from shared.sync.batching import Batching
 from shared.sync.fence import ensure_may_write
 from shared.twoway.extract import extract_side as extract
-from shared.twoway.steps import merge_bucket as merge
+from shared.twoway.steps import merge_range as merge
 
 
 @blueprint.activity_trigger(input_name="step")
@@ -32,8 +32,9 @@ def extract_side(step: dict[str, Any]) -> dict[str, Any]:
 @blueprint.activity_trigger(input_name="step")
 @errors_as_data
 @within_step_budget
-def merge_bucket(step: dict[str, Any]) -> dict[str, Any]:
-    """Merge one bucket of a two-way task's pairs and write both ways (a dry run only counts)."""
+def merge_range(step: dict[str, Any]) -> dict[str, Any]:
+    """Merge buckets `first` to `last` of a two-way task's pairs and write both ways (a dry run only counts)."""
     spaces = workspaces()
-    return merge(spaces.store, spaces.get(step["runId"]), step["projectId"], step["task"], step["bucket"],
-                 step["batching"]["key_buckets"], step["mode"], step["dryRun"], datetime.now(UTC).isoformat())
+    return merge(spaces.store, spaces.get(step["runId"]), step["projectId"], step["task"], step["first"],
+                 step["last"], step["batching"]["key_buckets"], step["mode"], step["dryRun"],
+                 datetime.now(UTC).isoformat())

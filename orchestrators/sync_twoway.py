@@ -5,9 +5,11 @@ A two-way task goes through three phases, each only once the one before has ende
 1. **source**, then 2. **cds**: `extract_side` steps one after another, each staging a bounded
    number of one side's records in the buckets of their pair identities and saying where the
    next one resumes (shared/twoway/extract.py);
-3. **merge**: `merge_buckets` sub-orchestrations in parallel, one per window of buckets, each
-   fanning out one `merge_bucket` step per bucket (shared/twoway/steps.py), which merges the
-   bucket's pairs and writes both ways.
+3. **merge**: the buckets cut into ranges of consecutive buckets holding up to a few pages of
+   staged records (`merge_ranges`, from the counts the extract steps staged in each bucket), then
+   `merge_buckets` sub-orchestrations in parallel, one per window of ranges, each fanning out one
+   `merge_range` step per range (shared/twoway/steps.py), which merges the range's pairs and
+   writes both ways. A run that changed little merges in one step.
 
 A generation schedules at most CALLS_PER_GENERATION steps or windows, then continues as new
 carrying its `cursor` (the phase, where it stands, the counts so far), as `sync_leg` does.
@@ -29,7 +31,7 @@ from orchestrators.retry import STEP_RETRY
 from orchestrators.sync_leg import TASK_FIELDS
 from orchestrators.sync_leg import _stop_on_error as stop_on_error
 from shared.outcomes import TWO_WAY_COUNTS, TWO_WAY_LEGS, add_two_way, two_way_leg_outcome
-from shared.sync.batching import CALLS_PER_GENERATION
+from shared.sync.batching import CALLS_PER_GENERATION, Batching, merge_ranges
 
 SOURCE, CDS, MERGE, DONE = "source", "cds", "merge", "done"
 OUTGOING = {SOURCE: TWO_WAY_LEGS[0], CDS: TWO_WAY_LEGS[1]}
@@ -39,6 +41,7 @@ OUTGOING = {SOURCE: TWO_WAY_LEGS[0], CDS: TWO_WAY_LEGS[1]}
 def new_twoway(step: dict[str, Any], batching: dict[str, int]) -> dict[str, Any]:
     """The input of a two-way task's first generation."""
     cursor = {"phase": SOURCE, "step": 1, "resume": None, "states": {}, "next": 0, "tombstones": {},
+              "staged": [0] * batching["key_buckets"],
               "legs": {leg: {**dict.fromkeys(TWO_WAY_COUNTS, 0), "skippedReasons": {}} for leg in TWO_WAY_LEGS}}
     return {**step, "batching": batching, "cursor": cursor}
 
@@ -63,25 +66,27 @@ def sync_twoway(context: df.DurableOrchestrationContext) -> Any:
                 **dict.fromkeys(TWO_WAY_COUNTS, 0), "read": chunk["read"],
                 "skipped": sum(chunk["skippedReasons"].values()), "skippedReasons": chunk["skippedReasons"]})
             cursor["tombstones"][side] = cursor["tombstones"].get(side, 0) + chunk["deleted"]
+            cursor["staged"] = [held + more for held, more in zip(cursor["staged"], chunk["staged"], strict=True)]
             cursor.update(step=cursor["step"] + 1, resume=chunk["next"])
             if chunk["next"] is None:
                 cursor["states"][side] = chunk["state"]
                 cursor.update(phase=CDS if side == SOURCE else MERGE, step=1)
         else:
+            ranges = merge_ranges(cursor["staged"], Batching.from_json(batching).merge_size)
             windows = []
-            first = cursor["next"]
-            while first < batching["key_buckets"] and calls + len(windows) < CALLS_PER_GENERATION:
-                last = min(first + batching["pages_per_window"], batching["key_buckets"]) - 1
+            start = cursor["next"]
+            while start < len(ranges) and calls + len(windows) < CALLS_PER_GENERATION:
+                window = ranges[start : start + batching["pages_per_window"]]
                 windows.append(context.call_sub_orchestrator(
-                    "merge_buckets", {**step, "batching": batching, "first": first, "last": last},
-                    f"{context.instance_id}-buckets{first:03d}"))
-                first = last + 1
+                    "merge_buckets", {**step, "batching": batching, "ranges": window},
+                    f"{context.instance_id}-buckets{window[0][0]:03d}"))
+                start += len(window)
             for counts in (yield context.task_all(windows)):
                 for leg in TWO_WAY_LEGS:
                     add_two_way(cursor["legs"][leg], counts[leg])
             calls += len(windows)
-            cursor["next"] = first
-            if first >= batching["key_buckets"]:
+            cursor["next"] = start
+            if start >= len(ranges):
                 cursor["phase"] = DONE
     if cursor["phase"] != DONE:
         context.continue_as_new({**job, "cursor": cursor})
@@ -95,13 +100,13 @@ def sync_twoway(context: df.DurableOrchestrationContext) -> Any:
 
 @blueprint.orchestration_trigger(context_name="context")
 def merge_buckets(context: df.DurableOrchestrationContext) -> Any:
-    """Merge buckets `first` to `last` of a two-way task, one `merge_bucket` step each, in parallel; return their
+    """Merge a window of a two-way task's bucket ranges, one `merge_range` step each, in parallel; return their
     counts summed per leg."""
     window = context.get_input()
     step = {k: window[k] for k in TASK_FIELDS}
-    merges = [context.call_activity_with_retry("merge_bucket", STEP_RETRY,
-                                               {**step, "bucket": bucket, "batching": window["batching"]})
-              for bucket in range(window["first"], window["last"] + 1)]
+    merges = [context.call_activity_with_retry("merge_range", STEP_RETRY,
+                                               {**step, "first": first, "last": last, "batching": window["batching"]})
+              for first, last in window["ranges"]]
     summed = {leg: {**dict.fromkeys(TWO_WAY_COUNTS, 0), "skippedReasons": {}} for leg in TWO_WAY_LEGS}
     for result in (yield context.task_all(merges)):
         stop_on_error("merge", result)

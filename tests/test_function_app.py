@@ -33,7 +33,7 @@ HTTP = {
 }
 ORCHESTRATORS = {"sync_project", "sync_task", "sync_leg", "load_pages", "sync_twoway", "merge_buckets"}
 ACTIVITIES = {"begin_run", "extract_chunk", "resolve_bucket", "load_page", "record_task", "finish_run",
-              "notify_run", "extract_side", "merge_bucket"}
+              "notify_run", "extract_side", "merge_range"}
 DURABLE_CLIENTS = {"start_run", "get_run", "terminate"}
 TIMERS = {"start_due_runs": "0 * * * * *"}
 

@@ -5,6 +5,8 @@
 - the keys an extract step sees go to `DI_KEY_BUCKETS` buckets (32) by a hash of the key, each
   resolved by its own step, so no step holds more than a bucket's share of a leg's keys;
 - a **window** (`load_pages`, one sub-orchestration) loads up to `DI_PAGES_PER_WINDOW` pages (16);
+- a two-way **merge step** takes consecutive buckets holding up to MERGE_PAGES pages of staged
+  records of both sides (`merge_ranges`), so a run that changed little merges in few steps;
 - a generation of `sync_leg` schedules at most CALLS_PER_GENERATION steps or windows, then
   continues as new.
 
@@ -26,6 +28,8 @@ READ_SIZE = 5000
 """Records asked of the source in one request (at most)."""
 CALLS_PER_GENERATION = 8
 """Steps or windows one generation of `sync_leg` schedules before it continues as new."""
+MERGE_PAGES = 5
+"""A two-way merge step takes the staged records of up to this many pages (both sides together)."""
 SETTINGS = {
     "page_size": ("DI_PAGE_SIZE", 1000, 1, 1000),
     "pages_per_step": ("DI_PAGES_PER_STEP", 50, 1, 500),
@@ -46,6 +50,11 @@ class Batching:
     def read_size(self) -> int:
         """Records per source request: never more than one extract step stages."""
         return min(READ_SIZE, self.page_size * self.pages_per_step)
+
+    @property
+    def merge_size(self) -> int:
+        """The staged records of both sides one two-way merge step takes at most (unless one bucket holds more)."""
+        return self.page_size * MERGE_PAGES
 
     def to_json(self) -> dict[str, int]:
         return asdict(self)
@@ -71,3 +80,18 @@ def batching_from_settings(env: Mapping[str, str] | None = None) -> Batching:
                                field=setting)
         values[name] = int(text)
     return Batching(**values)
+
+
+def merge_ranges(staged: list[int], limit: int) -> list[tuple[int, int]]:
+    """Consecutive buckets `(first, last)` cutting a two-way task's buckets into merge steps: each range holds at most
+    `limit` staged records (`staged[b]`: bucket b's), unless one bucket alone holds more; every bucket is in one."""
+    ranges: list[tuple[int, int]] = []
+    first, held = 0, 0
+    for bucket, count in enumerate(staged):
+        if bucket > first and held + count > limit:
+            ranges.append((first, bucket - 1))
+            first, held = bucket, 0
+        held += count
+    if staged:
+        ranges.append((first, len(staged) - 1))
+    return ranges

@@ -35,9 +35,10 @@ def extract_side(
 ) -> dict[str, Any]:
     """Stage extract step `step` (from 1) of `side`; the first step clears what an earlier try staged.
 
-    Returns `{"read", "skippedReasons", "deleted", "next", "state"}`: the records read, those left out
-    by reason (counted as read and skipped), the tombstones staged, where the next step resumes
-    (None: the side is read) and the incremental state to save once the run ends.
+    Returns `{"read", "skippedReasons", "deleted", "next", "state", "staged"}`: the records read, those
+    left out by reason (counted as read and skipped), the tombstones staged, where the next step resumes
+    (None: the side is read), the incremental state to save once the run ends, and the entries staged
+    in each bucket (how the merge steps are cut).
     """
     plan = side_of(workspace, task, side)
     staging = store.run_staging(workspace.run_id).twoway(task)
@@ -68,7 +69,7 @@ def extract_side(
     for bucket, entries in enumerate(buckets):
         staging.write_bucket(side, bucket, step, entries)
     return {"read": read, "skippedReasons": dict(reasons), "deleted": deleted, "next": next_link,
-            "state": bind(state, workspace, plan.reads)}
+            "state": bind(state, workspace, plan.reads), "staged": [len(entries) for entries in buckets]}
 
 
 def _identities(store: Store, workspace: RunWorkspace, task: str, plan: Side, records: list[dict[str, Any]]

@@ -1,9 +1,9 @@
-"""Gather one bucket's record pairs: what each side staged, the pairs' baselines, the counterparts read by key.
+"""Gather a range of buckets' record pairs: what each side staged, the pairs' baselines, the counterparts read by key.
 
-Each side's staged entries of the bucket are records (with their modification value) or tombstones
+Each side's staged entries of the buckets are records (with their modification value) or tombstones
 (a record change tracking reports deleted). Within a side, the newest record of an identity wins
 (shared/mapping/duplicates.py) and the others are skipped as duplicates. A full run read every
-record of both sides, so the bucket's baselines are read whole and a record absent from the read
+record of both sides, so the buckets' baselines are read whole and a record absent from the read
 is absent from its system (deleted, if the baseline knew it). An incremental run read only what
 changed: the baselines of those identities are read, and for an identity read on one side only
 the other side's record is read by its business key (from the baseline, else mapped from the
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any
 
 from shared.mapping import SKIP_REASONS, MappedRecord, NewestByKey
@@ -39,18 +40,21 @@ class _Staged:
 
 
 def gather(
-    store: Store, run_id: str, project: str, task: str, sides: dict[str, Side], bucket: int, buckets: int,
-    mode: str, retry: dict[str, dict[str, Any]], tally: Tally,
+    store: Store, run_id: str, project: str, task: str, sides: dict[str, Side], first: int, last: int,
+    buckets: int, mode: str, retry: dict[str, dict[str, Any]], tally: Tally,
 ) -> list[Pair]:
-    """The pairs of `bucket` (of `buckets`) and those of `retry`, each side's duplicates counted in `tally`."""
+    """The pairs of buckets `first` to `last` (of `buckets`) and those of `retry`, each side's duplicates counted
+    in `tally`."""
     staging = store.run_staging(run_id).twoway(task)
-    staged = {side: _settle(staging.read_bucket(side, bucket), sides[side], tally) for side in SIDES}
+    in_range = range(first, last + 1)
+    staged = {side: _settle(chain.from_iterable(staging.read_bucket(side, b) for b in in_range), sides[side], tally)
+              for side in SIDES}
     identities = (staged[SOURCE].records.keys() | staged[SOURCE].deleted | staged[CDS].records.keys()
                   | staged[CDS].deleted | retry.keys())
     if mode == RunMode.INCREMENTAL:
         baselines = _baselines_of(store, project, task, identities)
     else:
-        baselines = {b.identity: b for p in partitions_of_bucket(bucket, buckets)
+        baselines = {b.identity: b for bucket in in_range for p in partitions_of_bucket(bucket, buckets)
                      for b in store.baselines.read_bucket(project, task, p)}
         identities |= baselines.keys()
     records = {side: dict(staged[side].records) for side in SIDES}

@@ -1,6 +1,6 @@
-"""The merge step of a two-way task: merge one bucket's pairs and write both ways.
+"""The merge step of a two-way task: merge the pairs of a range of buckets and write both ways.
 
-The step gathers the bucket's pairs (shared/twoway/pairs.py), merges each (shared/twoway/merge.py,
+The step gathers the range's pairs (shared/twoway/pairs.py), merges each (shared/twoway/merge.py,
 pure) with the resolutions people gave, then, inside the fence of its run (a run told to stop
 writes nothing more, baselines included), records the ids of records a key map pairs before
 creating them (shared/twoway/key_map.py), then writes each side in bulk: partial records (key fields
@@ -9,7 +9,7 @@ all succeeded gets its new baseline (or loses it, when the merge removed it) and
 resolutions marked applied; a pair with a failed write keeps its old baseline and is kept for a
 retry, so the next run tries it again, also an incremental one that would not read it otherwise.
 Open conflicts are recorded for a person, failed records as error records on the leg they are
-counted on, one error page per leg and bucket. A step run again leaves the pairs this run already
+counted on, one error page per leg and step. A step run again leaves the pairs this run already
 settled alone (their staged records are older than their baselines). A dry run writes nothing
 anywhere and counts what it would have written.
 """
@@ -52,32 +52,36 @@ class _Decided:
         return all(result is None or result.ok for result in self.results.values())
 
 
-def merge_bucket(
-    store: Store, workspace: RunWorkspace, project: str, task_name: str, bucket: int, buckets: int, mode: str,
-    dry_run: bool, now: str,
+def merge_range(
+    store: Store, workspace: RunWorkspace, project: str, task_name: str, first: int, last: int, buckets: int,
+    mode: str, dry_run: bool, now: str,
 ) -> dict[str, Any]:
-    """Merge bucket `bucket` (of `buckets`) of a two-way task; return its counts per leg (shared/twoway/tally.py)."""
+    """Merge buckets `first` to `last` (of `buckets`) of a two-way task; return their counts per leg
+    (shared/twoway/tally.py)."""
     task = workspace.tasks[task_name]
     sides = {side: side_of(workspace, task_name, side) for side in SIDES}
     mapping = compile_twoway(task)
     tally = Tally()
+
+    def in_range(identity: str) -> bool:
+        return first <= bucket_of_identity(identity, buckets) <= last
+
     failed_before = {identity: keys for identity, keys in store.baselines.retries(project, task_name).items()
-                     if bucket_of_identity(identity, buckets) == bucket}
-    settled = [c for c in store.conflicts.settled(project, task_name)
-               if bucket_of_identity(c.identity, buckets) == bucket]
+                     if in_range(identity)}
+    settled = [c for c in store.conflicts.settled(project, task_name) if in_range(c.identity)]
     # a settled conflict is applied by the next run, also an incremental one that reads neither record
     retry = {**{c.identity: {"cdsKey": c.businessKey, "sourceKey": None} for c in settled}, **failed_before}
-    pairs = gather(store, workspace.run_id, project, task_name, sides, bucket, buckets, mode, retry, tally)
+    pairs = gather(store, workspace.run_id, project, task_name, sides, first, last, buckets, mode, retry, tally)
     resolutions = {(c.identity, c.field): c.resolution for c in settled if c.resolution is not None}
     still_open = {(c.identity, c.field): c.conflictId for c in store.conflicts.still_open(project, task_name)
-                  if bucket_of_identity(c.identity, buckets) == bucket} if not dry_run else {}
+                  if in_range(c.identity)} if not dry_run else {}
     decided = [_Decided(pair, _settled_before(pair) if _settled_by(pair, workspace.run_id) else
                         merge(pair, mapping, task.conflicts, task.deletes, resolutions, run_id=workspace.run_id,
                               now=now), {}) for pair in pairs]
     if dry_run or not decided:
         _count(sides, decided, tally, workspace.run_id, task_name)
         return tally.to_json()
-    with writing(store, project, workspace.run_id, f"{task_name} bucket {bucket}"):
+    with writing(store, project, workspace.run_id, f"{task_name} buckets {first}-{last}"):
         if any(_writes(d.outcome) for d in decided):
             record_created(store, project, task_name, [_ids(sides, d.pair) for d in decided if _creates(d.outcome)
                                                         and d.pair.given_keys])
@@ -86,7 +90,7 @@ def merge_bucket(
             for side in SIDES:
                 _read_back_created(sides[side], decided)
         errors = _count(sides, decided, tally, workspace.run_id, task_name)
-        _keep(store, workspace.run_id, project, task_name, bucket, sides, decided, errors)
+        _keep(store, workspace.run_id, project, task_name, first, sides, decided, errors)
         _close_agreed(store, workspace.run_id, project, decided, still_open)
         failed = {d.pair.identity: _keys(sides, d) for d in decided if not d.succeeded}
         store.baselines.keep_retries(project, task_name, failed, [d.pair.identity for d in decided
@@ -232,9 +236,10 @@ def _error(run_id: str, task: str, sides: dict[str, Side], leg: str, d: _Decided
                        message=message, record=record)
 
 
-def _keep(store: Store, run_id: str, project: str, task: str, bucket: int, sides: dict[str, Side],
+def _keep(store: Store, run_id: str, project: str, task: str, first: int, sides: dict[str, Side],
           decided: list[_Decided], errors: dict[str, list[ErrorRecord]]) -> None:
-    """Save what the writes settled: baselines, conflicts, applied resolutions, error records."""
+    """Save what the writes settled: baselines, conflicts, applied resolutions, error records (one error page per
+    leg and step, numbered after the step's first bucket)."""
     done = [d for d in decided if d.succeeded]
     old = {d.pair.identity: d.pair.baseline for d in done if d.pair.baseline is not None}
     store.baselines.save_many(project, task, [d.outcome.save for d in done if d.outcome.save is not None],
@@ -249,9 +254,9 @@ def _keep(store: Store, run_id: str, project: str, task: str, bucket: int, sides
         store.conflicts.mark_applied(project, applied, run_id)
     for leg, found in errors.items():
         if found:
-            store.errors.write_page(run_id, task, leg, bucket + 1, [e.model_dump(mode="json") for e in found])
+            store.errors.write_page(run_id, task, leg, first + 1, [e.model_dump(mode="json") for e in found])
         else:
-            store.errors.delete_page(run_id, task, leg, bucket + 1)
+            store.errors.delete_page(run_id, task, leg, first + 1)
 
 
 def _close_agreed(store: Store, run_id: str, project: str, decided: list[_Decided],

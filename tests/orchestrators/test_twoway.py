@@ -17,7 +17,8 @@ from twin.local_twin import LocalTwin
 
 API = "/api/data/v9.2/"
 SMALL_BATCHING = {"DI_PAGE_SIZE": "10", "DI_PAGES_PER_STEP": "2", "DI_PAGES_PER_WINDOW": "2", "DI_KEY_BUCKETS": "16"}
-"""20 records an extract step, 16 buckets merged 2 a window: a run of a hundred records takes several generations."""
+"""20 records an extract step, 16 buckets merged by ranges of up to 50 staged records, 2 ranges a window: a run of a
+hundred records takes several generations."""
 
 
 @pytest.fixture(scope="module")
@@ -286,7 +287,8 @@ def test_a_task_read_in_many_steps_and_merged_in_many_windows_counts_exactly_and
     assert by_number(twin, "sales")["A-00105"]["name"] == "CDS 105"
     assert written(sync_now(twin, "twoway-steps")) == (0, 0)
     ended = finished_instances(twin)
-    assert ended[("sync_twoway", "Completed")] == 2 and ended[("merge_buckets", "Completed")] == 16, ended
+    # about 130 staged records a run, merged by ranges of up to 50 (5 pages of 10), two ranges a window
+    assert ended[("sync_twoway", "Completed")] == 2 and ended[("merge_buckets", "Completed")] >= 4, ended
     assert check_hub(twin.storage, twin.hub, AppIndex.build(IndexedApp(functions))) == []
 
 

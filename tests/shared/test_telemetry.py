@@ -210,5 +210,5 @@ def test_the_azure_monitor_distro_exports_to_the_connection_string_with_outgoing
 def test_every_activity_of_the_app_is_observed(functions: dict[str, Any]) -> None:
     activities = {name: f for name, f in functions.items() if f.get_trigger().type == "activityTrigger"}
 
-    assert {"begin_run", "extract_chunk", "load_page", "finish_run", "extract_side", "merge_bucket"} <= set(activities)
+    assert {"begin_run", "extract_chunk", "load_page", "finish_run", "extract_side", "merge_range"} <= set(activities)
     assert [name for name, f in activities.items() if not getattr(f.get_user_function(), "observed", False)] == []

@@ -18,7 +18,7 @@ from shared.store.baselines import partition_of
 from shared.sync.batching import Batching
 from shared.sync.workspace import RunWorkspace
 from shared.twoway.extract import extract_side
-from shared.twoway.steps import merge_bucket
+from shared.twoway.steps import merge_range
 
 RUN = "r20261130000000aaaaaaaa"
 BATCHING = Batching(page_size=10, pages_per_step=1, pages_per_window=2, key_buckets=1)
@@ -100,7 +100,7 @@ class Run:
                 step, resume = step + 1, chunk["next"]
                 if resume is None:
                     break
-        counts = merge_bucket(self.store, workspace, "p", "Accounts", 0, 1, "full", dry_run, "2026-11-30T10:00:00Z")
+        counts = merge_range(self.store, workspace, "p", "Accounts", 0, 0, 1, "full", dry_run, "2026-11-30T10:00:00Z")
         self.store.run_lock.release("p", run_id)
         return counts
 
