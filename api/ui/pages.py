@@ -65,7 +65,6 @@ def page(frame: Frame, title: str, view: str, body: str, **ids: str) -> str:
 
 def overview(frame: Frame) -> str:
     body = """<section>
-<h2>Projects</h2>
 <table id="projects"><thead><tr><th>Project</th><th>Tasks</th><th>Schedule</th><th>Next run</th>
 <th>Last run</th><th>Status</th></tr></thead><tbody></tbody></table>
 <p class="empty" hidden>No projects yet.</p>

@@ -138,3 +138,9 @@ def test_the_script_writes_values_as_text_never_as_markup() -> None:
 
     script = (ASSETS / "dashboard.js").read_text()
     assert not re.search(r"innerHTML|outerHTML|insertAdjacentHTML|document\.write|eval\(|new Function", script)
+
+
+def test_a_hostile_key_in_the_url_stays_inside_its_attribute(api: Api, functions: dict[str, Any]) -> None:
+    hostile = '"><script>alert(1)</script>'
+    text = page(functions, "ui_overview", "ui", code=hostile).get_body().decode()
+    assert "<script>alert" not in text and "%22%3E%3Cscript%3Ealert%281%29" in text

@@ -82,12 +82,11 @@ def test_sync_now_live_counts_history_errors_and_consent(clean: LocalTwin, conte
     seed(twin, "sales", "accounts", dirty_sales(40))
     create_project(twin, {**accounts_project("accounts-ui"), "schedule": "0 0 3 * * *",
                           "description": "Sales accounts to Operations customers"})
+    create_project(twin, {**accounts_project("accounts-nightly"), "schedule": "0 30 1 * * *"})
     tab = Tab(context, twin)
     page = tab.open("")
     row = page.locator("#projects tbody tr", has_text="accounts-ui")
     expect(row).to_contain_text("0 0 3 * * *")
-    screenshot = screenshots / "projects.png"
-    page.screenshot(path=str(screenshot))
     row.get_by_role("link", name="accounts-ui").click()
 
     expect(page.locator("h1")).to_have_text("Project accounts-ui")
@@ -138,6 +137,7 @@ def test_sync_now_live_counts_history_errors_and_consent(clean: LocalTwin, conte
     page.screenshot(path=str(screenshots / "project.png"))
     tab.open("")
     expect(page.locator("#projects tbody tr", has_text="accounts-ui")).to_contain_text("Warning")
+    page.screenshot(path=str(screenshots / "projects.png"))
     assert tab.problems == []
 
 
@@ -150,6 +150,13 @@ def test_an_operator_sees_no_admin_buttons_and_an_admin_deletes_a_project(clean:
     expect(page.locator("#consent tbody tr")).to_have_count(1)
     expect(page.locator("#delete-project")).to_have_count(0)
     expect(page.locator(".who")).to_have_text("Operator")
+    page.select_option("#sync-now select[name=mode]", "incremental")
+    page.check("#sync-now input[name=dryRun]")
+    page.click("#sync-now button[type=submit]")
+    expect(page.locator("body")).to_have_attribute("data-state", "finished", timeout=FINISHED)
+    expect(page.locator("#mode")).to_contain_text("incremental (dry run")
+    run = twin.api("GET", f"runs/{page.get_attribute('body', 'data-run')}").json()
+    assert (run["mode"], run["dryRun"]) == ("incremental", True)
     operator.close()
 
     admin = as_role(browser, ADMIN)

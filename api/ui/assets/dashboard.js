@@ -212,13 +212,13 @@
     await Promise.all([progress(id), errors(id, null)]);
   }
 
-  async function progress(id) {
+  async function progress(id, polled = false) {
     const answer = await call("GET", `runs/${enc(id)}`);
     showRun(answer.data);
     if (answer.status === 202) {
       const wait = Math.max(1, Number(answer.headers.get("Retry-After")) || 2) * 1000;
-      setTimeout(guarded(() => progress(id)), wait);
-    } else {
+      setTimeout(guarded(() => progress(id, true)), wait);
+    } else if (polled) {
       await errors(id, null);
     }
   }
