@@ -118,7 +118,7 @@ def run(frame: Frame, run_id: str, project_id: str) -> str:
 <dt>Started</dt><dd id="created"></dd><dt>Updated</dt><dd id="updated"></dd>
 <dt>Now</dt><dd id="current"></dd><dt>Message</dt><dd id="message"></dd>
 </dl>
-<button type="button" id="terminate" hidden>Terminate</button>
+<button type="button" id="terminate" class="danger" hidden>Terminate</button>
 <table id="progress"><thead><tr><th>Task</th><th>Leg</th><th>Status</th><th>Read</th><th>Written</th>
 <th>Skipped</th><th>Failed</th></tr></thead><tbody></tbody>
 <tfoot><tr><th colspan="3">Total</th><td class="read"></td><td class="written"></td><td class="skipped"></td>

@@ -96,6 +96,9 @@ def test_sync_now_live_counts_history_errors_and_consent(clean: LocalTwin, conte
     expect(page).to_have_url(re.compile(r"/api/ui/runs/r\w+\?code="))
     expect(page.locator("body")).to_have_attribute("data-state", "running")
     expect(page.locator("#terminate")).to_be_visible()
+    expect(page.locator("#progress tbody tr.current")).to_contain_text("Accounts", timeout=FINISHED)
+    expect(page.locator("#current")).to_have_text("task 1 of 1: Accounts")
+    page.screenshot(path=str(screenshots / "run-live.png"))
     slow(twin, 0)
     expect(page.locator("body")).to_have_attribute("data-state", "finished", timeout=FINISHED)
     expect(page.locator("#terminate")).to_be_hidden()
@@ -168,6 +171,25 @@ def test_an_operator_sees_no_admin_buttons_and_an_admin_deletes_a_project(clean:
     assert twin.api("GET", "projects/roles-ui").status_code == 404
     assert tab.problems == []
     admin.close()
+
+
+def test_terminate_stops_a_run_from_its_page(clean: LocalTwin, context: BrowserContext) -> None:
+    twin = clean
+    seed(twin, "sales", "accounts", dirty_sales(20))
+    create_project(twin, accounts_project("stop-ui"))
+    slow(twin, 3000)
+    tab = Tab(context, twin)
+    page = tab.open("/projects/stop-ui")
+    page.click("#sync-now button[type=submit]")
+    expect(page.locator("#terminate")).to_be_visible()
+    page.click("#terminate")
+    expect(page.locator("#notice")).to_contain_text("Terminating")
+    slow(twin, 0)
+    expect(page.locator("#status")).to_have_text("Terminated", timeout=FINISHED)
+    expect(page.locator("#terminate")).to_be_hidden()
+    run = twin.api("GET", f"runs/{page.get_attribute('body', 'data-run')}").json()
+    assert run["runtimeStatus"] == "Terminated"
+    assert tab.problems == []
 
 
 def test_a_conflict_is_listed_and_settled_with_its_button(clean: LocalTwin, context: BrowserContext,
