@@ -98,6 +98,7 @@ def project(frame: Frame, project_id: str) -> str:
 <table id="conflicts"><thead><tr><th>Task</th><th>Business key</th><th>Field</th><th>Baseline</th>
 <th>Source</th><th>CDS</th><th>Settle</th></tr></thead><tbody></tbody></table>
 <p class="empty" hidden>No open conflicts.</p>
+<button type="button" id="more-conflicts" hidden>More</button>
 </section>
 <section>
 <h2>Consent records</h2>

@@ -20,7 +20,7 @@ from playwright.sync_api import BrowserContext, Page, expect
 from api.parsing import ADMIN, OPERATOR
 from tests.browser.conftest import VIEWPORT
 from tests.orchestrators.conftest import create_project, seed, sync_now
-from tests.orchestrators.test_sync_project import accounts_project, dirty_sales
+from tests.orchestrators.test_sync_project import account, accounts_project, dirty_sales
 from tests.orchestrators.test_twoway import edit, sales_account, two_way_project
 from twin.local_twin import LocalTwin
 
@@ -237,6 +237,21 @@ def test_hostile_names_and_record_values_render_as_text(clean: LocalTwin, contex
     expect(page.locator("#errors pre", has_text="Narnia")).to_contain_text(HOSTILE)
     assert page.locator("main img").count() == 0
     assert page.evaluate("window.__pwned") is None
+    assert tab.problems == []
+
+
+def test_error_records_past_the_first_page_come_with_more(clean: LocalTwin, context: BrowserContext) -> None:
+    twin = clean
+    seed(twin, "sales", "accounts", [account(n, address1_country="Narnia") for n in range(130)])
+    create_project(twin, accounts_project("many-errors-ui"))
+    run = sync_now(twin, "many-errors-ui")
+    assert run["tasks"][0]["failed"] == 130
+    tab = Tab(context, twin)
+    page = tab.open(f"/runs/{run['runId']}")
+    expect(page.locator("#errors tbody tr")).to_have_count(100)
+    page.click("#more-errors")
+    expect(page.locator("#errors tbody tr")).to_have_count(130)
+    expect(page.locator("#more-errors")).to_be_hidden()
     assert tab.problems == []
 
 

@@ -98,6 +98,13 @@
     return sum;
   }
 
+  // a "More" button that loads the page after `token`, shown while there is one
+  function offerMore(buttonId, token, load) {
+    const more = document.getElementById(buttonId);
+    more.hidden = !token;
+    more.onclick = guarded(() => load(token));
+  }
+
   function guarded(action) {
     return (...args) => action(...args).catch((error) => notice(error.message));
   }
@@ -159,10 +166,10 @@
     }
   }
 
-  async function conflicts(id) {
-    const { data: page } = await call("GET", `projects/${enc(id)}/conflicts`, { params: { state: "open" } });
-    const rows = tbody("#conflicts");
-    showEmpty("#conflicts", page.value.length === 0);
+  async function conflicts(id, token = null) {
+    const params = token ? { state: "open", continuationToken: token } : { state: "open" };
+    const { data: page } = await call("GET", `projects/${enc(id)}/conflicts`, { params });
+    const rows = token ? document.querySelector("#conflicts tbody") : tbody("#conflicts");
     for (const conflict of page.value) {
       const buttons = el("span");
       for (const [take, label] of [["source", "Take source"], ["cds", "Take CDS"]]) {
@@ -174,6 +181,8 @@
         json(conflict.source.value), json(conflict.cds.value), buttons]);
       tr.dataset.conflict = conflict.conflictId;
     }
+    showEmpty("#conflicts", rows.children.length === 0);
+    offerMore("more-conflicts", page.continuationToken, (next) => conflicts(id, next));
   }
 
   async function settle(id, conflictId, take) {
@@ -253,8 +262,6 @@
     notice("Terminating: the run stops after the pages being written.");
   }
 
-  let errorsToken = null;
-
   async function errors(id, token) {
     const form = document.getElementById("error-filter");
     const params = {};
@@ -270,10 +277,7 @@
       row(rows, [record.task, record.leg, json(record.businessKey), record.field, record.code, record.message, details]);
     }
     showEmpty("#errors", rows.children.length === 0);
-    errorsToken = page.continuationToken;
-    const more = document.getElementById("more-errors");
-    more.hidden = !errorsToken;
-    more.onclick = guarded(() => errors(id, errorsToken));
+    offerMore("more-errors", page.continuationToken, (next) => errors(id, next));
   }
 
   const views = { overview, project, run };
