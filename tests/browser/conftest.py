@@ -20,8 +20,10 @@ VIEWPORT = {"width": 1280, "height": 800}
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
+    """A headless chromium for one module. Playwright's sync API runs an event loop in this thread while it is
+    started, so it is stopped after each module: later tests may call asyncio.run() again."""
     if not CHROMIUM.exists():
         reason = f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium) to run the browser tests"
         if os.environ.get("DI_REQUIRE_BROWSER") == "1":
