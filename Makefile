@@ -8,7 +8,7 @@ PYTEST_ARGS ?=
 RECORDS ?= 2000
 SCALE_RECORDS ?= 1000000
 
-.PHONY: setup test lint schema bench demo up down clean
+.PHONY: setup test lint schema bench demo up down clean screenshots
 
 setup: $(VENV)/.installed $(FO_VENV)/.installed node_modules/.installed local.settings.json
 
@@ -33,6 +33,10 @@ node_modules/.installed: package.json package-lock.json
 test: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# the dashboard's browser tests again, writing the README's screenshots to docs/screenshots/
+screenshots: setup
+	DI_SCREENSHOTS=1 $(VENV)/bin/pytest tests/browser $(PYTEST_ARGS)
 
 lint: setup
 	$(VENV)/bin/ruff check .

@@ -19,6 +19,7 @@ from shared.errors import InvalidInput
 from shared.models import Run
 from shared.run_ids import task_instance_prefix
 from shared.runs import (
+    ErrorFilter,
     ErrorPageToken,
     RunRequest,
     error_page,
@@ -84,12 +85,14 @@ def list_runs(req: func.HttpRequest) -> func.HttpResponse:
 @blueprint.route(route="runs/{runId}/errors", methods=["GET"])
 @answers_problems
 def list_errors(req: func.HttpRequest) -> func.HttpResponse:
+    """A page of a run's error records, narrowed by the optional `task`, `leg`, `field` and `code` parameters."""
     require(req, OPERATOR)
     run_id = path_name(req, "runId")
+    token = _read_token(req.params.get("continuationToken"))
+    wanted = ErrorFilter.of(req.params)
     repo = store()
     repo.runs.get(run_id)
-    token = _read_token(req.params.get("continuationToken"))
-    records, following = error_page(repo, run_id, token, ERRORS_PER_PAGE)
+    records, following = error_page(repo, run_id, token, ERRORS_PER_PAGE, wanted)
     body = {"value": records, "continuationToken": _write_token(following) if following else None}
     return json_response(body)
 

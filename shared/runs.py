@@ -20,13 +20,15 @@ How a run stops (terminate, or a lock taken over from a run that ended without f
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, ValidationError
 
-from shared.errors import ConsentRequired, NotFound, RunActive
+from shared.errors import ConsentRequired, InvalidInput, NotFound, RunActive
 from shared.models import Run, RunMode, RunStatus, Strict
+from shared.models.common import LegName
 from shared.run_ids import new_run_id
 from shared.store import Store
 from shared.store.run_lock import Standing
@@ -42,6 +44,36 @@ class RunRequest(Strict):
 class ErrorPageToken(Strict):
     page: int = Field(ge=0)
     offset: int = Field(ge=0)
+
+
+class ErrorFilter(Strict):
+    """What `GET /runs/{runId}/errors` narrows a run's error records to: each value given equals the record's."""
+
+    task: str | None = Field(default=None, min_length=1, max_length=128)
+    leg: LegName | None = None
+    field: str | None = Field(default=None, min_length=1, max_length=256)
+    code: str | None = Field(default=None, min_length=1, max_length=256)
+
+    @classmethod
+    def of(cls, params: Mapping[str, str]) -> ErrorFilter:
+        """The filter of a request's query parameters (an empty one counts as absent); InvalidInput naming it if bad."""
+        given = {name: params[name] for name in cls.model_fields if params.get(name)}
+        try:
+            return cls.model_validate(given)
+        except ValidationError as exc:
+            name = str(exc.errors()[0]["loc"][0])
+            raise InvalidInput(f"{name} must be {_FILTER_RULES[name]}", field=name) from exc
+
+    def matches(self, record: Mapping[str, Any]) -> bool:
+        return all(record.get(name) == value for name, value in self.model_dump(exclude_none=True).items())
+
+
+_FILTER_RULES = {
+    "task": "a task name of 1-128 characters",
+    "leg": "sourceToCds, cdsToDestination or cdsToSource",
+    "field": "a field name of 1-256 characters",
+    "code": "an error code of 1-256 characters",
+}
 
 
 ENDED = frozenset({"Completed", "Failed", "Terminated", "Canceled"})
@@ -195,16 +227,20 @@ def run_view(run: Run, status: RunStatus, custom_status: Any, errors_uri: str) -
     }
 
 
-def error_page(store: Store, run_id: str, token: ErrorPageToken, limit: int) -> tuple[list[dict[str, Any]], Any]:
-    """Up to `limit` error records of a run from `token` on, and the token of what follows (or None)."""
+def error_page(
+    store: Store, run_id: str, token: ErrorPageToken, limit: int, wanted: ErrorFilter | None = None
+) -> tuple[list[dict[str, Any]], Any]:
+    """Up to `limit` error records of a run that `wanted` matches from `token` on, and the token of what follows
+    (or None). The token counts positions among all the run's records, so a filter may change between pages."""
     pages = store.errors.list_pages(run_id)
     found: list[dict[str, Any]] = []
     page, offset = token.page, token.offset
     while page < len(pages) and len(found) < limit:
         records = store.errors.read_page(pages[page])
-        take = records[offset : offset + limit - len(found)]
-        found.extend(take)
-        offset += len(take)
+        while offset < len(records) and len(found) < limit:
+            if wanted is None or wanted.matches(records[offset]):
+                found.append(records[offset])
+            offset += 1
         if offset >= len(records):
             page, offset = page + 1, 0
     following = ErrorPageToken(page=page, offset=offset) if page < len(pages) else None

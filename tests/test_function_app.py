@@ -30,6 +30,10 @@ HTTP = {
     "list_run_conflicts": ("runs/{runId}/conflicts", ["GET"], "FUNCTION"),
     "list_project_conflicts": ("projects/{id}/conflicts", ["GET"], "FUNCTION"),
     "resolve_conflict": ("projects/{id}/conflicts/{conflictId}/resolve", ["POST"], "FUNCTION"),
+    "ui_overview": ("ui", ["GET"], "FUNCTION"),
+    "ui_project": ("ui/projects/{id}", ["GET"], "FUNCTION"),
+    "ui_run": ("ui/runs/{runId}", ["GET"], "FUNCTION"),
+    "ui_asset": ("ui/assets/{name}", ["GET"], "FUNCTION"),
 }
 ORCHESTRATORS = {"sync_project", "sync_task", "sync_leg", "load_pages", "sync_twoway", "merge_buckets"}
 ACTIVITIES = {"begin_run", "extract_chunk", "resolve_bucket", "load_page", "record_task", "finish_run",

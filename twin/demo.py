@@ -48,10 +48,12 @@ def main() -> int:
         for name, system in twin.systems.items():
             say(f"  {name:<11} {system.kind:<9} {system.url}")
         say(f"  {'devhost':<11} {'':<9} {twin.url}")
+        say(f"  {'dashboard':<11} {'':<9} {twin.dashboard_url}")
         demo = Demo(twin)
         ok = demo.run()
         if args.keep:
             say(f"\nServers are up (function key {twin.host.key}). Ctrl-C stops them.")
+            say(f"Operator dashboard: {twin.dashboard_url}")
             try:
                 while True:
                     time.sleep(3600)

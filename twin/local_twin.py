@@ -104,6 +104,11 @@ class LocalTwin:
     def url(self) -> str:
         return self.host.url
 
+    @property
+    def dashboard_url(self) -> str:
+        """The operator dashboard, with the function key as `?code=` so a browser can open it as it is."""
+        return f"{self.host.url}/api/ui?code={self.host.key}"
+
     def api(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         """Call the app's HTTP API with the function key."""
         headers = {"x-functions-key": self.host.key, **kwargs.pop("headers", {})}

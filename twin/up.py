@@ -2,8 +2,8 @@
 
     python -m twin.up [--records N] [--run-dir .run]
 
-Writes the servers' addresses and the function key to `{run-dir}/twin.env` once everything
-listens, keeps devhost's log in `{run-dir}/devhost.log`, and stops every part on SIGTERM.
+Writes the servers' addresses, the function key and the dashboard's URL to `{run-dir}/twin.env`
+once everything listens, keeps devhost's log in `{run-dir}/devhost.log`, and stops every part on SIGTERM.
 """
 
 from __future__ import annotations
@@ -26,7 +26,8 @@ def main() -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     with LocalTwin.start(records=args.records, log_dir=args.run_dir) as twin:
         twin.connect_all()
-        lines = [f"DEVHOST_URL={twin.url}", f"DEVHOST_FUNCTION_KEY={twin.host.key}", f"STORAGE={twin.storage}"]
+        lines = [f"DEVHOST_URL={twin.url}", f"DEVHOST_FUNCTION_KEY={twin.host.key}", f"STORAGE={twin.storage}",
+                 f"DASHBOARD_URL={twin.dashboard_url}"]
         lines += [f"{name.upper()}_URL={system.url}" for name, system in twin.systems.items()]
         (args.run_dir / "twin.env").write_text("\n".join(lines) + "\n")
         print("\n".join(lines), flush=True)
