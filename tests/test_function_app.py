@@ -32,6 +32,7 @@ HTTP = {
     "resolve_conflict": ("projects/{id}/conflicts/{conflictId}/resolve", ["POST"], "FUNCTION"),
     "create_subscription": ("subscriptions", ["POST"], "FUNCTION"),
     "delete_subscription": ("subscriptions/{id}", ["DELETE"], "FUNCTION"),
+    "get_openapi": ("openapi.json", ["GET"], "FUNCTION"),
 }
 ORCHESTRATORS = {"sync_project", "sync_task", "sync_leg", "load_pages", "sync_twoway", "merge_buckets"}
 ACTIVITIES = {"begin_run", "extract_chunk", "resolve_bucket", "load_page", "record_task", "finish_run",
