@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import json
 import os
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from azure.data.tables import TableServiceClient
 from cryptography.fernet import Fernet
 
 from api.responses import store
-from shared.subscriptions import cipher, subscribers
+from shared.errors import RetryableError, SettingError
+from shared.models import Run, RunStatus, TaskOutcome
+from shared.openapi.shapes import RunSummary
+from shared.subscriptions import call_back, cipher, subscribers
 from tests.api.test_connections_and_projects import CDS, OPS, PROJECT, SALES, create, principal
 
 SIGNATURE = "Zx9-q4RkVbLsT1mA0cWnE8yHuJ3pGfD6oI2eQ7tXk5Y"
@@ -152,3 +159,92 @@ def test_operators_may_subscribe_and_a_principal_without_a_role_may_not(keyed) -
     assert subscribe(keyed, {"callbackUrl": CALLBACK}, headers=principal("DataIntegration.Operator")).status == 201
     refused = subscribe(keyed, {"callbackUrl": CALLBACK}, headers=principal("Reader"))
     assert refused.status == 403
+
+
+class Hook:
+    """A callback receiver on a loopback port answering `status` (with a Location to `/elsewhere` for a 3xx)."""
+
+    def __init__(self, status: int) -> None:
+        self.status = status
+        self.paths: list[str] = []
+        self.bodies: list[dict] = []
+
+
+@pytest.fixture
+def hook() -> Iterator[tuple[str, Hook]]:
+    state = Hook(200)
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            state.paths.append(self.path)
+            state.bodies.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(state.status)
+            self.send_header("Location", "/elsewhere")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        do_GET = do_POST
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/hook?sig={SIGNATURE}", state
+    server.shutdown()
+    server.server_close()
+
+
+def finished_run(project: str = "accounts-sync") -> str:
+    now = datetime.now(UTC)
+    run = Run(runId="r20260101120000abcdef01", projectId=project, status=RunStatus.WARNING, createdTime=now,
+              lastUpdatedTime=now, tasks=[TaskOutcome(name="Accounts", status=RunStatus.WARNING, read=3, written=2,
+                                                      failed=1)])
+    store().runs.create(run)
+    return run.runId
+
+
+def test_a_callback_gets_the_run_summary(keyed, hook) -> None:
+    url, state = hook
+    run_id = finished_run()
+    subscription_id = subscribe(keyed, {"callbackUrl": url}).body["id"]
+
+    assert call_back(store(), subscription_id, run_id, "https://contoso-di.azurewebsites.net") == 200
+
+    assert state.paths == [f"/hook?sig={SIGNATURE}"]
+    [summary] = state.bodies
+    assert RunSummary.model_validate(summary).counts.failed == 1
+    assert summary["errorsUri"] == f"https://contoso-di.azurewebsites.net/api/runs/{run_id}/errors"
+
+
+@pytest.mark.parametrize("status", [302, 307, 500, 410])
+def test_a_callback_that_fails_or_redirects_is_retried_and_never_named(keyed, hook, status) -> None:
+    url, state = hook
+    state.status = status
+    subscription_id = subscribe(keyed, {"callbackUrl": url}).body["id"]
+
+    with pytest.raises(RetryableError) as raised:
+        call_back(store(), subscription_id, finished_run(), None)
+
+    assert state.paths == [f"/hook?sig={SIGNATURE}"]  # a redirect is not followed
+    assert str(status) in str(raised.value) and SIGNATURE not in str(raised.value) and "127.0.0.1" not in str(
+        raised.value)
+
+
+def test_a_subscription_deleted_meanwhile_is_not_called(keyed, hook) -> None:
+    url, state = hook
+    subscription_id = subscribe(keyed, {"callbackUrl": url}).body["id"]
+    store().subscriptions.delete(subscription_id)
+
+    assert call_back(store(), subscription_id, finished_run(), None) is None
+    assert state.paths == []
+
+
+def test_a_callback_encrypted_with_a_key_no_longer_held_is_a_setting_error(keyed, monkeypatch, hook) -> None:
+    url, state = hook
+    subscription_id = subscribe(keyed, {"callbackUrl": url}).body["id"]
+    monkeypatch.setenv("DI_SUBSCRIPTION_KEY", Fernet.generate_key().decode())
+
+    with pytest.raises(SettingError, match="DI_SUBSCRIPTION_KEY"):
+        call_back(store(), subscription_id, finished_run(), None)
+    assert state.paths == []
