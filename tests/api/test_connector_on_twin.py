@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -182,3 +184,30 @@ def test_every_operation_of_the_definition_works_on_the_twin(clean: LocalTwin, r
     assert len(received.received) == 1
     for where, text in [*table_texts(twin.storage), *blob_texts(twin.storage), *orchestration_texts(twin)]:
         assert SIGNATURE not in text, where
+
+
+def test_a_callback_that_cannot_be_reached_never_fails_the_run(clean: LocalTwin) -> None:
+    twin = clean
+    create_project(twin, {"name": "connector-dead-callback", "template": "accounts",
+                          "connections": {"source": "sales", "cds": "cds", "destination": "operations"}})
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        nobody = f"http://127.0.0.1:{closed.getsockname()[1]}/hook"
+    subscribed = twin.api("POST", "subscriptions", json={"callbackUrl": nobody, "projects": ["connector-dead-callback"]})
+    assert subscribed.status_code == 201, subscribed.text
+
+    started = twin.api("POST", "projects/connector-dead-callback/runs")
+    assert twin.follow(started)["runtimeStatus"] == "Succeeded"
+
+    status_uri = started.json()["statusQueryGetUri"]
+    orchestration = twin.session.get(status_uri, timeout=30).json()
+    deadline = time.monotonic() + 180
+    while orchestration["runtimeStatus"] in ("Pending", "Running") and time.monotonic() < deadline:
+        time.sleep(1)
+        orchestration = twin.session.get(status_uri, timeout=30).json()
+    assert orchestration["runtimeStatus"] == "Completed", orchestration
+    history = twin.session.get(status_uri, params={"showHistory": "true"}, timeout=30).json()["historyEvents"]
+    attempts = [e["EventType"] for e in history if e.get("FunctionName") == "call_subscriber"]
+    assert attempts and set(attempts) == {"TaskFailed"}, attempts
+    assert twin.api("GET", f"runs/{started.json()['runId']}").json()["runtimeStatus"] == "Succeeded"
+    assert twin.api("DELETE", f"subscriptions/{subscribed.json()['id']}").status_code == 204
