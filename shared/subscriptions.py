@@ -15,7 +15,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from typing import Annotated
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from pydantic import Field, StringConstraints, field_validator
@@ -82,6 +82,11 @@ def subscribe(store: Store, request: SubscriptionRequest, now: datetime) -> Subs
     return subscription
 
 
+def unsubscribe(store: Store, subscription_id: str) -> None:
+    """Forget a subscription; NotFound when there is none."""
+    store.subscriptions.delete(subscription_id)
+
+
 def subscribers(store: Store, project: str, status: str) -> list[str]:
     """The ids of the subscriptions that want to hear that a run of `project` ended with `status`."""
     return sorted(s.id for s in store.subscriptions.list() if s.wants(project, status))
@@ -108,12 +113,8 @@ def call_back(store: Store, subscription_id: str, run_id: str, base_url: str | N
 
 def _check_callback(url: str) -> None:
     """InvalidInput unless the service may POST run summaries to `url`; messages never repeat the URL."""
-    try:
-        parts = urlsplit(url)
-        port_ok = parts.port is None or parts.port > 0
-    except ValueError:
-        port_ok = False
-    if not port_ok or not parts.hostname:
+    parts = _split(url)
+    if parts is None:
         raise InvalidInput("must be an absolute http(s) URL with a host", field="callbackUrl")
     if "@" in parts.netloc or parts.fragment:
         raise InvalidInput("must not carry user-info or a fragment", field="callbackUrl")
@@ -122,7 +123,10 @@ def _check_callback(url: str) -> None:
         raise InvalidInput(problem, field="callbackUrl")
 
 
-
-def unsubscribe(store: Store, subscription_id: str) -> None:
-    """Forget a subscription; NotFound when there is none."""
-    store.subscriptions.delete(subscription_id)
+def _split(url: str) -> SplitResult | None:
+    """`url`'s parts, or None when it has no host or a port out of range."""
+    try:
+        parts = urlsplit(url)
+        return parts if parts.hostname and parts.port != 0 else None
+    except ValueError:
+        return None
