@@ -122,6 +122,8 @@ def _operation(route: Route, operation: Operation, refs: Models, defs: dict[str,
         "parameters": _parameters(route, operation, refs, defs),
         "responses": {str(status): _answer(answer, refs) for status, answer in sorted(operation.answers.items())},
     }
+    if operation.produces != "application/json":
+        described["produces"] = [operation.produces]
     if operation.visibility is not None:
         described["x-ms-visibility"] = operation.visibility
     if operation.trigger:

@@ -71,3 +71,4 @@ class Operation:
     visibility: Visibility | None = None
     trigger: bool = False
     produces: str = "application/json"
+    """The media type of the answers (`text/html` for a page)."""

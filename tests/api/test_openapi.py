@@ -14,6 +14,7 @@ from openapi_spec_validator import OpenAPIV2SpecValidator, validate
 from api.openapi import app_routes
 from api.openapi_files import CONNECTOR_DIR, connector_files
 from shared.openapi import Route, UndescribedRoute, connector_definition, render
+from shared.openapi.operation import Answer, Operation
 from shared.openapi.operations import OPERATIONS
 from tests.api.test_connections_and_projects import principal
 
@@ -224,3 +225,14 @@ def test_the_base_path_follows_the_route_prefix(api, monkeypatch) -> None:
 def test_a_principal_without_a_role_does_not_get_the_definition(api) -> None:
     assert api("get_openapi", "GET", "openapi.json", headers=principal("Reader")).status == 403
     assert api("get_openapi", "GET", "openapi.json", headers=principal("DataIntegration.Operator")).status == 200
+
+
+def test_a_page_says_it_answers_html(monkeypatch) -> None:
+    page = Operation("GetPage", "Open a page", "An HTML page for people.", {200: Answer("The page.")},
+                     visibility="internal", produces="text/html")
+    monkeypatch.setitem(OPERATIONS, "page", page)
+
+    spec = connector_definition([Route("page", "page", ("GET",))], HOST, "/api", "https")
+
+    assert spec["paths"]["/page"]["get"]["produces"] == ["text/html"]
+    validate(spec, cls=OpenAPIV2SpecValidator)
