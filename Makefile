@@ -8,7 +8,7 @@ PYTEST_ARGS ?=
 RECORDS ?= 2000
 SCALE_RECORDS ?= 1000000
 
-.PHONY: setup test lint schema bench demo up down clean screenshots
+.PHONY: setup test lint schema connector bench demo up down clean screenshots
 
 setup: $(VENV)/.installed $(FO_VENV)/.installed node_modules/.installed local.settings.json
 
@@ -43,6 +43,10 @@ lint: setup
 
 schema: setup
 	$(PY) -m shared.schema
+
+# connector/: the Power Automate / Logic Apps custom connector (HOST=<app>.azurewebsites.net names your app)
+connector: setup
+	$(PY) -m api.openapi_files $(if $(HOST),--host $(HOST))
 
 bench: setup
 	$(PY) -m bench $(if $(filter command line environment,$(origin RECORDS)),--records $(RECORDS)) \

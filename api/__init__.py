@@ -1,6 +1,18 @@
 """HTTP routes of API.md: parse, call shared/, respond."""
 
-from api import conflicts, connections, health, projects, runs, scheduler, templates, ui  # noqa: F401  (each registers its routes)
+# each module registers its routes on the blueprint
+from api import (  # noqa: F401
+    conflicts,
+    connections,
+    health,
+    openapi,
+    projects,
+    runs,
+    scheduler,
+    subscriptions,
+    templates,
+    ui,
+)
 from api.blueprint import blueprint
 
 __all__ = ["blueprint"]

@@ -9,11 +9,14 @@ after it and fails the run; failed records only make it a Warning. `finish_run` 
 whatever happened, so the run lock is freed; it also saves where the next incremental read
 of each finished task's legs resumes. When the run ends with a status the project asked to
 hear about, `notify_run` posts a summary to its webhook; a notification that cannot be
-delivered never changes the outcome. Custom status is a bounded summary (orchestrators/progress.py).
+delivered never changes the outcome. Then every run subscription that asked for that status
+(the connector's "When a run finishes" trigger) is called back, one after the other, and
+never changes it either. Custom status is a bounded summary (orchestrators/progress.py).
 """
 
 from __future__ import annotations
 
+from contextlib import suppress
 from typing import Any
 
 import azure.durable_functions as df
@@ -80,7 +83,21 @@ def sync_project(context: df.DurableOrchestrationContext) -> Any:
             yield context.call_activity_with_retry("notify_run", NOTIFY_RETRY, {**run, "status": result["status"]})
         except Exception:
             context.set_custom_status({**outcome, "notification": "not delivered"})
+    yield from _call_subscribers(context, {**run, "status": result["status"]})
     return outcome
+
+
+def _call_subscribers(context: df.DurableOrchestrationContext, ended: dict[str, Any]) -> Any:
+    """Call back, one by one, every subscription that asked for this run's end; none of them can fail the run."""
+    try:
+        found = yield context.call_activity_with_retry("find_subscribers", STEP_RETRY, ended)
+    except Exception:
+        return
+    for subscription_id in found["ids"]:
+        with suppress(Exception):
+            yield context.call_activity_with_retry(
+                "call_subscriber", NOTIFY_RETRY, {**ended, "subscriptionId": subscription_id}
+            )
 
 
 def _describe(problem: dict[str, Any]) -> str:

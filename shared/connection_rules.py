@@ -96,9 +96,17 @@ def connection_problems(connection: Connection, *, allow_unauthenticated: bool) 
         )})
     elif isinstance(auth, NoAuth) and not loopback:
         found.append({"field": "auth.type", "message": f"none reaches only a loopback host without the {setting}"})
-    if urlsplit(connection.url).scheme.lower() == "http" and not loopback:
-        found.append({"field": "url", "message": f"http reaches only a loopback host without the {setting}; use https"})
+    insecure = plain_http_problem(connection.url, allow_unauthenticated=False)
+    if insecure is not None:
+        found.append({"field": "url", "message": insecure})
     return found
+
+
+def plain_http_problem(url: str, *, allow_unauthenticated: bool) -> str | None:
+    """Why the service may not send requests to `url` over plain http, or None (https, loopback, or allowed)."""
+    if allow_unauthenticated or urlsplit(url).scheme.lower() != "http" or is_loopback(url):
+        return None
+    return f"http reaches only a loopback host without the app setting {ALLOW_UNAUTHENTICATED_SETTING}=true; use https"
 
 
 def require_safe(connection: Connection) -> None:

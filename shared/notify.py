@@ -39,10 +39,19 @@ def notify(store: Store, run_id: str, webhook_setting: str, base_url: str | None
     url = app_setting(webhook_setting)
     if not url:
         raise SettingError(f"app setting {webhook_setting!r} is not set", field="notify.webhookSetting")
+    return post_summary(url, summary(store, run_id, base_url), "the webhook")
+
+
+def post_summary(url: str, body: dict[str, Any], receiver: str) -> int:
+    """POST a run summary to `url` and return the receiver's status; RetryableError when it fails.
+
+    Redirects are not followed: a receiver answers where it was registered. Errors name
+    `receiver`, never the URL, which often carries a signature.
+    """
     try:
-        response = new_session(1).post(url, json=summary(store, run_id, base_url), timeout=TIMEOUT_S)
+        response = new_session(1).post(url, json=body, timeout=TIMEOUT_S, allow_redirects=False)
     except OSError as error:
-        raise RetryableError(f"the webhook could not be reached: {type(error).__name__}") from None
+        raise RetryableError(f"{receiver} could not be reached: {type(error).__name__}") from None
     if response.status_code >= 300:
-        raise RetryableError(f"the webhook answered {response.status_code}")
+        raise RetryableError(f"{receiver} answered {response.status_code}")
     return response.status_code

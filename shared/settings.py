@@ -183,3 +183,23 @@ def telemetry_settings(env: Mapping[str, str] | None = None) -> TelemetrySetting
     if parts.get("authorization", "").lower() != "aad":
         return TelemetrySettings(connection_string)
     return TelemetrySettings(connection_string, entra=True, client_id=parts.get("clientid") or None)
+
+
+SUBSCRIPTION_KEY_SETTING = "DI_SUBSCRIPTION_KEY"
+"""The Fernet key(s) that encrypt the callback URLs of run subscriptions at rest, separated by commas."""
+
+
+def subscription_keys(env: Mapping[str, str] | None = None) -> list[str]:
+    """The keys of `DI_SUBSCRIPTION_KEY`, in order: the first encrypts, every one decrypts (so a key can be rotated).
+
+    SettingError naming the setting when it holds none.
+    """
+    env = os.environ if env is None else env
+    keys = [key.strip() for key in env.get(SUBSCRIPTION_KEY_SETTING, "").split(",") if key.strip()]
+    if not keys:
+        raise SettingError(
+            f"app setting {SUBSCRIPTION_KEY_SETTING} is not set: it holds the Fernet key that encrypts subscription "
+            "callback URLs (Fernet.generate_key() of the cryptography package makes one)",
+            field=SUBSCRIPTION_KEY_SETTING,
+        )
+    return keys

@@ -34,10 +34,13 @@ HTTP = {
     "ui_project": ("ui/projects/{id}", ["GET"], "FUNCTION"),
     "ui_run": ("ui/runs/{runId}", ["GET"], "FUNCTION"),
     "ui_asset": ("ui/assets/{name}", ["GET"], "FUNCTION"),
+    "create_subscription": ("subscriptions", ["POST"], "FUNCTION"),
+    "delete_subscription": ("subscriptions/{id}", ["DELETE"], "FUNCTION"),
+    "get_openapi": ("openapi.json", ["GET"], "FUNCTION"),
 }
 ORCHESTRATORS = {"sync_project", "sync_task", "sync_leg", "load_pages", "sync_twoway", "merge_buckets"}
 ACTIVITIES = {"begin_run", "extract_chunk", "resolve_bucket", "load_page", "record_task", "finish_run",
-              "notify_run", "extract_side", "merge_range"}
+              "notify_run", "extract_side", "merge_range", "find_subscribers", "call_subscriber"}
 DURABLE_CLIENTS = {"start_run", "get_run", "terminate"}
 TIMERS = {"start_due_runs": "0 * * * * *"}
 
@@ -71,5 +74,7 @@ def test_host_json_and_funcignore_keep_the_local_twin_out_of_a_deployment() -> N
     assert {"devhost/", "sandbox/", "twin/", "bench/", "tests/"} <= set(ignored)
     settings = json.loads((ROOT / "local.settings.sample.json").read_text())["Values"]
     assert settings["AzureWebJobsStorage"] == "UseDevelopmentStorage=true"
+    # local-only keys, like devhost's function key: the subscription key is base64 of "local-dev-only-subscription-key!"
     assert all(v.startswith("<") or v in ("python", "UseDevelopmentStorage=true", "EnableWorkerIndexing",
-                                          "local-dev-key", "DataIntegrationHub") for v in settings.values())
+                                          "local-dev-key", "DataIntegrationHub",
+                                          "bG9jYWwtZGV2LW9ubHktc3Vic2NyaXB0aW9uLWtleSE=") for v in settings.values())

@@ -18,12 +18,14 @@ from pathlib import Path
 from typing import Any
 
 import requests
+from cryptography.fernet import Fernet
 
 from devhost import azurite
 from devhost.auth import SYSTEM_KEY_SETTING
 from devhost.process import DevhostProcess, start_devhost
 from sandbox.process import SandboxProcess, start_sandbox
 from shared.connection_rules import ALLOW_UNAUTHENTICATED_SETTING
+from shared.settings import SUBSCRIPTION_KEY_SETTING
 
 SYSTEMS = {"sales": "dataverse", "cds": "dataverse", "operations": "finops"}
 
@@ -76,7 +78,8 @@ class LocalTwin:
             suffix = uuid.uuid4().hex[:8]
             # the sandbox systems take no credentials, and blob connections use the twin's own Azurite
             env = {"TaskHubName": f"twin{suffix}", "DI_TABLE_PREFIX": f"twin{suffix}", "AzureWebJobsStorage": storage,
-                   ALLOW_UNAUTHENTICATED_SETTING: "true", **(settings or {})}
+                   ALLOW_UNAUTHENTICATED_SETTING: "true", SUBSCRIPTION_KEY_SETTING: Fernet.generate_key().decode(),
+                   **(settings or {})}
             host = cls._devhost(storage, env, log_dir, lenient, poll_ms)
             twin = cls(storage, systems, host, env["TaskHubName"], env["DI_TABLE_PREFIX"], env, lenient, poll_ms)
             stack.callback(lambda: twin.host.stop())

@@ -28,6 +28,7 @@ from shared.store.runs import RunRepository
 from shared.store.schedules import ScheduleStateRepository
 from shared.store.slot_leases import SlotLeaseRepository
 from shared.store.staging import Staging
+from shared.store.subscriptions import SubscriptionRepository
 from shared.store.task_state import TaskStateRepository
 
 __all__ = ["Store", "store_for"]
@@ -102,6 +103,11 @@ class Store:
     def slot_leases(self) -> SlotLeaseRepository:
         """Request slots leased by the app's processes, per connection identity (app-wide service limits)."""
         return SlotLeaseRepository(self._clients.table("slotleases"))
+
+    @cached_property
+    def subscriptions(self) -> SubscriptionRepository:
+        """Who is called back when a run ends (the connector's trigger), callback URLs encrypted."""
+        return SubscriptionRepository(self._clients.table("subscriptions"))
 
     @cached_property
     def task_state(self) -> TaskStateRepository:

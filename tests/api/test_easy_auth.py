@@ -75,8 +75,10 @@ def stored(settings: StorageSettings) -> dict[str, list[Any]]:
 
 
 def operator_may(method: str, route: str) -> bool:
-    """The API's rule for Operators: read anything, and the run actions; everything else is the Admin's."""
-    return method == "GET" or (method == "POST" and route.rsplit("/", 1)[-1] in OPERATOR_ACTIONS)
+    """The API's rule for Operators: read anything, the run actions, and subscribe to runs (the connector's
+    trigger tells what they may read); everything else is the Admin's."""
+    return (method == "GET" or (method == "POST" and route.rsplit("/", 1)[-1] in OPERATOR_ACTIONS)
+            or route.split("/", 1)[0] == "subscriptions")
 
 
 @pytest.mark.parametrize(
