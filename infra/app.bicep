@@ -8,6 +8,8 @@ param maximumInstanceCount int
 param instanceMemoryMB int
 param requirePrincipal bool
 param keyBuckets int
+@secure()
+param subscriptionKey string
 param extraAppSettings object
 
 var deploymentContainerName = 'app-package-${resourceToken}'
@@ -194,6 +196,7 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     DI_PAGES_PER_STEP: '50'
     DI_PAGES_PER_WINDOW: '16'
     DI_KEY_BUCKETS: string(keyBuckets)
+    DI_SUBSCRIPTION_KEY: subscriptionKey
   })
   dependsOn: [metricsPublisher]
 }

@@ -30,6 +30,10 @@ param requirePrincipal bool = false
 @maxValue(256)
 param keyBuckets int = 32
 
+@secure()
+@description('The Fernet key that encrypts the callback URLs of run subscriptions (DI_SUBSCRIPTION_KEY): azd asks for it, or takes `azd env set DI_SUBSCRIPTION_KEY <key>`.')
+param subscriptionKey string
+
 @description('More app settings, such as the secret settings connections name, as Key Vault references.')
 param extraAppSettings object = {}
 
@@ -53,6 +57,7 @@ module app 'app.bicep' = {
     instanceMemoryMB: instanceMemoryMB
     requirePrincipal: requirePrincipal
     keyBuckets: keyBuckets
+    subscriptionKey: subscriptionKey
     extraAppSettings: extraAppSettings
   }
 }

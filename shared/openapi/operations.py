@@ -182,7 +182,12 @@ OPERATIONS: dict[str, Operation] = {
     "list_errors": Operation(
         "ListRunErrors", "List a run's failed records",
         "The records a run could not write: task, leg, business key, field, the target's error and the source record.",
-        {200: Answer("A page of error records.", ErrorPage)}, params=_run_param(), query=_page_token(),
+        {200: Answer("A page of error records.", ErrorPage)}, params=_run_param(),
+        query={**{name: Param(name.capitalize(), f"Only the records whose {name} is this.", required=False,
+                              visibility="advanced") for name in ("task", "field", "code")},
+               "leg": Param("Leg", "Only the records of this leg.", required=False, visibility="advanced",
+                            enum=("sourceToCds", "cdsToDestination", "cdsToSource")),
+               **_page_token()},
     ),
     "terminate": Operation(
         "TerminateRun", "Stop a run", "Stops the whole run; nothing is written after it reads Terminated.",
@@ -229,6 +234,27 @@ OPERATIONS: dict[str, Operation] = {
         params={"id": Param("Subscription ID", "The id the subscription was created with.",
                             "0123456789abcdef0123456789abcdef")},
         visibility="internal",
+    ),
+    "ui_overview": Operation(
+        "OpenDashboard", "Open the operator dashboard",
+        "The dashboard's first page: every project with its last run and its next scheduled run.",
+        {200: Answer("The page.")}, visibility="internal", produces="text/html",
+    ),
+    "ui_project": Operation(
+        "OpenProjectPage", "Open a project's page",
+        "A project on the dashboard: Sync Now, its execution history, open conflicts and consent records.",
+        {200: Answer("The page.")}, params=_project_param(), visibility="internal", produces="text/html",
+    ),
+    "ui_run": Operation(
+        "OpenRunPage", "Open a run's page",
+        "A run on the dashboard: its progress per task and leg while it goes, then its counts and error records.",
+        {200: Answer("The page.")}, params=_run_param(), visibility="internal", produces="text/html",
+    ),
+    "ui_asset": Operation(
+        "GetDashboardAsset", "Get a file of the dashboard",
+        "The dashboard's script, style sheet or icon, served by the app itself.",
+        {200: Answer("The file.")}, params={"name": Param("File", "The file's name.", "dashboard.js")},
+        visibility="internal", produces="application/octet-stream",
     ),
 }
 """Keyed by the route function's name (`api/*.py`)."""
