@@ -176,6 +176,11 @@ def test_every_operation_of_the_definition_works_on_the_twin(clean: LocalTwin, r
     settled = connector("ResolveConflict", expect=200, id="connector-two-way", conflictId=conflict["conflictId"])
     assert settled.json()["state"] == "resolved"
 
+    for page in (connector("OpenDashboard", expect=200), connector("OpenProjectPage", expect=200),
+                 connector("OpenRunPage", expect=200, runId=run_id)):
+        assert page.headers["Content-Type"].startswith("text/html") and "<html" in page.text
+    assert connector("GetDashboardAsset", expect=200).content
+
     connector("DeleteSubscription", expect=204, id=subscription)
     connector("DeleteProject", expect=204)
     connector("DeleteConnection", expect=204)
