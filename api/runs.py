@@ -23,6 +23,7 @@ from shared.runs import (
     ErrorPageToken,
     RunRequest,
     error_page,
+    live_legs,
     observed_status,
     run_view,
     settle_stopped,
@@ -66,6 +67,8 @@ async def get_run(req: func.HttpRequest, client: df.DurableOrchestrationClient) 
     run, status = await asyncio.to_thread(observed_status, store(), run, runtime, utc_now())
     body = run_view(run, status, durable.custom_status if durable else None, run_errors_link(req, run_id))
     if status.active:
+        tasks = await client.get_status_by(instance_id_prefix=task_instance_prefix(run_id))
+        body["liveLegs"] = live_legs(run_id, [(t.instance_id, t.custom_status) for t in tasks], len(run.tasks))
         return json_response(body, 202, {"Location": run_link(req, run_id), "Retry-After": RETRY_AFTER_S})
     return json_response(body, 200)
 

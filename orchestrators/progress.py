@@ -30,6 +30,11 @@ def clip(name: str) -> str:
     return name if len(name) <= NAME_CHARS else name[: NAME_CHARS - 1] + "…"
 
 
+def leg_progress(task: str, leg: str, stage: str, counts: dict[str, Any], **more: Any) -> dict[str, Any]:
+    """While a leg (or one direction of a two-way task) runs: its stage and the records it has counted so far."""
+    return {"task": clip(task), "leg": leg, "stage": stage, **{k: counts[k] for k in COUNTS}, **more}
+
+
 def task_progress(run_id: str, task: str, number: int, count: int, done: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """While task `number` (from 1) of `count` runs, after the tasks `done`."""
     return {"runId": run_id, "task": clip(task), "taskNumber": number, "taskCount": count, **finished(done)}

@@ -30,7 +30,7 @@ from typing import Any
 import azure.durable_functions as df
 
 from orchestrators.blueprint import blueprint
-from orchestrators.progress import clip
+from orchestrators.progress import leg_progress
 from orchestrators.retry import STEP_RETRY
 from shared.errors import StepFailed
 from shared.outcomes import COUNTS, leg_outcome
@@ -56,8 +56,8 @@ def sync_leg(context: df.DurableOrchestrationContext) -> Any:
     batching, cursor = job["batching"], job["cursor"]
     calls = 0
     while cursor["phase"] != DONE and calls < CALLS_PER_GENERATION:
-        context.set_custom_status({"task": clip(job["task"]), "leg": job["leg"], "stage": cursor["phase"],
-                                   "pages": cursor["pages"]})
+        context.set_custom_status(leg_progress(job["task"], job["leg"], cursor["phase"], cursor["totals"],
+                                               pages=cursor["pages"]))
         if cursor["phase"] == EXTRACT:
             chunk = yield context.call_activity_with_retry(
                 "extract_chunk", STEP_RETRY,
@@ -101,6 +101,7 @@ def sync_leg(context: df.DurableOrchestrationContext) -> Any:
     if cursor["phase"] != DONE:
         context.continue_as_new({**job, "cursor": cursor})
         return None
+    context.set_custom_status(leg_progress(job["task"], job["leg"], DONE, cursor["totals"], pages=cursor["pages"]))
     outcome = leg_outcome(job["leg"], cursor["totals"], cursor["reasons"], cursor["filtered"], cursor["deleted"])
     return {"outcome": outcome, "state": cursor["state"]}
 

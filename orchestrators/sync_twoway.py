@@ -26,7 +26,7 @@ from typing import Any
 import azure.durable_functions as df
 
 from orchestrators.blueprint import blueprint
-from orchestrators.progress import clip
+from orchestrators.progress import clip, leg_progress
 from orchestrators.retry import STEP_RETRY
 from orchestrators.sync_leg import TASK_FIELDS
 from orchestrators.sync_leg import _stop_on_error as stop_on_error
@@ -53,8 +53,7 @@ def sync_twoway(context: df.DurableOrchestrationContext) -> Any:
     batching, cursor = job["batching"], job["cursor"]
     calls = 0
     while cursor["phase"] != DONE and calls < CALLS_PER_GENERATION:
-        context.set_custom_status({"task": clip(job["task"]), "stage": cursor["phase"], "step": cursor["step"],
-                                   "bucket": cursor["next"]})
+        context.set_custom_status(_progress(job["task"], cursor))
         if cursor["phase"] in (SOURCE, CDS):
             side = cursor["phase"]
             chunk = yield context.call_activity_with_retry(
@@ -91,11 +90,18 @@ def sync_twoway(context: df.DurableOrchestrationContext) -> Any:
     if cursor["phase"] != DONE:
         context.continue_as_new({**job, "cursor": cursor})
         return None
+    context.set_custom_status(_progress(job["task"], cursor))
     legs = [two_way_leg_outcome(leg, cursor["legs"][leg], cursor["tombstones"].get(side, 0))
             for side, leg in OUTGOING.items()]
     states = [] if job["dryRun"] else [{"leg": OUTGOING[side], "state": state}
                                        for side, state in cursor["states"].items() if state is not None]
     return {"legs": legs, "states": states}
+
+
+def _progress(task: str, cursor: dict[str, Any]) -> dict[str, Any]:
+    """Where the task stands, and each direction's counts so far."""
+    return {"task": clip(task), "stage": cursor["phase"], "step": cursor["step"], "next": cursor["next"],
+            "legs": [leg_progress(task, leg, cursor["phase"], cursor["legs"][leg]) for leg in TWO_WAY_LEGS]}
 
 
 @blueprint.orchestration_trigger(context_name="context")

@@ -20,7 +20,7 @@ How a run stops (terminate, or a lock taken over from a run that ended without f
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -29,7 +29,8 @@ from pydantic import Field, ValidationError
 from shared.errors import ConsentRequired, InvalidInput, NotFound, RunActive
 from shared.models import Run, RunMode, RunStatus, Strict
 from shared.models.common import LegName
-from shared.run_ids import new_run_id
+from shared.outcomes import COUNTS
+from shared.run_ids import new_run_id, task_instance_prefix
 from shared.store import Store
 from shared.store.run_lock import Standing
 
@@ -225,6 +226,23 @@ def run_view(run: Run, status: RunStatus, custom_status: Any, errors_uri: str) -
         "customStatus": custom_status,
         "errorsUri": errors_uri,
     }
+
+
+def live_legs(run_id: str, statuses: Iterable[tuple[str, Any]], finished: int) -> list[dict[str, Any]]:
+    """The legs of the run's tasks that have not finished, with the records they counted so far, from the custom
+    statuses of the run's task orchestrations (`(instance id, custom status)`; a leg's or a two-way task's status
+    carries its counts, orchestrators/progress.py); `finished` tasks have their counts on the run already."""
+    prefix = task_instance_prefix(run_id)
+    found = []
+    for instance_id, status in sorted(statuses, key=lambda pair: pair[0]):
+        number = instance_id[len(prefix) : len(prefix) + 3]
+        if not (instance_id.startswith(prefix) and number.isdigit() and int(number) >= finished):
+            continue
+        legs = status.get("legs") if isinstance(status, dict) else None
+        for leg in legs if isinstance(legs, list) else [status]:
+            if isinstance(leg, dict) and {"task", "leg", "stage", *COUNTS} <= leg.keys():
+                found.append({name: leg[name] for name in ("task", "leg", "stage", *COUNTS)})
+    return found
 
 
 def error_page(

@@ -96,7 +96,9 @@ def test_sync_now_live_counts_history_errors_and_consent(clean: LocalTwin, conte
     expect(page).to_have_url(re.compile(r"/api/ui/runs/r\w+\?code="))
     expect(page.locator("body")).to_have_attribute("data-state", "running")
     expect(page.locator("#terminate")).to_be_visible()
-    expect(page.locator("#progress tbody tr.current")).to_contain_text("Accounts", timeout=FINISHED)
+    # the leg going, from its orchestration's status, with what it counted so far
+    expect(page.locator("#progress tbody tr.current").first).to_contain_text("sourceToCds", timeout=FINISHED)
+    expect(page.locator("#progress tbody tr.current").first).to_contain_text("Accounts")
     expect(page.locator("#current")).to_have_text("task 1 of 1: Accounts")
     page.screenshot(path=str(screenshots / "run-live.png"))
     slow(twin, 0)

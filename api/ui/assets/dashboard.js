@@ -250,10 +250,13 @@
       legs.forEach((leg, n) => row(rows, [n === 0 ? task.name : "", leg.leg, n === 0 ? status(task.status) : "",
         ...COUNTS.map((name) => leg[name])]));
     }
-    if (going && custom.task && custom.taskNumber > view.tasks.length) {
+    const live = going ? view.liveLegs || [] : [];
+    live.forEach((leg, n) => row(rows, [n === 0 || live[n - 1].task !== leg.task ? leg.task : "", leg.leg,
+      status("Running"), ...COUNTS.map((name) => leg[name])], "current"));
+    if (going && !live.length && custom.task && custom.taskNumber > view.tasks.length) {
       row(rows, [custom.task, "", status("Running"), "…", "…", "…", "…"], "current");
     }
-    const sum = totals(view.tasks);
+    const sum = totals(view.tasks.concat(live));
     for (const name of COUNTS) document.querySelector(`#progress tfoot .${name}`).textContent = sum[name];
   }
 
