@@ -12,13 +12,10 @@ loopback port) gets the summary of the finished run, and its signature is kept n
 
 from __future__ import annotations
 
-import json
 import re
 import socket
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -31,40 +28,19 @@ from tests.orchestrators.conftest import create_project, seed
 from tests.orchestrators.test_sync_project import dirty_sales
 from tests.orchestrators.test_twoway import edit, sales_account, two_way_project
 from tests.security.at_rest import blob_texts, orchestration_texts, table_texts
+from tests.webhooks import Hook, serving
 from twin.local_twin import LocalTwin
 
 SIGNATURE = "connector-callback-signature-7f3a9c"
 BY_ID = {operation.operation_id: operation for operation in OPERATIONS.values()}
 
 
-class Receiver:
-    """A flow's callback: keeps every summary POSTed to it."""
-
-    def __init__(self) -> None:
-        self.received: list[dict[str, Any]] = []
-        self.arrived = threading.Event()
-
-
 @pytest.fixture
-def receiver() -> Iterator[tuple[str, Receiver]]:
-    state = Receiver()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            state.received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-            state.arrived.set()
-            self.send_response(202)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/workflows/1/invoke?api-version=1&sig={SIGNATURE}", state
-    server.shutdown()
-    server.server_close()
+def receiver() -> Iterator[tuple[str, Hook]]:
+    """A flow's callback: keeps every summary POSTed to it."""
+    state = Hook()
+    with serving(state, f"/workflows/1/invoke?api-version=1&sig={SIGNATURE}") as url:
+        yield url, state
 
 
 class Connector:
@@ -161,7 +137,7 @@ def test_every_operation_of_the_definition_works_on_the_twin(clean: LocalTwin, r
     assert connector("TerminateRun", expect=202, runId=run_id).json() == {"runId": run_id, "status": "Warning"}
 
     assert received.arrived.wait(timeout=120), "the subscription's callback was never called"
-    [summary] = received.received
+    [summary] = received.delivered
     RunSummary.model_validate(summary)
     assert (summary["project"], summary["runId"], summary["status"]) == (project, run_id, "Warning")
     assert summary["counts"]["failed"] == finished["tasks"][0]["failed"] > 0
@@ -186,7 +162,7 @@ def test_every_operation_of_the_definition_works_on_the_twin(clean: LocalTwin, r
     connector("DeleteConnection", expect=204)
 
     assert connector.called == set(connector.operations)
-    assert len(received.received) == 1
+    assert len(received.delivered) == 1
     for where, text in [*table_texts(twin.storage), *blob_texts(twin.storage), *orchestration_texts(twin)]:
         assert SIGNATURE not in text, where
 

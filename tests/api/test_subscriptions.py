@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from azure.data.tables import TableServiceClient
@@ -19,6 +17,7 @@ from shared.models import Run, RunStatus, TaskOutcome
 from shared.openapi.shapes import RunSummary
 from shared.subscriptions import call_back, cipher, subscribers
 from tests.api.test_connections_and_projects import CDS, OPS, PROJECT, SALES, create, principal
+from tests.webhooks import Hook, serving
 
 SIGNATURE = "Zx9-q4RkVbLsT1mA0cWnE8yHuJ3pGfD6oI2eQ7tXk5Y"
 CALLBACK = (
@@ -161,38 +160,12 @@ def test_operators_may_subscribe_and_a_principal_without_a_role_may_not(keyed) -
     assert refused.status == 403
 
 
-class Hook:
-    """A callback receiver on a loopback port answering `status` (with a Location to `/elsewhere` for a 3xx)."""
-
-    def __init__(self, status: int) -> None:
-        self.status = status
-        self.paths: list[str] = []
-        self.bodies: list[dict] = []
-
-
 @pytest.fixture
 def hook() -> Iterator[tuple[str, Hook]]:
-    state = Hook(200)
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            state.paths.append(self.path)
-            state.bodies.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-            self.send_response(state.status)
-            self.send_header("Location", "/elsewhere")
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        do_GET = do_POST
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/hook?sig={SIGNATURE}", state
-    server.shutdown()
-    server.server_close()
+    """A callback receiver answering 200 (a test may change `status`; a 3xx sends a Location to `/elsewhere`)."""
+    state = Hook()
+    with serving(state, f"/hook?sig={SIGNATURE}") as url:
+        yield url, state
 
 
 def finished_run(project: str = "accounts-sync") -> str:
