@@ -17,7 +17,7 @@ from api.responses import json_response, store, utc_now
 from api.starting import start
 from shared.errors import InvalidInput
 from shared.models import Run
-from shared.run_ids import task_instance_prefix
+from shared.run_ids import task_instance_id, task_instance_prefix
 from shared.runs import (
     ErrorFilter,
     ErrorPageToken,
@@ -67,8 +67,9 @@ async def get_run(req: func.HttpRequest, client: df.DurableOrchestrationClient) 
     run, status = await asyncio.to_thread(observed_status, store(), run, runtime, utc_now())
     body = run_view(run, status, durable.custom_status if durable else None, run_errors_link(req, run_id))
     if status.active:
-        tasks = await client.get_status_by(instance_id_prefix=task_instance_prefix(run_id))
-        body["liveLegs"] = live_legs(run_id, [(t.instance_id, t.custom_status) for t in tasks], len(run.tasks))
+        # tasks run one after another: only the first one the run has no outcome for is going
+        going = await client.get_status_by(instance_id_prefix=task_instance_id(run_id, len(run.tasks)))
+        body["liveLegs"] = live_legs(run_id, [(t.instance_id, t.custom_status) for t in going], len(run.tasks))
         return json_response(body, 202, {"Location": run_link(req, run_id), "Retry-After": RETRY_AFTER_S})
     return json_response(body, 200)
 

@@ -7,7 +7,9 @@ without the admin's buttons. An unknown project or run is a 404 page.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import azure.functions as func
 
@@ -35,26 +37,18 @@ def ui_overview(req: func.HttpRequest) -> func.HttpResponse:
 @answers_problems
 def ui_project(req: func.HttpRequest) -> func.HttpResponse:
     require(req, OPERATOR)
-    frame = _frame(req)
     project_id = path_name(req, "id")
-    try:
-        store().projects.etag(project_id)
-    except NotFound:
-        return _html(pages.not_found(frame, f"Project {project_id}"), 404)
-    return _html(pages.project(frame, project_id))
+    return _page(req, f"Project {project_id}", lambda frame, _: pages.project(frame, project_id),
+                 lambda: store().projects.etag(project_id))
 
 
 @blueprint.route(route="ui/runs/{runId}", methods=["GET"])
 @answers_problems
 def ui_run(req: func.HttpRequest) -> func.HttpResponse:
     require(req, OPERATOR)
-    frame = _frame(req)
     run_id = path_name(req, "runId")
-    try:
-        run = store().runs.get(run_id)
-    except NotFound:
-        return _html(pages.not_found(frame, f"Run {run_id}"), 404)
-    return _html(pages.run(frame, run_id, run.projectId))
+    return _page(req, f"Run {run_id}", lambda frame, run: pages.run(frame, run_id, run.projectId),
+                 lambda: store().runs.get(run_id))
 
 
 @blueprint.route(route="ui/assets/{name}", methods=["GET"])
@@ -68,6 +62,17 @@ def ui_asset(req: func.HttpRequest) -> func.HttpResponse:
         (ASSETS / name).read_bytes(), mimetype=ASSET_TYPES[name], charset="utf-8",
         headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "no-cache"},
     )
+
+
+def _page(req: func.HttpRequest, title: str, render: Callable[[pages.Frame, Any], str], find: Callable[[], Any]
+          ) -> func.HttpResponse:
+    """The page `render` makes of what `find` reads, or a 404 page naming `title` when it finds nothing."""
+    frame = _frame(req)
+    try:
+        found = find()
+    except NotFound:
+        return _html(pages.not_found(frame, title), 404)
+    return _html(render(frame, found))
 
 
 def _frame(req: func.HttpRequest) -> pages.Frame:
