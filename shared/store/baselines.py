@@ -7,10 +7,14 @@ One row per project, task and pair identity (the CDS business key, shared/twoway
     identity cdsKey sourceKey source cds ids state recent runId updatedAt   (nested values as JSON)
 
 and one index row per record id a side gave the pair, so that an id that change tracking reports
-deleted leads back to its pair:
+deleted leads back to its pair, in one of PARTITIONS partitions by a hash of the id (`id_partition`):
 
-    PartitionKey  project ! task ! ids-source   (or ids-cds)
-    RowKey        the record id (encoded)        `identity` names the pair
+    PartitionKey  project ! task ! ids-source-042   (or ids-cds-042)
+    RowKey        the record id (encoded)            `identity` names the pair
+
+A task of 100,000 pairs keeps 200,000 index rows: in one partition per side they would all go
+through that partition, which Table Storage serves at about 2,000 entities a second (its target
+for one partition), and Azurite looks a row of a partition up by scanning the partition.
 
 and one row per pair whose last write failed, so that an incremental run, which reads only what
 changed, tries it again (its keys say where each side holds it when it has no baseline yet):
@@ -37,7 +41,7 @@ from azure.data.tables import TableClient, TableErrorCode, TableTransactionError
 
 from shared.mapping.duplicates import bucket_of
 from shared.store.keys import encode_composite, encode_key
-from shared.store.transactions import transactions
+from shared.store.transactions import RESENDABLE, transactions
 from shared.twoway.baseline import Baseline
 from shared.twoway.values import hashed
 
@@ -125,11 +129,11 @@ class BaselineRepository:
 
     def identities_of_ids(self, project: str, task: str, side: str, ids: Iterable[str]) -> dict[str, str]:
         """The identity text of the pair each of `ids` (record ids of `side`) belongs to, where it has one."""
-        partition = _partition(project, task, f"ids-{side}")
 
         def look_up(record_id: str) -> tuple[str, str | None]:
+            key = _index_key(project, task, side, record_id)
             try:
-                row = self._table.get_entity(partition, encode_key(record_id), select=["identity"])
+                row = self._table.get_entity(key["PartitionKey"], key["RowKey"], select=["identity"])
             except ResourceNotFoundError:
                 return record_id, None
             return record_id, row["identity"]
@@ -158,15 +162,19 @@ class BaselineRepository:
 
     def delete_task(self, project: str, task: str) -> int:
         """Forget every baseline, index and retry row of a task; return how many rows went."""
-        partitions = [f"{p:03d}" for p in range(PARTITIONS)] + [f"ids-{side}" for side in SIDES] + [RETRY]
-        deleted = 0
-        for name in partitions:
+        names = [f"{p:03d}" for p in range(PARTITIONS)] + [RETRY] + [
+            _index_part(side, p) for side in SIDES for p in range(PARTITIONS)]
+
+        def empty(name: str) -> int:
             partition = _partition(project, task, name)
             keys = [row["RowKey"] for row in self._table.query_entities(
                 "PartitionKey eq @pk", parameters={"pk": partition}, select=["RowKey"])]
-            self._submit([("delete", {"PartitionKey": partition, "RowKey": key}) for key in keys])
-            deleted += len(keys)
-        return deleted
+            for chunk in transactions(("delete", {"PartitionKey": partition, "RowKey": key}) for key in keys):
+                self._submit_one(chunk)
+            return len(keys)
+
+        with ThreadPoolExecutor(READ_THREADS, thread_name_prefix="baseline") as pool:
+            return sum(pool.map(empty, names))
 
     def _point_read(self, partition: str, identity: str) -> Baseline | None:
         try:
@@ -199,7 +207,7 @@ class BaselineRepository:
         upserts = [(kind, row, {"mode": UpdateMode.REPLACE}) if kind == "upsert" else (kind, row)
                    for kind, row in chunk]
         try:
-            self._table.submit_transaction(upserts)
+            self._table.submit_transaction(upserts, **RESENDABLE)
         except TableTransactionError as failure:
             # a delete of a row already gone fails the whole transaction: do the chunk row by row
             if failure.error_code != TableErrorCode.RESOURCE_NOT_FOUND:
@@ -220,8 +228,18 @@ def _key(project: str, task: str, identity: str) -> dict[str, str]:
             "RowKey": encode_key(identity)}
 
 
+def id_partition(record_id: str) -> int:
+    """The partition of a record id's index row, stable across processes and runs."""
+    return bucket_of([record_id], PARTITIONS)
+
+
+def _index_part(side: str, partition: int) -> str:
+    return f"ids-{side}-{partition:03d}"
+
+
 def _index_key(project: str, task: str, side: str, record_id: str) -> dict[str, str]:
-    return {"PartitionKey": _partition(project, task, f"ids-{side}"), "RowKey": encode_key(record_id)}
+    return {"PartitionKey": _partition(project, task, _index_part(side, id_partition(record_id))),
+            "RowKey": encode_key(record_id)}
 
 
 def _index_row(project: str, task: str, side: str, record_id: str, identity: str) -> dict[str, str]:

@@ -17,6 +17,7 @@ from azure.core.exceptions import ResourceExistsError
 from azure.data.tables import TableClient, TableTransactionError
 
 from shared.store.keys import SEPARATOR, encode_composite, encode_key
+from shared.store.transactions import RESENDABLE
 
 NAMESPACE = uuid.UUID("5b0f7d1e-8c3a-4f7e-9d26-0a6e3c1b2f48")
 READ_CHUNK = 14
@@ -42,7 +43,8 @@ class KeyMapRepository:
         for start in range(0, len(missing), WRITE_CHUNK):
             created = {s: derived_id(project, task, leg, s) for s in missing[start : start + WRITE_CHUNK]}
             try:
-                self._table.submit_transaction([("create", _row(partition, s, t)) for s, t in created.items()])
+                self._table.submit_transaction([("create", _row(partition, s, t)) for s, t in created.items()],
+                                                **RESENDABLE)
             except (TableTransactionError, ResourceExistsError):
                 for source_id, target_id in created.items():
                     with suppress(ResourceExistsError):
@@ -61,7 +63,7 @@ class KeyMapRepository:
         rows = sorted(pairs.items())
         for start in range(0, len(rows), WRITE_CHUNK):
             chunk = rows[start : start + WRITE_CHUNK]
-            self._table.submit_transaction([("upsert", _row(partition, s, t)) for s, t in chunk])
+            self._table.submit_transaction([("upsert", _row(partition, s, t)) for s, t in chunk], **RESENDABLE)
 
     def count(self, project: str, task: str, leg: str) -> int:
         """How many source records of this task's leg have a target."""

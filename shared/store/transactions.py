@@ -10,6 +10,12 @@ TRANSACTION_ROWS = 100
 TRANSACTION_BYTES = 3_000_000
 """What one transaction's rows may add up to, with room to spare under the 4 MiB of a request."""
 
+RESENDABLE = {"retry_on_methods": frozenset({"HEAD", "GET", "PUT", "DELETE", "OPTIONS", "TRACE", "POST"})}
+"""Keyword arguments of `submit_transaction` that send a transaction again when its connection drops before the
+answer (the SDK sends a POST once, as it may not be safe twice). Only for transactions that are safe twice: upserts
+leave the same rows, and a create or delete that the first sending applied fails the second with a conflict or a
+not-found the caller already handles."""
+
 Operation = TypeVar("Operation", bound=tuple[Any, ...])
 """An operation as `TableClient.submit_transaction` takes it: `(kind, row, ...)`."""
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 
@@ -11,6 +13,7 @@ from shared.store.baselines import (
     PARTITIONS,
     BaselineRepository,
     bucket_of_identity,
+    id_partition,
     partition_of,
     partitions_of_bucket,
 )
@@ -19,6 +22,7 @@ from shared.twoway.baseline import UNLINKED, Baseline
 from shared.twoway.identity import identity_text
 from shared.twoway.values import is_hash, same, stored
 from tests.shared.store.awkward import AWKWARD
+from tests.shared.store.resetting_proxy import resetting_proxy
 
 
 @pytest.fixture
@@ -78,6 +82,41 @@ def test_ids_lead_back_to_their_pair_and_follow_changes_and_deletes(baselines) -
     assert baselines.get_many("p", "T", partition_of(first.identity), [first.identity]) == {}
     assert baselines.identities_of_ids("p", "T", "source", ["s-A/1"]) == {}
     baselines.delete_many("p", "T", [moved])  # already gone: no error
+
+
+def test_id_index_rows_spread_over_partitions_by_a_hash_of_the_id(baselines, storage) -> None:
+    """A side's ids are not one partition's rows: Table Storage serves one partition about 2,000 entities a second."""
+    saved = [baseline(f"ACC-{n:04d}") for n in range(600)]
+    baselines.save_many("p", "Spread", saved)
+    clients = StorageClients(storage)
+    rows = list(clients.table("baselines").query_entities(
+        "PartitionKey ge @low and PartitionKey lt @high", parameters={"low": "p!Spread!ids-", "high": "p!Spread!idt"},
+        select=["PartitionKey"]))
+    clients.close()
+    assert len(rows) == 1200
+    assert len({row["PartitionKey"] for row in rows}) == len({(side, id_partition(b.ids[side])) for b in saved
+                                                            for side in ("source", "cds")}) > PARTITIONS
+    assert baselines.identities_of_ids("p", "Spread", "cds", [b.ids["cds"] for b in saved]) == {
+        b.ids["cds"]: b.identity for b in saved}
+    assert baselines.delete_task("p", "Spread") == 1800
+
+
+def test_a_transaction_whose_connection_drops_before_its_answer_is_sent_again(storage) -> None:
+    """The SDK sends a POST once; a baseline transaction (upserts and deletes) leaves the same rows sent twice."""
+    table_port = int(re.search(r"TableEndpoint=http://127\.0\.0\.1:(\d+)/", storage.connection_string).group(1))
+    with resetting_proxy(table_port, b"$batch") as proxy:
+        proxied = replace(storage, connection_string=storage.connection_string.replace(
+            f"127.0.0.1:{table_port}/", f"127.0.0.1:{proxy.port}/"))
+        clients = StorageClients(proxied)
+        saved = [baseline(f"R{n}", n) for n in range(3)]
+        BaselineRepository(clients.table("baselines")).save_many("p", "Reset", saved)
+        clients.close()
+    assert proxy.resets == 1
+    clients = StorageClients(storage)
+    found = BaselineRepository(clients.table("baselines"))
+    for b in saved:
+        assert found.get_many("p", "Reset", partition_of(b.identity), [b.identity]) == {b.identity: b}
+    clients.close()
 
 
 def test_pairs_whose_write_failed_are_kept_for_a_retry_until_settled(baselines) -> None:
