@@ -47,8 +47,9 @@ from pathlib import Path
 from typing import Any
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
+README = Path(__file__).resolve().parent.parent / "README.md"
 KEEP = 5
-"""How many result files stay in bench/results (the newest)."""
+"""How many result files stay in bench/results (the newest), besides those the README cites."""
 SCHEMA = 4
 DEVHOST_MODES = ("strict", "lenient")
 """devhost as strict as Azure (its default), and with `--lenient`."""
@@ -151,13 +152,15 @@ def _scale_ratios(scale: dict[str, Any]) -> None:
     scale["scale_incremental_fraction"] = large["incremental_fraction"]
 
 
-def write(result: dict[str, Any], directory: Path = RESULTS_DIR, keep: int = KEEP) -> Path:
-    """Write `<UTC timestamp>.json` and remove all but the newest `keep` results."""
+def write(result: dict[str, Any], directory: Path = RESULTS_DIR, keep: int = KEEP, readme: Path = README) -> Path:
+    """Write `<UTC timestamp>.json` and remove all but the newest `keep` results and those `readme` cites."""
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
     path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    cited = readme.read_text(encoding="utf-8") if readme.is_file() else ""
     for old in sorted(directory.glob("*.json"))[:-keep]:
-        old.unlink()
+        if old.name not in cited:
+            old.unlink()
     return path
 
 

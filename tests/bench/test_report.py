@@ -161,3 +161,15 @@ def test_the_two_way_scenario_is_judged_on_time_and_records_read_and_shows_its_r
     assert next(line for line in text.splitlines() if line.startswith("requests to cds")).split()[-3:] == [
         "22", "34", "26"]
     assert "4.0% of the full run's time, 2.0% of its records read, 78.1% of its requests" in text
+
+
+def test_writing_a_result_keeps_the_newest_and_those_the_readme_cites(tmp_path) -> None:
+    results = tmp_path / "results"
+    results.mkdir()
+    for day in range(1, 9):
+        (results / f"202611{day:02d}T000000Z.json").write_text("{}")
+    readme = tmp_path / "README.md"
+    readme.write_text("figures in `bench/results/20261102T000000Z.json`\n")
+    written = report.write(result(), results, keep=3, readme=readme)
+    assert sorted(p.name for p in results.iterdir()) == [
+        "20261102T000000Z.json", "20261107T000000Z.json", "20261108T000000Z.json", written.name]
