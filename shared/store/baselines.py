@@ -32,8 +32,9 @@ and runs again rewrites the same rows.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Any
 
 from azure.core.exceptions import ResourceNotFoundError
@@ -86,14 +87,29 @@ class BaselineRepository:
     def get_many(self, project: str, task: str, bucket: int, identities: Iterable[str]) -> dict[str, Baseline]:
         """The baselines of `identities` (identity texts) in partition `bucket`, by identity text."""
         wanted = set(identities)
-        if not wanted:
+        return self._read_wanted(project, task, {bucket: wanted} if wanted else {})
+
+    def get_all(self, project: str, task: str, identities: Iterable[str]) -> dict[str, Baseline]:
+        """The baselines of `identities` (identity texts, of any partitions), by identity text."""
+        by_partition: dict[int, set[str]] = {}
+        for identity in identities:
+            by_partition.setdefault(partition_of(identity), set()).add(identity)
+        return self._read_wanted(project, task, by_partition)
+
+    def _read_wanted(self, project: str, task: str, by_partition: Mapping[int, set[str]]) -> dict[str, Baseline]:
+        """Up to POINT_READS identities of a partition read one by one, more by one partition query; all the reads
+        READ_THREADS side by side."""
+        reads: list[Callable[[], list[Baseline]]] = []
+        for number, wanted in by_partition.items():
+            partition = _partition(project, task, f"{number:03d}")
+            if len(wanted) > POINT_READS:
+                reads.append(partial(self._query_wanted, partition, wanted))
+            else:
+                reads.extend(partial(self._point_read, partition, identity) for identity in sorted(wanted))
+        if not reads:
             return {}
-        partition = _partition(project, task, f"{bucket:03d}")
-        if len(wanted) > POINT_READS:
-            return {b.identity: b for b in self._query(partition) if b.identity in wanted}
-        with ThreadPoolExecutor(min(READ_THREADS, len(wanted)), thread_name_prefix="baseline") as pool:
-            found = pool.map(lambda identity: self._point_read(partition, identity), sorted(wanted))
-            return {b.identity: b for b in found if b is not None}
+        with ThreadPoolExecutor(min(READ_THREADS, len(reads)), thread_name_prefix="baseline") as pool:
+            return {b.identity: b for found in pool.map(lambda read: read(), reads) for b in found}
 
     def read_bucket(self, project: str, task: str, bucket: int) -> Iterator[Baseline]:
         """Every baseline of partition `bucket` of the task."""
@@ -176,11 +192,14 @@ class BaselineRepository:
         with ThreadPoolExecutor(READ_THREADS, thread_name_prefix="baseline") as pool:
             return sum(pool.map(empty, names))
 
-    def _point_read(self, partition: str, identity: str) -> Baseline | None:
+    def _point_read(self, partition: str, identity: str) -> list[Baseline]:
         try:
-            return _baseline(self._table.get_entity(partition, encode_key(identity)))
+            return [_baseline(self._table.get_entity(partition, encode_key(identity)))]
         except ResourceNotFoundError:
-            return None
+            return []
+
+    def _query_wanted(self, partition: str, wanted: set[str]) -> list[Baseline]:
+        return [b for b in self._query(partition) if b.identity in wanted]
 
     def _query(self, partition: str) -> Iterator[Baseline]:
         for row in self._table.query_entities("PartitionKey eq @pk", parameters={"pk": partition}):

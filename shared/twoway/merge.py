@@ -71,6 +71,23 @@ def merge(
     return _finish(pair, mapping, draft, run_id, now)
 
 
+def unchanged_since(mapping: TwoWayMapping, side: str, record: Record, record_id: str | None, base: Baseline) -> bool:
+    """Whether `side`'s record ("source" or "cds") holds what the linked baseline `base` kept of that side: every
+    field the merge tracks there, the business key and the record id. Merged with a counterpart that also holds what
+    the baseline kept, such a record writes nothing either way, so an incremental run need not read its counterpart
+    when the other side did not report it changed."""
+    if base.state != LINKED or base.ids.get(side) != record_id:
+        return False
+    if side == "source":
+        fields, kept, key, kept_key = mapping.source_fields, base.source, mapping.source_key, base.source_key
+        value = _value
+    else:
+        fields, kept, key, kept_key = mapping.cds_fields, base.cds, mapping.cds_key, base.cds_key
+        value = dict.get
+    return (all(name in kept and same(value(record, name), kept[name]) for name in fields)
+            and {name: value(record, name) for name in key} == kept_key)
+
+
 @dataclass
 class _Draft:
     """Both sides' records as they will be after the writes, and what the writes are."""

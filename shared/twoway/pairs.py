@@ -7,8 +7,11 @@ record of both sides, so the buckets' baselines are read whole and a record abse
 is absent from its system (deleted, if the baseline knew it). An incremental run read only what
 changed: the baselines of those identities are read, and for an identity read on one side only
 the other side's record is read by its business key (from the baseline, else mapped from the
-record read); such a counterpart counts as read on its side. Either way the pairs whose last write
-failed (`retry`: their identities with their keys) are taken again, read by key where not read.
+record read); such a counterpart counts as read on its side. A record read on one side only that
+still holds what its baseline kept (one the run before wrote, say) is in sync and left there: its
+counterpart, which its side did not report changed, holds the baseline's values too. Either way
+the pairs whose last write failed (`retry`: their identities with their keys) are taken again,
+read by key where not read.
 With a key map, each side's key is its record's id (shared/twoway/key_map.py gives the ids of
 records not created yet), and a counterpart is read by that id.
 """
@@ -23,10 +26,12 @@ from typing import Any
 from shared.mapping import SKIP_REASONS, MappedRecord, NewestByKey
 from shared.models import RunMode
 from shared.store import Store
-from shared.store.baselines import partition_of, partitions_of_bucket
+from shared.store.baselines import partitions_of_bucket
 from shared.twoway.baseline import Baseline
 from shared.twoway.key_map import cds_id_of, chosen_source_ids
-from shared.twoway.outcome import Pair
+from shared.twoway.mapping import TwoWayMapping
+from shared.twoway.merge import unchanged_since
+from shared.twoway.outcome import IN_SYNC, Pair
 from shared.twoway.sides import CDS, SIDES, SOURCE, Side
 from shared.twoway.tally import Tally
 
@@ -41,7 +46,7 @@ class _Staged:
 
 def gather(
     store: Store, run_id: str, project: str, task: str, sides: dict[str, Side], first: int, last: int,
-    buckets: int, mode: str, retry: dict[str, dict[str, Any]], tally: Tally,
+    buckets: int, mode: str, retry: dict[str, dict[str, Any]], mapping: TwoWayMapping, tally: Tally,
 ) -> list[Pair]:
     """The pairs of buckets `first` to `last` (of `buckets`) and those of `retry`, each side's duplicates counted
     in `tally`."""
@@ -52,7 +57,10 @@ def gather(
     identities = (staged[SOURCE].records.keys() | staged[SOURCE].deleted | staged[CDS].records.keys()
                   | staged[CDS].deleted | retry.keys())
     if mode == RunMode.INCREMENTAL:
-        baselines = _baselines_of(store, project, task, identities)
+        baselines = store.baselines.get_all(project, task, identities)
+        for identity, side in _in_sync_alone(sides, mapping, staged, baselines, retry).items():
+            identities.discard(identity)
+            tally.skip(sides[side].leg, IN_SYNC)
     else:
         baselines = {b.identity: b for bucket in in_range for p in partitions_of_bucket(bucket, buckets)
                      for b in store.baselines.read_bucket(project, task, p)}
@@ -90,13 +98,19 @@ def _settle(entries: Iterable[dict[str, Any]], side: Side, tally: Tally) -> _Sta
     return found
 
 
-def _baselines_of(store: Store, project: str, task: str, identities: Iterable[str]) -> dict[str, Baseline]:
-    by_partition: dict[int, list[str]] = {}
-    for identity in identities:
-        by_partition.setdefault(partition_of(identity), []).append(identity)
-    found: dict[str, Baseline] = {}
-    for partition, wanted in by_partition.items():
-        found.update(store.baselines.get_many(project, task, partition, wanted))
+def _in_sync_alone(
+    sides: dict[str, Side], mapping: TwoWayMapping, staged: dict[str, _Staged], baselines: dict[str, Baseline],
+    retry: dict[str, dict[str, Any]],
+) -> dict[str, str]:
+    """The identities read on one side only, none deleted, whose record holds what the baseline kept: by side."""
+    found: dict[str, str] = {}
+    for side, other in ((SOURCE, CDS), (CDS, SOURCE)):
+        for identity, record in staged[side].records.items():
+            base = baselines.get(identity)
+            if (base is not None and identity not in retry and identity not in staged[other].records
+                    and identity not in staged[other].deleted
+                    and unchanged_since(mapping, side, record, sides[side].record_id(record), base)):
+                found[identity] = side
     return found
 
 

@@ -71,7 +71,8 @@ def merge_range(
     settled = [c for c in store.conflicts.settled(project, task_name) if in_range(c.identity)]
     # a settled conflict is applied by the next run, also an incremental one that reads neither record
     retry = {**{c.identity: {"cdsKey": c.businessKey, "sourceKey": None} for c in settled}, **failed_before}
-    pairs = gather(store, workspace.run_id, project, task_name, sides, first, last, buckets, mode, retry, tally)
+    pairs = gather(store, workspace.run_id, project, task_name, sides, first, last, buckets, mode, retry, mapping,
+                   tally)
     resolutions = {(c.identity, c.field): c.resolution for c in settled if c.resolution is not None}
     still_open = {(c.identity, c.field): c.conflictId for c in store.conflicts.still_open(project, task_name)
                   if in_range(c.identity)} if not dry_run else {}

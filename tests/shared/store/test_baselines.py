@@ -58,6 +58,8 @@ def test_baselines_of_awkward_and_long_keys_round_trip(baselines) -> None:
         assert sorted(baselines.read_bucket("p", "Accounts", partition), key=lambda b: b.identity) == sorted(
             group, key=lambda b: b.identity)
     assert baselines.get_many("p", "Other task", partition_of(saved[0].identity), [saved[0].identity]) == {}
+    assert baselines.get_all("p", "Accounts", [b.identity for b in saved] + ['["nobody"]']) == {
+        b.identity: b for b in saved}
 
 
 def test_a_crowded_partition_saves_in_several_transactions_and_reads_by_one_query(baselines, monkeypatch) -> None:
@@ -66,6 +68,10 @@ def test_a_crowded_partition_saves_in_several_transactions_and_reads_by_one_quer
     baselines.save_many("p", "T", crowded)
     wanted = [b.identity for b in crowded[::2]]
     assert baselines.get_many("p", "T", 7, wanted) == {b.identity: b for b in crowded[::2]}
+    other = next(b for b in (baseline(f"X-{n}") for n in range(50)) if partition_of(b.identity) != 7)
+    baselines.save_many("p", "T", [other])  # read by a point read, beside the crowded partition's query
+    assert baselines.get_all("p", "T", [*wanted, other.identity]) == {
+        **{b.identity: b for b in crowded[::2]}, other.identity: other}
     monkeypatch.setattr("shared.store.baselines.POINT_READS", 1_000)
     assert baselines.get_many("p", "T", 7, wanted[:50]) == {b.identity: b for b in crowded[:100:2]}
     assert sum(1 for _ in baselines.read_bucket("p", "T", 7)) == len(crowded)

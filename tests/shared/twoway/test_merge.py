@@ -8,6 +8,7 @@ from dataclasses import replace
 from shared.models import ConflictResolution
 from shared.twoway.baseline import UNLINKED
 from shared.twoway.mapping import compile_twoway
+from shared.twoway.merge import unchanged_since
 from shared.twoway.outcome import (
     CONFLICT,
     DELETED_IN_SOURCE,
@@ -233,3 +234,21 @@ def test_huge_and_unicode_values_merge_as_any_other() -> None:
     assert outcome.to_source == Write({"no": "A-1", "name": huge + "!"})
     conflict = run(replace(pair, source={**SOURCE, "name": "ü"}, cds={**pair.cds, "name": huge + "!"}))
     assert conflict.conflicts[0].baseline is None and conflict.conflicts[0].cds == huge + "!"
+
+
+def test_a_record_holding_what_its_baseline_kept_is_unchanged_and_any_change_shows() -> None:
+    """What lets an incremental run leave a record alone without reading its counterpart."""
+    mapping = compile_twoway(accounts())
+    pair = linked(SOURCE)
+    base = pair.baseline
+    assert base is not None and pair.source is not None and pair.cds is not None
+    assert unchanged_since(mapping, "source", pair.source, None, base)
+    assert unchanged_since(mapping, "cds", pair.cds, None, base)
+    assert unchanged_since(mapping, "source", {**pair.source, "unmapped": 1}, None, base)
+    assert not unchanged_since(mapping, "source", {**pair.source, "phone": "556"}, None, base)  # flows to CDS only
+    assert not unchanged_since(mapping, "cds", {**pair.cds, "statuscode": 4}, None, base)  # flows to the source only
+    assert not unchanged_since(mapping, "source", {**pair.source, "no": "a-1"}, None, base)  # the key, as written
+    assert not unchanged_since(mapping, "cds", pair.cds, "c-2", base)  # deleted and created again: another id
+    assert not unchanged_since(mapping, "source", pair.source, None, replace(base, state=UNLINKED))
+    untracked = {name: value for name, value in base.cds.items() if name != "name"}  # an item added since
+    assert not unchanged_since(mapping, "cds", pair.cds, None, replace(base, cds=untracked))
