@@ -42,6 +42,7 @@ from azure.data.tables import TableClient, TableErrorCode, TableTransactionError
 
 from shared.mapping.duplicates import bucket_of
 from shared.store.keys import encode_composite, encode_key
+from shared.store.point_reads import read_rows
 from shared.store.transactions import RESENDABLE, transactions
 from shared.twoway.baseline import Baseline
 from shared.twoway.values import hashed
@@ -145,20 +146,12 @@ class BaselineRepository:
 
     def identities_of_ids(self, project: str, task: str, side: str, ids: Iterable[str]) -> dict[str, str]:
         """The identity text of the pair each of `ids` (record ids of `side`) belongs to, where it has one."""
-
-        def look_up(record_id: str) -> tuple[str, str | None]:
+        by_key = {}
+        for record_id in ids:
             key = _index_key(project, task, side, record_id)
-            try:
-                row = self._table.get_entity(key["PartitionKey"], key["RowKey"], select=["identity"])
-            except ResourceNotFoundError:
-                return record_id, None
-            return record_id, row["identity"]
-
-        wanted = sorted(set(ids))
-        if not wanted:
-            return {}
-        with ThreadPoolExecutor(min(READ_THREADS, len(wanted)), thread_name_prefix="baseline") as pool:
-            return {record_id: identity for record_id, identity in pool.map(look_up, wanted) if identity is not None}
+            by_key[key["PartitionKey"], key["RowKey"]] = record_id
+        rows = read_rows(self._table, by_key, select=["identity"])
+        return {by_key[key]: row["identity"] for key, row in rows.items()}
 
     def retries(self, project: str, task: str) -> dict[str, dict[str, Any]]:
         """The pairs whose last write failed, by identity text: `{"cdsKey", "sourceKey"}` of each."""

@@ -26,11 +26,10 @@ from shared.errors import InvalidInput, NotFound, RetryableError
 from shared.models import Conflict, ConflictResolution, ConflictState
 from shared.store.documents import document_properties, load_document
 from shared.store.keys import encode_key
+from shared.store.point_reads import read_rows
 from shared.store.transactions import TRANSACTION_ROWS, transactions
 
 PAGE = 100
-READ_CHUNK = 14
-"""Row keys read in one query: Table Storage allows at most 15 comparisons in a filter, one is the partition."""
 MAX_ATTEMPTS = 5
 """Tries of a change while other writers keep changing the same rows between its read and its write."""
 
@@ -180,13 +179,8 @@ class ConflictRepository:
 
     def _read(self, partition: str, conflict_ids: Sequence[str]) -> dict[str, tuple[Conflict, str]]:
         """The stored conflicts among `conflict_ids`, with their ETags."""
-        found: dict[str, tuple[Conflict, str]] = {}
-        for start in range(0, len(conflict_ids), READ_CHUNK):
-            names = {f"r{i}": key for i, key in enumerate(conflict_ids[start : start + READ_CHUNK])}
-            query = "PartitionKey eq @pk and ( " + " or ".join(f"RowKey eq @{n}" for n in names) + " )"
-            for row in self._table.query_entities(query, parameters={"pk": partition, **names}):
-                found[row["RowKey"]] = (load_document(row, Conflict), row.metadata["etag"])
-        return found
+        rows = read_rows(self._table, [(partition, conflict_id) for conflict_id in conflict_ids])
+        return {key[1]: (load_document(row, Conflict), row.metadata["etag"]) for key, row in rows.items()}
 
 
 def _operations(

@@ -11,18 +11,16 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 
-from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
+from azure.core.exceptions import ResourceExistsError
 from azure.data.tables import TableClient, TableTransactionError
 
 from shared.store.keys import SEPARATOR, encode_composite, encode_key
+from shared.store.point_reads import read_rows
 from shared.store.transactions import RESENDABLE
 
 NAMESPACE = uuid.UUID("5b0f7d1e-8c3a-4f7e-9d26-0a6e3c1b2f48")
-READ_THREADS = 8
-"""Point reads sent side by side."""
 WRITE_CHUNK = 100
 
 
@@ -96,20 +94,9 @@ class KeyMapRepository:
         return sum(len(keys) for keys in by_partition.values())
 
     def _read(self, partition: str, source_ids: Sequence[str]) -> dict[str, str]:
-        """The target id of each source id the partition holds, by point reads side by side: a query naming several
-        row keys joined by `or` is not a lookup but a scan of the whole partition, which holds every pair of the leg."""
-
-        def read(source_id: str) -> tuple[str, str | None]:
-            try:
-                row = self._table.get_entity(partition, encode_key(source_id), select=["TargetId"])
-            except ResourceNotFoundError:
-                return source_id, None
-            return source_id, row["TargetId"]
-
-        if not source_ids:
-            return {}
-        with ThreadPoolExecutor(min(READ_THREADS, len(source_ids)), thread_name_prefix="key-map") as pool:
-            return {source_id: target for source_id, target in pool.map(read, source_ids) if target is not None}
+        by_key = {(partition, encode_key(source_id)): source_id for source_id in source_ids}
+        rows = read_rows(self._table, by_key, select=["TargetId"])
+        return {by_key[key]: row["TargetId"] for key, row in rows.items()}
 
 
 def _row(partition: str, source_id: str, target_id: str) -> dict[str, str]:
