@@ -18,7 +18,7 @@ records not created yet), and a counterpart is read by that id.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import chain
 from typing import Any
@@ -46,10 +46,12 @@ class _Staged:
 
 def gather(
     store: Store, run_id: str, project: str, task: str, sides: dict[str, Side], first: int, last: int,
-    buckets: int, mode: str, retry: dict[str, dict[str, Any]], mapping: TwoWayMapping, tally: Tally,
+    buckets: int, mode: str, retry: dict[str, dict[str, Any]], in_conflict: Collection[str], mapping: TwoWayMapping,
+    tally: Tally,
 ) -> list[Pair]:
     """The pairs of buckets `first` to `last` (of `buckets`) and those of `retry`, each side's duplicates counted
-    in `tally`."""
+    in `tally`. A pair `in_conflict` (an open conflict's) is merged even when read on one side only in sync: the
+    other side may hold the value it conflicts with, which then settles the conflict."""
     staging = store.run_staging(run_id).twoway(task)
     in_range = range(first, last + 1)
     staged = {side: _settle(chain.from_iterable(staging.read_bucket(side, b) for b in in_range), sides[side], tally)
@@ -58,7 +60,7 @@ def gather(
                   | staged[CDS].deleted | retry.keys())
     if mode == RunMode.INCREMENTAL:
         baselines = store.baselines.get_all(project, task, identities)
-        for identity, side in _in_sync_alone(sides, mapping, staged, baselines, retry).items():
+        for identity, side in _in_sync_alone(sides, mapping, staged, baselines, retry.keys() | in_conflict).items():
             identities.discard(identity)
             tally.skip(sides[side].leg, IN_SYNC)
     else:
@@ -100,14 +102,15 @@ def _settle(entries: Iterable[dict[str, Any]], side: Side, tally: Tally) -> _Sta
 
 def _in_sync_alone(
     sides: dict[str, Side], mapping: TwoWayMapping, staged: dict[str, _Staged], baselines: dict[str, Baseline],
-    retry: dict[str, dict[str, Any]],
+    merged_anyway: Collection[str],
 ) -> dict[str, str]:
-    """The identities read on one side only, none deleted, whose record holds what the baseline kept: by side."""
+    """The identities read on one side only, none deleted, whose record holds what the baseline kept, but those
+    `merged_anyway`: by side."""
     found: dict[str, str] = {}
     for side, other in ((SOURCE, CDS), (CDS, SOURCE)):
         for identity, record in staged[side].records.items():
             base = baselines.get(identity)
-            if (base is not None and identity not in retry and identity not in staged[other].records
+            if (base is not None and identity not in merged_anyway and identity not in staged[other].records
                     and identity not in staged[other].deleted
                     and unchanged_since(mapping, side, record, sides[side].record_id(record), base)):
                 found[identity] = side

@@ -71,11 +71,11 @@ def merge_range(
     settled = [c for c in store.conflicts.settled(project, task_name) if in_range(c.identity)]
     # a settled conflict is applied by the next run, also an incremental one that reads neither record
     retry = {**{c.identity: {"cdsKey": c.businessKey, "sourceKey": None} for c in settled}, **failed_before}
-    pairs = gather(store, workspace.run_id, project, task_name, sides, first, last, buckets, mode, retry, mapping,
-                   tally)
+    open_conflicts = [c for c in store.conflicts.still_open(project, task_name) if in_range(c.identity)]
+    pairs = gather(store, workspace.run_id, project, task_name, sides, first, last, buckets, mode, retry,
+                   {c.identity for c in open_conflicts}, mapping, tally)
     resolutions = {(c.identity, c.field): c.resolution for c in settled if c.resolution is not None}
-    still_open = {(c.identity, c.field): c.conflictId for c in store.conflicts.still_open(project, task_name)
-                  if in_range(c.identity)} if not dry_run else {}
+    still_open = {(c.identity, c.field): c.conflictId for c in open_conflicts} if not dry_run else {}
     decided = [_Decided(pair, _settled_before(pair) if _settled_by(pair, workspace.run_id) else
                         merge(pair, mapping, task.conflicts, task.deletes, resolutions, run_id=workspace.run_id,
                               now=now), {}) for pair in pairs]

@@ -174,6 +174,23 @@ def test_an_open_conflict_the_systems_settle_themselves_is_closed_by_the_next_ru
     assert written(sync_now(twin, "twoway-agree", mode="incremental")) == (0, 0)
 
 
+def test_an_open_conflict_settled_by_putting_one_side_back_is_applied_by_an_incremental_run(clean) -> None:
+    """CDS's record, put back, holds what its baseline kept: the run must still merge it (Sales holds the change)."""
+    twin = clean
+    seed(twin, "sales", "accounts", [sales_account(n) for n in range(2)])
+    create_project(twin, two_way_project("twoway-back"))
+    sync_now(twin, "twoway-back")
+    original = by_number(twin, "cds")["A-00001"]["name"]
+    edit(twin, "sales", "A-00001", name="Sales says")
+    edit(twin, "cds", "A-00001", name="CDS says")
+    assert sync_now(twin, "twoway-back", mode="incremental")["runtimeStatus"] == "Warning"
+    edit(twin, "cds", "A-00001", name=original)  # someone takes the CDS edit back
+    run = sync_now(twin, "twoway-back", mode="incremental")
+    assert run["runtimeStatus"] == "Succeeded" and written(run) == (1, 0), run
+    assert by_number(twin, "cds")["A-00001"]["name"] == "Sales says"
+    assert open_conflicts(twin, "twoway-back") == []
+
+
 def test_records_created_on_both_sides_with_one_key_end_as_one_pair(clean) -> None:
     twin = clean
     seed(twin, "sales", "accounts", [sales_account(n) for n in range(4)])
