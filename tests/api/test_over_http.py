@@ -71,8 +71,13 @@ def test_polling_gives_202_with_retry_after_then_200_and_terminate_frees_the_loc
     assert polled.headers["Location"] == f"{twin.url}/api/runs/{payload['runId']}" and polled.headers["Retry-After"]
     assert polled.json()["errorsUri"] == f"{twin.url}/api/runs/{payload['runId']}/errors"
     assert polled.json()["runtimeStatus"] in ("Pending", "Running")
-    assert twin.api("POST", f"runs/{payload['runId']}/terminate").status_code == 202
     deadline = time.monotonic() + 300  # a guard against hanging, not a measure: a loaded machine is slow
+    # stop it while it loads: a stop mark seen by begin_run ends the orchestration itself (Durable: Completed)
+    while not polled.json().get("liveLegs"):
+        assert polled.status_code == 202 and time.monotonic() < deadline, polled.text
+        time.sleep(0.05)
+        polled = twin.api("GET", f"runs/{payload['runId']}")
+    assert twin.api("POST", f"runs/{payload['runId']}/terminate").status_code == 202
     while (done := twin.api("GET", f"runs/{payload['runId']}")).status_code == 202:
         assert done.json()["runtimeStatus"] in ("Pending", "Running") and time.monotonic() < deadline
         time.sleep(0.2)

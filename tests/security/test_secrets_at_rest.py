@@ -34,8 +34,11 @@ REFUSING_TENANT = "7a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d"
 
 
 def read_blobs_while_running(twin: LocalTwin, project: str, record: str) -> list[tuple[str, str]]:
-    """Sync Now with CDS slowed down, read every blob once `record` is staged, then follow the run to Succeeded."""
-    requests.post(f"{twin.systems['cds'].url}/_sandbox/config", json={"latency_ms": 1000}, timeout=30).raise_for_status()
+    """Sync Now with CDS slowed down, read every blob once `record` is staged, then follow the run to Succeeded.
+
+    The page stays staged while its load waits for CDS: long enough for a scan of every blob of the account,
+    which takes longer the more blobs the tests before left (a 1 s wait was missed on a loaded machine)."""
+    requests.post(f"{twin.systems['cds'].url}/_sandbox/config", json={"latency_ms": 4000}, timeout=30).raise_for_status()
     try:
         started = twin.api("POST", f"projects/{project}/runs")
         assert started.status_code == 202, started.text
